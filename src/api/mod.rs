@@ -1,0 +1,27 @@
+//! The JSON API under `/api/v1`, described by the code itself: poem-openapi turns these
+//! handlers into `/api/v1/openapi.json` and the docs page at `/api/docs`. It uses the
+//! same session cookie as the pages and the same domain and store functions.
+
+mod problem;
+mod rooms;
+mod socket;
+mod users;
+
+use poem::{Route, get};
+use poem_openapi::OpenApiService;
+
+pub use problem::{ApiError, ApiResult, problem_response};
+
+/// Every API route, to be nested at `/api`.
+pub fn routes() -> Route {
+    let service = OpenApiService::new((users::UsersApi, rooms::RoomsApi), "Hearth", env!("CARGO_PKG_VERSION"))
+        .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. New messages stream over `GET /api/v1/rooms/{name}/ws` (a WebSocket, described in the README).")
+        .server("/api/v1");
+    let spec = service.spec_endpoint();
+    let docs = service.swagger_ui();
+    Route::new()
+        .at("/v1/rooms/:name/ws", get(socket::room_socket))
+        .at("/v1/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/v1", service)
+}

@@ -1,0 +1,98 @@
+//! Accounts and sessions over JSON.
+
+use poem::{session::Session, web::Data};
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+
+use super::ApiResult;
+use crate::{
+    AppState,
+    auth::{self, CurrentUser},
+};
+
+#[derive(Debug, Object)]
+pub struct Credentials {
+    /// 3–32 letters, digits, `_`, `.` or `-`. Any script: `张伟` is fine.
+    pub username: String,
+    /// 8–1024 bytes.
+    #[oai(write_only)]
+    pub password: String,
+}
+
+#[derive(Debug, Object)]
+pub struct Me {
+    pub username: String,
+}
+
+#[derive(ApiResponse)]
+pub enum Registered {
+    /// The account exists and this session is logged in to it.
+    #[oai(status = 201)]
+    Created(Json<Me>),
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedIn {
+    #[oai(status = 200)]
+    Ok(Json<Me>),
+}
+
+#[derive(ApiResponse)]
+pub enum LoggedOut {
+    /// The session is deleted on the server; its cookie no longer works.
+    #[oai(status = 204)]
+    NoContent,
+}
+
+pub struct UsersApi;
+
+#[OpenApi]
+impl UsersApi {
+    /// Create an account, and log in to it.
+    #[oai(path = "/users", method = "post")]
+    async fn register(
+        &self,
+        state: Data<&AppState>,
+        session: &Session,
+        body: Json<Credentials>,
+    ) -> ApiResult<Registered> {
+        let user =
+            auth::register(&state.db, &state.passwords, &body.username, &body.password).await?;
+        auth::start_session(session, &user);
+        Ok(Registered::Created(Json(Me {
+            username: user.username,
+        })))
+    }
+
+    /// Log in. Ten failures for one username in fifteen minutes lock it for a while (429).
+    #[oai(path = "/session", method = "post")]
+    async fn log_in(
+        &self,
+        state: Data<&AppState>,
+        session: &Session,
+        body: Json<Credentials>,
+    ) -> ApiResult<LoggedIn> {
+        let user =
+            auth::log_in(&state.db, &state.passwords, &body.username, &body.password).await?;
+        auth::start_session(session, &user);
+        Ok(LoggedIn::Ok(Json(Me {
+            username: user.username,
+        })))
+    }
+
+    /// Who this session is logged in as.
+    #[oai(path = "/session", method = "get")]
+    async fn whoami(&self, user: CurrentUser) -> ApiResult<LoggedIn> {
+        Ok(LoggedIn::Ok(Json(Me {
+            username: user.username,
+        })))
+    }
+
+    /// Log out: the session ends on the server and its sockets close.
+    #[oai(path = "/session", method = "delete")]
+    async fn log_out(&self, state: Data<&AppState>, session: &Session) -> ApiResult<LoggedOut> {
+        if let Some(login) = auth::end_session(session) {
+            state.hub.revoke(login);
+        }
+        Ok(LoggedOut::NoContent)
+    }
+}

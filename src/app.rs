@@ -1,0 +1,145 @@
+//! Putting Hearth together: open the database, start the message writer and the hub,
+//! mount the pages and the API behind their middleware, listen, and shut down cleanly.
+
+use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    EndpointExt, Server,
+    listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
+    session::ServerSession,
+};
+use tokio::task::JoinHandle;
+
+use crate::{
+    api,
+    auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
+    config::Config,
+    live::Hub,
+    messages::{RateLimiter, Writer},
+    store::{self, Db},
+    web,
+};
+
+/// Everything a handler may need, shared by all requests (`Data<&AppState>`).
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub hub: Arc<Hub>,
+    pub writer: Writer,
+    pub limiter: Arc<RateLimiter>,
+    pub passwords: Passwords,
+}
+
+/// A Hearth server, bound and ready to run.
+pub struct App {
+    acceptor: TcpAcceptor,
+    addr: SocketAddr,
+    state: AppState,
+    writer_task: JoinHandle<()>,
+    secure_cookies: bool,
+}
+
+/// How long shutdown waits for open requests before giving up on them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+impl App {
+    /// Opens (and migrates) the database and binds the listening socket.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = Db::connect(&config.database_url)
+            .await
+            .with_context(|| format!("opening the database at {}", config.database_url))?;
+        let hub = Arc::new(Hub::new());
+        let (writer, writer_task) = Writer::start(db.clone(), Arc::clone(&hub));
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let state = AppState {
+            db,
+            hub,
+            writer,
+            limiter: Arc::new(RateLimiter::new(config.message_rate, config.message_burst)),
+            passwords: Passwords::new(cores),
+        };
+        let acceptor = TcpListener::bind(config.addr)
+            .into_acceptor()
+            .await
+            .with_context(|| format!("listening on {}", config.addr))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("the listener has no address")?;
+        Ok(Self {
+            acceptor,
+            addr,
+            state,
+            writer_task,
+            secure_cookies: config.secure_cookies,
+        })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Serves until `shutdown` completes, then stops in order: refuse new sockets and
+    /// close open ones with 1012, finish open requests, store every message already
+    /// accepted, close the database.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App {
+            acceptor,
+            state,
+            writer_task,
+            secure_cookies,
+            ..
+        } = self;
+        let hub = Arc::clone(&state.hub);
+        let db = state.db.clone();
+        let sweeper = tokio::spawn(sweep_expired_sessions(db.clone()));
+        let routes = routes(state, secure_cookies);
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            hub.shut_down();
+        };
+        Server::new_with_acceptor(acceptor)
+            .run_with_graceful_shutdown(routes, signal, Some(SHUTDOWN_GRACE))
+            .await?;
+        sweeper.abort();
+        // The routes (and with them every `Writer` handle) are gone: the writer drains
+        // what was submitted and stops.
+        writer_task.await.context("the message writer failed")?;
+        db.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'static {
+    let sessions = ServerSession::new(
+        cookie_config(secure_cookies),
+        SessionStore::new(state.db.clone()),
+    );
+    web::routes()
+        .at("/healthz", poem::get(web::health))
+        .nest("/assets", web::assets::routes())
+        .nest("/api", api::routes())
+        .with(SameOriginOnly)
+        .with(sessions)
+        .with(web::SecurityHeaders)
+        .data(state)
+}
+
+/// Deletes expired sessions once an hour.
+async fn sweep_expired_sessions(db: Db) {
+    let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        hourly.tick().await;
+        if let Err(err) = store::sessions::delete_expired(&db, store::now_ms()).await {
+            tracing::warn!(%err, "sweeping expired sessions failed");
+        }
+    }
+}

@@ -1,0 +1,114 @@
+//! Password hashing: argon2id with OWASP's minimum (m=19456 KiB, t=2, p=1), off the
+//! async runtime and on a bounded number of threads, so a burst of logins cannot
+//! starve message delivery of CPU or the blocking pool of threads.
+
+use std::sync::Arc;
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::{OnceCell, Semaphore};
+
+use crate::{
+    domain::Password,
+    error::{AppError, AppResult},
+};
+
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+    /// Verified against when the username does not exist, so that answer takes as
+    /// long as a wrong password and nobody can probe which usernames exist.
+    dummy_hash: Arc<OnceCell<String>>,
+}
+
+impl Passwords {
+    /// At most `concurrency` hashes run at once.
+    pub fn new(concurrency: usize) -> Self {
+        Self {
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::new(OnceCell::new()),
+        }
+    }
+
+    /// The PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) for `password`.
+    pub async fn hash(&self, password: Password) -> AppResult<String> {
+        self.run(move || {
+            Argon2::default()
+                .hash_password(password.as_bytes())
+                .map(|hash| hash.to_string())
+                .map_err(|e| AppError::internal(anyhow::anyhow!("hashing failed: {e}")))
+        })
+        .await
+    }
+
+    /// Whether `password` matches `stored`. With no stored hash (unknown user) this
+    /// still does the full work and answers false.
+    pub async fn verify(&self, password: Password, stored: Option<String>) -> AppResult<bool> {
+        let (hash, real) = match stored {
+            Some(hash) => (hash, true),
+            None => (self.dummy_hash().await?, false),
+        };
+        let matched = self
+            .run(move || {
+                Ok(Argon2::default()
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok())
+            })
+            .await?;
+        Ok(matched && real)
+    }
+
+    async fn dummy_hash(&self) -> AppResult<String> {
+        self.dummy_hash
+            .get_or_try_init(|| async {
+                let password = Password::parse("not-a-real-password").map_err(AppError::from)?;
+                self.hash(password).await
+            })
+            .await
+            .cloned()
+    }
+
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> AppResult<T> + Send + 'static,
+    ) -> AppResult<T> {
+        let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(AppError::internal)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_hash_is_argon2id_with_owasp_parameters_and_verifies() {
+        let passwords = Passwords::new(1);
+        let hash = passwords
+            .hash(Password::parse("correct horse").unwrap())
+            .await
+            .unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        let ok = passwords.verify(
+            Password::parse("correct horse").unwrap(),
+            Some(hash.clone()),
+        );
+        assert!(ok.await.unwrap());
+        let wrong = passwords.verify(Password::parse("wrong horse").unwrap(), Some(hash));
+        assert!(!wrong.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_unknown_user_never_verifies() {
+        let passwords = Passwords::new(1);
+        let any = passwords.verify(Password::parse("not-a-real-password").unwrap(), None);
+        assert!(
+            !any.await.unwrap(),
+            "even the dummy password must not log in"
+        );
+    }
+}

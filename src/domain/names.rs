@@ -1,0 +1,154 @@
+//! Usernames and room names: Unicode letters welcome, unique ignoring case.
+
+use super::ValidationError;
+
+/// A username: 3–32 characters of Unicode letters, digits and `_ . -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username(String);
+
+impl Username {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        let count = name.chars().count();
+        if !(3..=32).contains(&count) {
+            return Err(ValidationError::new(
+                "username",
+                "Username must be 3 to 32 characters long.",
+            ));
+        }
+        if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
+            return Err(ValidationError::new(
+                "username",
+                format!(
+                    "Username may contain only letters, digits, '_', '.' and '-' (not {bad:?})."
+                ),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form that must be unique: "Alice" and "alice" are one user.
+    pub fn key(&self) -> String {
+        fold_case(&self.0)
+    }
+}
+
+/// A room name: 1–64 characters after trimming, of Unicode letters, digits, space and `_ . -`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoomName(String);
+
+impl RoomName {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = raw.trim();
+        let count = name.chars().count();
+        if !(1..=64).contains(&count) {
+            return Err(ValidationError::new(
+                "name",
+                "Room name must be 1 to 64 characters long.",
+            ));
+        }
+        if let Some(bad) = name.chars().find(|c| !(is_name_char(*c) || *c == ' ')) {
+            return Err(ValidationError::new(
+                "name",
+                format!(
+                    "Room name may contain only letters, digits, spaces, '_', '.' and '-' (not {bad:?})."
+                ),
+            ));
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form that must be unique, and the one a URL is looked up by.
+    pub fn key(&self) -> String {
+        fold_case(&self.0)
+    }
+}
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// Unicode lowercase: `str::to_lowercase` handles scripts SQLite's NOCASE does not.
+pub(crate) fn fold_case(s: &str) -> String {
+    s.to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_accept_unicode_letters_digits_and_punctuation() {
+        for ok in [
+            "bob",
+            "alice_1",
+            "a.b-c",
+            "张伟明",
+            "Ærøskøbing",
+            "abc",
+            &"x".repeat(32),
+        ] {
+            assert_eq!(Username::parse(ok).unwrap().as_str(), ok, "{ok}");
+        }
+    }
+
+    #[test]
+    fn usernames_refuse_wrong_lengths_and_symbols() {
+        for bad in [
+            "",
+            "ab",
+            "  ab ",
+            &"x".repeat(33),
+            "bob smith",
+            "bob!",
+            "<script>",
+            "a/b",
+            "😀😀😀",
+        ] {
+            let err = Username::parse(bad).unwrap_err();
+            assert_eq!(err.field, "username", "{bad}");
+        }
+    }
+
+    #[test]
+    fn username_length_counts_characters_not_bytes() {
+        // 32 Chinese characters are 96 bytes but only 32 characters.
+        assert!(Username::parse(&"张".repeat(32)).is_ok());
+        assert!(Username::parse(&"张".repeat(33)).is_err());
+        assert!(Username::parse("张伟").is_err());
+    }
+
+    #[test]
+    fn usernames_compare_case_insensitively_beyond_ascii() {
+        let a = Username::parse("ÄRGER").unwrap();
+        let b = Username::parse("ärger").unwrap();
+        assert_eq!(a.key(), b.key());
+        assert_eq!(a.as_str(), "ÄRGER", "the display form keeps its case");
+    }
+
+    #[test]
+    fn room_names_are_trimmed_and_may_contain_spaces() {
+        let name = RoomName::parse("  Team 茶水间 ☕  ");
+        assert!(name.is_err(), "an emoji is not a letter or digit");
+        let name = RoomName::parse("  Team 茶水间  ").unwrap();
+        assert_eq!(name.as_str(), "Team 茶水间");
+        assert_eq!(name.key(), "team 茶水间");
+    }
+
+    #[test]
+    fn room_names_refuse_empty_long_and_symbols() {
+        for bad in ["", "   ", &"r".repeat(65), "a/b", "a?b", "<b>", "a\nb"] {
+            assert_eq!(RoomName::parse(bad).unwrap_err().field, "name", "{bad:?}");
+        }
+        assert!(RoomName::parse(&"r".repeat(64)).is_ok());
+        assert!(RoomName::parse(&"房".repeat(64)).is_ok());
+    }
+}

@@ -1,0 +1,132 @@
+//! Passwords, message text and client ids.
+
+use super::ValidationError;
+
+/// A password as typed: 8–1024 bytes. Only ever hashed, never stored or logged.
+pub struct Password(String);
+
+impl Password {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if !(8..=1024).contains(&raw.len()) {
+            return Err(ValidationError::new(
+                "password",
+                "Password must be 8 to 1024 bytes long.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// The longest message, in characters after trimming.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// A message's text: 1–4000 characters after trimming. Inner newlines are kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageText(String);
+
+impl MessageText {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let text = raw.trim();
+        if text.is_empty() {
+            return Err(ValidationError::new(
+                "text",
+                "Message text must not be empty.",
+            ));
+        }
+        if text.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(ValidationError::new(
+                "text",
+                format!("Message text must be at most {MAX_MESSAGE_CHARS} characters."),
+            ));
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// A sender's own id for a message, so a retried send is stored once: 1–64 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientId(String);
+
+impl ClientId {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let count = raw.chars().count();
+        if !(1..=64).contains(&count) {
+            return Err(ValidationError::new(
+                "client_id",
+                "client_id must be 1 to 64 characters.",
+            ));
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_measured_in_bytes() {
+        assert!(Password::parse("1234567").is_err());
+        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse(&"p".repeat(1024)).is_ok());
+        assert!(Password::parse(&"p".repeat(1025)).is_err());
+        // Three Chinese characters are 9 bytes: long enough.
+        assert!(Password::parse("密码密").is_ok());
+        assert!(Password::parse("密码").is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let p = Password::parse("hunter2hunter2").unwrap();
+        assert!(!format!("{p:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn message_text_is_trimmed_and_keeps_inner_newlines() {
+        let t = MessageText::parse("  hello\nworld  ").unwrap();
+        assert_eq!(t.as_str(), "hello\nworld");
+    }
+
+    #[test]
+    fn message_text_refuses_empty_and_too_long() {
+        assert!(MessageText::parse("").is_err());
+        assert!(MessageText::parse(" \n\t ").is_err());
+        assert!(MessageText::parse(&"字".repeat(4000)).is_ok());
+        assert!(MessageText::parse(&"字".repeat(4001)).is_err());
+        assert!(MessageText::parse(&format!("  {}  ", "a".repeat(4000))).is_ok());
+        assert!(MessageText::parse(&"😀".repeat(4000)).is_ok());
+    }
+
+    #[test]
+    fn client_ids_are_one_to_sixty_four_characters() {
+        assert!(ClientId::parse("").is_err());
+        assert!(ClientId::parse(&"c".repeat(64)).is_ok());
+        assert!(ClientId::parse(&"c".repeat(65)).is_err());
+    }
+}

@@ -1,0 +1,30 @@
+//! Hearth: a self-hosted group chat. A guided tour, in the order a message travels:
+//!
+//! - [`config`]: flags and environment variables.
+//! - [`domain`]: validated values (`Username`, `RoomName`, `MessageText`, …), one rule each.
+//! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
+//! - [`auth`]: passwords (argon2id), sessions in the database, login throttling, CSRF.
+//! - [`rooms`]: creating, joining and listing rooms; the membership rule.
+//! - [`messages`]: the send path — parse, rate-limit, then the single writer task that
+//!   commits in batches and publishes each committed message once.
+//! - [`live`]: the hub that fans a published message out to every open socket, and
+//!   what all sockets share (pings, limits, catch-up).
+//! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
+//! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
+//! - [`error`]: what can go wrong, rendered as a page or as problem+json.
+//! - [`app`]: wiring it all together, serving, shutting down.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod live;
+pub mod messages;
+pub mod rooms;
+pub mod store;
+pub mod web;
+
+pub use app::{App, AppState};
+pub use config::Config;

@@ -1,0 +1,179 @@
+//! What every Hearth WebSocket shares: buffer sizes, the 64 KiB frame limit, ping and
+//! dead-peer detection, write timeouts, close codes, and catching up from the database.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use poem::web::websocket::{CloseCode, Message, WebSocketConfig, WebSocketStream};
+use tokio::time::{Instant, Interval, MissedTickBehavior, interval, timeout};
+
+use crate::store::{self, Db, StoreError, messages::MessageRow};
+
+/// Client frames larger than this close the socket with 1009.
+pub const MAX_CLIENT_FRAME: usize = 64 * 1024;
+/// How often we ping a quiet peer.
+const PING_EVERY: Duration = Duration::from_secs(15);
+/// A peer we have not heard from (not even a pong) for this long is dead.
+const DEAD_AFTER: Duration = Duration::from_secs(40);
+/// A peer that accepts no bytes for this long is gone or hopelessly slow.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Catch-up reads the database this many messages at a time.
+const CATCH_UP_PAGE: i64 = 200;
+
+/// Buffers sized for chat frames: tungstenite's defaults (128 KiB to read per socket)
+/// would cost over a gigabyte for ten thousand idle sockets.
+pub fn config() -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(4 * 1024)
+        .write_buffer_size(8 * 1024)
+        .max_write_buffer_size(1024 * 1024)
+        // Let frames a little over our limit arrive whole, so we can answer them with
+        // 1009 ourselves; anything bigger still stops at tungstenite.
+        .max_message_size(Some(2 * MAX_CLIENT_FRAME))
+        .max_frame_size(Some(2 * MAX_CLIENT_FRAME))
+}
+
+/// Why a socket is being closed, as the close frame says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// 1000: the client said goodbye.
+    Normal,
+    /// 1008: logged out, or kept flooding.
+    Policy(&'static str),
+    /// 1009: a frame over 64 KiB.
+    TooBig,
+    /// 1012: the server is restarting; reconnect.
+    Restart,
+    /// 1013: fell too far behind; reconnect and resume with `after=`.
+    TryAgain(&'static str),
+}
+
+impl CloseReason {
+    fn frame(self) -> Message {
+        let (code, reason) = match self {
+            CloseReason::Normal => (CloseCode::Normal, ""),
+            CloseReason::Policy(reason) => (CloseCode::Policy, reason),
+            CloseReason::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
+            CloseReason::Restart => (CloseCode::Restart, "server restarting"),
+            CloseReason::TryAgain(reason) => (CloseCode::Again, reason),
+        };
+        Message::close_with(code, reason)
+    }
+}
+
+/// The connection is over: the peer left, died, or could not be written to.
+#[derive(Debug)]
+pub struct Gone;
+
+/// Catching up stopped: the peer left, or the database failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatchUpFailed {
+    #[error("the peer went away")]
+    Gone,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<Gone> for CatchUpFailed {
+    fn from(_: Gone) -> Self {
+        CatchUpFailed::Gone
+    }
+}
+
+/// What a client sent, already sorted.
+pub enum Incoming {
+    Text(String),
+    Binary,
+    TooBig,
+    /// Pings, pongs: proof of life and nothing else.
+    Nothing,
+}
+
+/// A WebSocket with Hearth's liveness rules.
+pub struct Socket {
+    ws: WebSocketStream,
+    last_heard: Instant,
+    pings: Interval,
+}
+
+impl Socket {
+    pub fn new(ws: WebSocketStream) -> Self {
+        let mut pings = interval(PING_EVERY);
+        pings.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        Self {
+            ws,
+            last_heard: Instant::now(),
+            pings,
+        }
+    }
+
+    /// The next thing the client sent, or `Gone` when it closed or went silent.
+    /// Also pings the peer when it has been quiet; cancel-safe, for `select!`.
+    pub async fn receive(&mut self) -> Result<Incoming, Gone> {
+        loop {
+            tokio::select! {
+                frame = self.ws.next() => {
+                    self.last_heard = Instant::now();
+                    return match frame {
+                        Some(Ok(Message::Text(text))) if text.len() > MAX_CLIENT_FRAME => Ok(Incoming::TooBig),
+                        Some(Ok(Message::Text(text))) => Ok(Incoming::Text(text)),
+                        Some(Ok(Message::Binary(bytes))) if bytes.len() > MAX_CLIENT_FRAME => Ok(Incoming::TooBig),
+                        Some(Ok(Message::Binary(_))) => Ok(Incoming::Binary),
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Incoming::Nothing),
+                        Some(Ok(Message::Close(_))) | None => Err(Gone),
+                        // tungstenite refuses frames far over the limit before we see them.
+                        Some(Err(err)) if err.to_string().contains("too long") => Ok(Incoming::TooBig),
+                        Some(Err(_)) => Err(Gone),
+                    };
+                }
+                _ = self.pings.tick() => {
+                    if self.last_heard.elapsed() > DEAD_AFTER {
+                        return Err(Gone);
+                    }
+                    self.write(Message::Ping(Vec::new())).await?;
+                }
+            }
+        }
+    }
+
+    /// Sends one text frame. A peer that accepts nothing for a while is given up on.
+    pub async fn send_text(&mut self, text: String) -> Result<(), Gone> {
+        self.write(Message::Text(text)).await
+    }
+
+    async fn write(&mut self, message: Message) -> Result<(), Gone> {
+        match timeout(WRITE_TIMEOUT, self.ws.send(message)).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
+    }
+
+    /// Sends every stored message of `room_id` with id above `after`, oldest first, a
+    /// page at a time, however many there are. Returns the last id sent (or `after`).
+    pub async fn catch_up(
+        &mut self,
+        db: &Db,
+        room_id: i64,
+        after: i64,
+        render: impl Fn(&MessageRow) -> String,
+    ) -> Result<i64, CatchUpFailed> {
+        let mut last = after;
+        loop {
+            let page = store::messages::page(db, room_id, Some(last), None, CATCH_UP_PAGE).await?;
+            let full = page.len() as i64 == CATCH_UP_PAGE;
+            for message in &page {
+                self.send_text(render(message)).await?;
+                last = message.id;
+            }
+            if !full {
+                return Ok(last);
+            }
+        }
+    }
+
+    /// Says why we are closing, briefly waiting for it to go out.
+    pub async fn close(mut self, reason: CloseReason) {
+        let _ = timeout(Duration::from_secs(1), self.ws.send(reason.frame())).await;
+        let _ = timeout(Duration::from_secs(1), self.ws.close()).await;
+    }
+}

@@ -1,0 +1,93 @@
+//! The one task that writes messages. It takes whatever is waiting (up to a batch),
+//! stores it in one transaction (group commit: one disk sync for many messages), then
+//! publishes each new message to the hub in commit order, then acknowledges the
+//! senders. Because publishing follows commit, in order, from one task, every socket
+//! sees ids strictly increasing, and an acknowledged message is always on disk.
+
+use std::sync::Arc;
+
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+};
+
+use crate::{
+    error::{AppError, AppResult},
+    live::{Delivery, Hub},
+    store::{
+        Db, StoreResult,
+        messages::{self, NewMessage, Stored},
+    },
+};
+
+const MAX_BATCH: usize = 256;
+const QUEUE: usize = 4096;
+
+struct Job {
+    message: NewMessage,
+    done: oneshot::Sender<StoreResult<Stored>>,
+}
+
+/// A handle for submitting messages to the writer task.
+#[derive(Clone)]
+pub struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Writer {
+    /// Starts the writer. It stops once every `Writer` handle is dropped and the
+    /// messages already submitted are stored: await the handle to know they are.
+    pub fn start(db: Db, hub: Arc<Hub>) -> (Self, JoinHandle<()>) {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        let task = tokio::spawn(run(db, hub, queue));
+        (Self { jobs }, task)
+    }
+
+    /// Stores one message and returns once it is committed and published.
+    pub async fn store(&self, message: NewMessage) -> AppResult<Stored> {
+        let (done, stored) = oneshot::channel();
+        self.jobs
+            .send(Job { message, done })
+            .await
+            .map_err(|_| AppError::ShuttingDown)?;
+        let stored = stored.await.map_err(|_| AppError::ShuttingDown)?;
+        Ok(stored?)
+    }
+}
+
+async fn run(db: Db, hub: Arc<Hub>, mut queue: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let messages: Vec<NewMessage> = batch.iter().map(|job| job.message.clone()).collect();
+        match messages::insert_batch(&db, &messages).await {
+            Ok(outcomes) => {
+                for (job, outcome) in batch.drain(..).zip(outcomes) {
+                    finish(&hub, job, Ok(outcome));
+                }
+            }
+            // One bad message must not fail the others: store the rest one by one.
+            Err(err) if batch.len() > 1 => {
+                tracing::warn!(%err, size = batch.len(), "batch insert failed; retrying singly");
+                for job in batch.drain(..) {
+                    let outcome = messages::insert_batch(&db, std::slice::from_ref(&job.message))
+                        .await
+                        .map(|mut v| v.remove(0));
+                    finish(&hub, job, outcome);
+                }
+            }
+            Err(err) => {
+                if let Some(job) = batch.pop() {
+                    finish(&hub, job, Err(err));
+                }
+            }
+        }
+    }
+}
+
+fn finish(hub: &Hub, job: Job, outcome: StoreResult<Stored>) {
+    if let Ok(Stored::New(row)) = &outcome {
+        hub.publish(Arc::new(Delivery::new(row.clone())));
+    }
+    // The sender may have gone; the message is stored and published regardless.
+    let _ = job.done.send(outcome);
+}

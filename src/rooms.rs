@@ -1,0 +1,84 @@
+//! Rooms: creating, joining, listing, and the membership rule (only members read or
+//! post; an unknown room is a 404 whoever asks).
+
+use crate::{
+    auth::CurrentUser,
+    domain::RoomName,
+    error::{AppError, AppResult},
+    store::{
+        self, Db, StoreError,
+        rooms::{RoomRow, RoomSummary, Scope},
+    },
+};
+
+/// A room, as found by name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    pub id: i64,
+    pub name: String,
+    pub created_at: i64,
+}
+
+impl From<RoomRow> for Room {
+    fn from(row: RoomRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+            created_at: row.created_at,
+        }
+    }
+}
+
+/// Creates a room named `name` with `user` as its first member.
+pub async fn create(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
+    let name = RoomName::parse(name)?;
+    match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
+        Ok(row) => Ok(row.into()),
+        Err(StoreError::Duplicate) => {
+            Err(AppError::Conflict("A room with that name already exists."))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// The room called `name` (in any case), or 404.
+pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
+    const MISSING: AppError = AppError::NotFound("There is no room with that name.");
+    let name = RoomName::parse(name).map_err(|_| MISSING)?;
+    let row = store::rooms::find_by_key(db, &name.key()).await?;
+    row.map(Room::from).ok_or(MISSING)
+}
+
+/// The room called `name`, if `user` may read and post in it: 404 or 403 otherwise.
+pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
+    let room = find(db, name).await?;
+    if !store::rooms::is_member(db, room.id, user.id).await? {
+        return Err(AppError::Forbidden("You are not a member of this room."));
+    }
+    Ok(room)
+}
+
+/// Makes `user` a member of the room called `name`.
+pub async fn join(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
+    let room = find(db, name).await?;
+    match store::rooms::add_member(db, room.id, user.id).await {
+        Ok(()) => Ok(room),
+        Err(StoreError::Duplicate) => {
+            Err(AppError::Conflict("You are already a member of this room."))
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Vec<RoomSummary>> {
+    Ok(store::rooms::list(db, user.id, scope).await?)
+}
+
+pub async fn member_count(db: &Db, room: &Room) -> AppResult<i64> {
+    Ok(store::rooms::member_count(db, room.id).await?)
+}
+
+/// Records that `user` has seen everything in `room` up to `message_id`.
+pub async fn mark_read(db: &Db, user_id: i64, room: &Room, message_id: i64) -> AppResult<()> {
+    Ok(store::rooms::mark_read(db, room.id, user_id, message_id).await?)
+}

@@ -1,0 +1,48 @@
+//! Server-side sessions: an opaque id (the cookie) mapped to a small JSON document.
+
+use super::{Db, StoreResult, on_pool};
+
+/// The session's JSON, if it exists and has not expired.
+pub async fn load(db: &Db, id: &str, now_ms: i64) -> StoreResult<Option<String>> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2"
+    )
+    .bind(id)
+    .bind(now_ms)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+pub async fn save(db: &Db, id: &str, data: &str, expires_at_ms: i64) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+    )
+    .bind(id)
+    .bind(data)
+    .bind(expires_at_ms)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn delete(db: &Db, id: &str) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query("DELETE FROM sessions WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map(|_| ()))?;
+    Ok(())
+}
+
+pub async fn delete_expired(db: &Db, now_ms: i64) -> StoreResult<u64> {
+    let done = on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM sessions WHERE expires_at <= $1"
+    )
+    .bind(now_ms)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(done)
+}

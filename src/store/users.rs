@@ -1,0 +1,72 @@
+//! Users and failed logins.
+
+use super::{Db, StoreResult, on_pool, unique_is_duplicate};
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+}
+
+/// Inserts a user; `StoreError::Duplicate` if the name is taken in any case.
+pub async fn insert(db: &Db, username: &str, key: &str, password_hash: &str) -> StoreResult<i64> {
+    let id = on_pool!(db, |pool| sqlx::query_scalar(
+        "INSERT INTO users (username, username_key, password_hash, created_at)
+         VALUES ($1, $2, $3, $4) RETURNING id"
+    )
+    .bind(username)
+    .bind(key)
+    .bind(password_hash)
+    .bind(super::now_ms())
+    .fetch_one(pool)
+    .await)
+    .map_err(unique_is_duplicate)?;
+    Ok(id)
+}
+
+pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT id, username, password_hash FROM users WHERE username_key = $1"
+    )
+    .bind(key)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Failed logins for `key` since `since_ms`, and the oldest of them (for Retry-After).
+pub async fn recent_failures(db: &Db, key: &str, since_ms: i64) -> StoreResult<(i64, Option<i64>)> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT COUNT(*), MIN(failed_at) FROM login_failures
+         WHERE username_key = $1 AND failed_at >= $2"
+    )
+    .bind(key)
+    .bind(since_ms)
+    .fetch_one(pool)
+    .await)?)
+}
+
+pub async fn record_failure(db: &Db, key: &str, at_ms: i64) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "INSERT INTO login_failures (username_key, failed_at) VALUES ($1, $2)"
+    )
+    .bind(key)
+    .bind(at_ms)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// A successful login forgives earlier failures; old rows are dropped as we go.
+pub async fn clear_failures(db: &Db, key: &str, before_ms: i64) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "DELETE FROM login_failures WHERE username_key = $1 OR failed_at < $2"
+    )
+    .bind(key)
+    .bind(before_ms)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}

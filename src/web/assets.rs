@@ -1,0 +1,95 @@
+//! Static files, built into the binary. Each URL carries a hash of the file's content
+//! (`/assets/app.css?v=…`), so browsers may cache them for a year and still see a new
+//! version the moment it ships.
+
+use std::sync::LazyLock;
+
+use poem::{
+    Request, Response, Route, get, handler,
+    http::{StatusCode, header},
+    web::Path,
+};
+
+struct Asset {
+    name: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+    version: String,
+}
+
+macro_rules! asset {
+    ($name:literal, $file:literal, $type:literal) => {
+        (
+            $name,
+            $type,
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/", $file)).as_slice(),
+        )
+    };
+}
+
+/// htmx and its ws extension are pinned: the file names carry their versions.
+const FILES: [(&str, &str, &[u8]); 4] = [
+    asset!("app.css", "app.css", "text/css; charset=utf-8"),
+    asset!(
+        "htmx.min.js",
+        "htmx-2.0.11.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!(
+        "htmx-ext-ws.min.js",
+        "htmx-ext-ws-2.0.4.min.js",
+        "text/javascript; charset=utf-8"
+    ),
+    asset!("hearth.js", "hearth.js", "text/javascript; charset=utf-8"),
+];
+
+static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|(name, content_type, body)| Asset {
+            name,
+            content_type,
+            body,
+            version: format!("{:016x}", fnv1a(body)),
+        })
+        .collect()
+});
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The versioned URL of an asset, for templates.
+pub fn url(name: &str) -> String {
+    match ASSETS.iter().find(|a| a.name == name) {
+        Some(asset) => format!("/assets/{}?v={}", asset.name, asset.version),
+        None => format!("/assets/{name}"),
+    }
+}
+
+pub fn routes() -> Route {
+    Route::new().at("/:name", get(serve))
+}
+
+#[handler]
+fn serve(req: &Request, Path(name): Path<String>) -> Response {
+    let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
+        return StatusCode::NOT_FOUND.into();
+    };
+    let versioned = req
+        .uri()
+        .query()
+        .is_some_and(|q| q == format!("v={}", asset.version));
+    let cache = if versioned {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
+    Response::builder()
+        .header(header::CONTENT_TYPE, asset.content_type)
+        .header(header::CACHE_CONTROL, cache)
+        .header(header::ETAG, format!("\"{}\"", asset.version))
+        .body(asset.body)
+}

@@ -1,0 +1,119 @@
+//! Log in, register, log out: plain HTML forms that work with JavaScript off.
+
+use poem::{
+    IntoResponse, Response, handler,
+    http::header,
+    session::Session,
+    web::{Data, Form, Redirect},
+};
+use serde::Deserialize;
+
+use super::{render, views};
+use crate::{
+    AppState,
+    auth::{self, CurrentUser},
+    error::{AppError, AppResult},
+};
+
+#[derive(Deserialize)]
+pub struct CredentialsForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// `/`: your rooms if you are logged in, the login page if not.
+#[handler]
+pub fn home(user: Option<CurrentUser>) -> Redirect {
+    match user {
+        Some(_) => Redirect::see_other("/rooms"),
+        None => Redirect::see_other("/login"),
+    }
+}
+
+#[handler]
+pub fn login_page(user: Option<CurrentUser>) -> AppResult<Response> {
+    if user.is_some() {
+        return Ok(Redirect::see_other("/rooms").into_response());
+    }
+    Ok(render(&views::LoginPage {
+        username: "",
+        error: None,
+    })?
+    .into_response())
+}
+
+#[handler]
+pub async fn log_in(
+    state: Data<&AppState>,
+    session: &Session,
+    Form(form): Form<CredentialsForm>,
+) -> AppResult<Response> {
+    match auth::log_in(&state.db, &state.passwords, &form.username, &form.password).await {
+        Ok(user) => {
+            auth::start_session(session, &user);
+            Ok(Redirect::see_other("/rooms").into_response())
+        }
+        Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
+            let page = render(&views::LoginPage {
+                username: &form.username,
+                error: Some(err.to_string()),
+            })?;
+            Ok(with_retry_after((err.status(), page).into_response(), &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[handler]
+pub fn register_page(user: Option<CurrentUser>) -> AppResult<Response> {
+    if user.is_some() {
+        return Ok(Redirect::see_other("/rooms").into_response());
+    }
+    Ok(render(&views::RegisterPage {
+        username: "",
+        error: None,
+    })?
+    .into_response())
+}
+
+#[handler]
+pub async fn register(
+    state: Data<&AppState>,
+    session: &Session,
+    Form(form): Form<CredentialsForm>,
+) -> AppResult<Response> {
+    match auth::register(&state.db, &state.passwords, &form.username, &form.password).await {
+        Ok(user) => {
+            auth::start_session(session, &user);
+            Ok(Redirect::see_other("/rooms").into_response())
+        }
+        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+            let page = render(&views::RegisterPage {
+                username: &form.username,
+                error: Some(err.to_string()),
+            })?;
+            Ok((err.status(), page).into_response())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Ends the session on the server and closes its sockets.
+#[handler]
+pub fn log_out(state: Data<&AppState>, session: &Session) -> Redirect {
+    if let Some(login) = auth::end_session(session) {
+        state.hub.revoke(login);
+    }
+    Redirect::see_other("/login")
+}
+
+fn with_retry_after(mut response: Response, err: &AppError) -> Response {
+    if let Some(secs) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
+}

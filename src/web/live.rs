@@ -1,0 +1,178 @@
+//! The room page's WebSocket (`/rooms/{name}/ws`, opened by htmx's ws extension). It
+//! streams new messages as HTML fragments htmx swaps in, keeps the "N online" count
+//! and the sidebar's unread badges current, and catches up after a reconnect: on
+//! every (re)connect the page sends `{"after": <newest id it shows>}` first.
+
+use std::{collections::HashMap, time::Duration};
+
+use askama::Template;
+use poem::{
+    IntoResponse, Request, handler,
+    web::{Data, Path, websocket::WebSocket},
+};
+use serde::Deserialize;
+use tokio::{sync::broadcast::error::RecvError, time::timeout};
+use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
+
+use crate::{
+    AppState,
+    auth::{CurrentUser, is_same_origin},
+    error::{AppError, AppResult},
+    live::{
+        Control, RoomEvent,
+        frames::{Delivery, UnreadBadge},
+        socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
+    },
+    rooms::{self, Room},
+    store::rooms::{RoomSummary, Scope},
+};
+
+/// How long to wait for the page's resume frame before going live without it.
+const RESUME_WAIT: Duration = Duration::from_secs(3);
+/// How often the read marker is saved while messages stream in.
+const SAVE_READ_EVERY: Duration = Duration::from_secs(2);
+
+#[handler]
+pub async fn room_socket(
+    req: &Request,
+    Path(name): Path<String>,
+    user: CurrentUser,
+    ws: WebSocket,
+    state: Data<&AppState>,
+) -> AppResult<impl IntoResponse> {
+    if !is_same_origin(req.headers()) {
+        return Err(AppError::Forbidden("Cross-site WebSocket refused."));
+    }
+    if state.hub.is_shutting_down() {
+        return Err(AppError::ShuttingDown);
+    }
+    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    let others = rooms::list(&state.db, &user, Scope::Joined).await?;
+    let state = state.clone();
+    Ok(ws
+        .config(socket::config())
+        .on_upgrade(move |ws| serve(state, user, room, others, Socket::new(ws))))
+}
+
+#[derive(Deserialize)]
+struct ResumeFrame {
+    /// htmx sends form values as strings.
+    after: Option<serde_json::Value>,
+}
+
+fn parse_resume(text: &str) -> Option<i64> {
+    let frame: ResumeFrame = serde_json::from_str(text).ok()?;
+    match frame.after? {
+        serde_json::Value::Number(n) => n.as_i64(),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+async fn serve(
+    state: AppState,
+    user: CurrentUser,
+    room: Room,
+    joined: Vec<RoomSummary>,
+    mut socket: Socket,
+) {
+    let hub = &state.hub;
+    let mut events = hub.subscribe(room.id);
+    // Other rooms only feed the sidebar's unread badges.
+    let mut unread: HashMap<i64, i64> = HashMap::new();
+    let mut elsewhere = StreamMap::new();
+    for other in joined.iter().filter(|r| r.id != room.id) {
+        unread.insert(other.id, other.unread);
+        elsewhere.insert(other.id, BroadcastStream::new(hub.subscribe(other.id)));
+    }
+    let _online = hub.enter(room.id, user.id);
+    let mut control = hub.control();
+
+    // Catch up from where the page is before going live.
+    let mut last = 0;
+    if let Ok(Ok(Incoming::Text(text))) = timeout(RESUME_WAIT, socket.receive()).await {
+        if let Some(after) = parse_resume(&text) {
+            let rendered = |m: &_| Delivery::new(Clone::clone(m)).html;
+            match socket.catch_up(&state.db, room.id, after, rendered).await {
+                Ok(id) => last = id,
+                Err(CatchUpFailed::Gone) => return,
+                Err(CatchUpFailed::Store(err)) => {
+                    tracing::error!(%err, "page catch-up failed");
+                    return socket
+                        .close(CloseReason::TryAgain("catch-up failed; retry"))
+                        .await;
+                }
+            }
+        }
+    }
+    let online = crate::live::frames::OnlineCount {
+        online: hub.online(room.id),
+    };
+    if socket
+        .send_text(online.render().unwrap_or_default())
+        .await
+        .is_err()
+    {
+        return;
+    }
+
+    let mut read_saved = last;
+    let mut save_read = tokio::time::interval(SAVE_READ_EVERY);
+    let reason = loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Ok(RoomEvent::Message(d)) if d.message.id > last => {
+                    last = d.message.id;
+                    if socket.send_text(d.html.clone()).await.is_err() {
+                        break None;
+                    }
+                }
+                Ok(RoomEvent::Presence(p)) => {
+                    if socket.send_text(p.html.clone()).await.is_err() {
+                        break None;
+                    }
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("too slow; reconnect")),
+                Err(RecvError::Closed) => break Some(CloseReason::Restart),
+            },
+            Some((room_id, event)) = elsewhere.next() => {
+                if let Ok(RoomEvent::Message(d)) = event {
+                    if d.message.sender_id != user.id {
+                        let count = unread.entry(room_id).or_default();
+                        *count += 1;
+                        let badge = UnreadBadge { room_id, unread: *count, oob: true };
+                        if socket.send_text(badge.render().unwrap_or_default()).await.is_err() {
+                            break None;
+                        }
+                    }
+                }
+            },
+            incoming = socket.receive() => match incoming {
+                // A late resume frame (or anything else) needs no answer.
+                Ok(Incoming::Text(_) | Incoming::Binary | Incoming::Nothing) => {}
+                Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
+                Err(Gone) => break None,
+            },
+            control = control.recv() => match control {
+                Ok(Control::Revoke(login)) if login == user.login => break Some(CloseReason::Policy("logged out")),
+                Ok(Control::Shutdown) | Err(RecvError::Closed) => break Some(CloseReason::Restart),
+                _ => {}
+            },
+            _ = save_read.tick() => {
+                if last > read_saved {
+                    read_saved = last;
+                    if let Err(err) = rooms::mark_read(&state.db, user.id, &room, last).await {
+                        tracing::warn!(%err, "saving the read marker failed");
+                    }
+                }
+            },
+        }
+    };
+    if last > read_saved {
+        let _ = rooms::mark_read(&state.db, user.id, &room, last).await;
+    }
+    if let Some(reason) = reason {
+        socket.close(reason).await;
+    }
+}
