@@ -9,13 +9,16 @@ use poem::{
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     session::ServerSession,
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::mpsc, task::JoinHandle};
 
 use crate::{
     api,
     auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
     config::Config,
-    live::Hub,
+    live::{
+        self, Fanout, Hub,
+        redis::{Outbound, RedisStatus},
+    },
     messages::{RateLimiter, Writer},
     store::{self, Db},
     web,
@@ -29,6 +32,8 @@ pub struct AppState {
     pub writer: Writer,
     pub limiter: Arc<RateLimiter>,
     pub passwords: Passwords,
+    /// Set when Redis links this node to others.
+    pub redis: Option<RedisStatus>,
 }
 
 /// A Hearth server, bound and ready to run.
@@ -36,8 +41,15 @@ pub struct App {
     acceptor: TcpAcceptor,
     addr: SocketAddr,
     state: AppState,
-    writer_task: JoinHandle<()>,
+    tasks: Background,
     secure_cookies: bool,
+}
+
+/// The long-lived tasks, stopped in this order at shutdown.
+struct Background {
+    writer: JoinHandle<()>,
+    fanout: JoinHandle<()>,
+    redis: Option<JoinHandle<()>>,
 }
 
 /// How long shutdown waits for open requests before giving up on them.
@@ -50,7 +62,30 @@ impl App {
             .await
             .with_context(|| format!("opening the database at {}", config.database_url))?;
         let hub = Arc::new(Hub::new());
-        let (writer, writer_task) = Writer::start(db.clone(), Arc::clone(&hub));
+        // With Redis, the fan-out relays this node's messages (and the hub its
+        // presence changes) to the bridge, which relays other nodes' back.
+        let (relay, outbound) = mpsc::unbounded_channel();
+        let (fanout, fanout_task) = Fanout::start(
+            db.clone(),
+            Arc::clone(&hub),
+            config.redis_url.is_some().then(|| relay.clone()),
+        );
+        let (redis, redis_task) = match &config.redis_url {
+            Some(url) => {
+                let presence = relay.clone();
+                hub.on_presence_change(Box::new(move |room_id, users| {
+                    let _ = presence.send(Outbound::Presence { room_id, users });
+                }));
+                let node = format!("{:016x}", rand::random::<u64>());
+                let (status, task) =
+                    live::redis::start(url, node, Arc::clone(&hub), fanout.clone(), outbound)
+                        .context("configuring Redis")?;
+                (Some(status), Some(task))
+            }
+            None => (None, None),
+        };
+        drop(relay);
+        let (writer, writer_task) = Writer::start(db.clone(), fanout);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let state = AppState {
             db,
@@ -58,6 +93,12 @@ impl App {
             writer,
             limiter: Arc::new(RateLimiter::new(config.message_rate, config.message_burst)),
             passwords: Passwords::new(cores),
+            redis,
+        };
+        let tasks = Background {
+            writer: writer_task,
+            fanout: fanout_task,
+            redis: redis_task,
         };
         let acceptor = TcpListener::bind(config.addr)
             .into_acceptor()
@@ -72,7 +113,7 @@ impl App {
             acceptor,
             addr,
             state,
-            writer_task,
+            tasks,
             secure_cookies: config.secure_cookies,
         })
     }
@@ -92,7 +133,7 @@ impl App {
         let App {
             acceptor,
             state,
-            writer_task,
+            tasks,
             secure_cookies,
             ..
         } = self;
@@ -110,8 +151,13 @@ impl App {
             .await?;
         sweeper.abort();
         // The routes (and with them every `Writer` handle) are gone: the writer drains
-        // what was submitted and stops.
-        writer_task.await.context("the message writer failed")?;
+        // what was submitted and stops, then the fan-out delivers what it committed,
+        // then the Redis bridge relays the last of it.
+        tasks.writer.await.context("the message writer failed")?;
+        tasks.fanout.await.context("the fan-out failed")?;
+        if let Some(redis) = tasks.redis {
+            redis.abort();
+        }
         db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -125,6 +171,7 @@ fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'stati
     );
     web::routes()
         .at("/healthz", poem::get(web::health))
+        .at("/metrics", poem::get(web::metrics))
         .nest("/assets", web::assets::routes())
         .nest("/api", api::routes())
         .with(SameOriginOnly)

@@ -19,6 +19,11 @@ pub struct Config {
     #[arg(long, env = "HEARTH_SECURE_COOKIES", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub secure_cookies: bool,
 
+    /// `redis://…`: publish to and receive from other nodes through Redis. Without it,
+    /// messages reach only this node's sockets (one node).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
     /// Messages each user may send per second, sustained.
     #[arg(long, env = "HEARTH_MESSAGE_RATE", default_value_t = 20.0)]
     pub message_rate: f64,
@@ -35,6 +40,7 @@ impl Config {
             addr: "127.0.0.1:0".parse().expect("a valid address"),
             database_url: database_url.into(),
             secure_cookies: false,
+            redis_url: None,
             message_rate: 20.0,
             message_burst: 50.0,
         }

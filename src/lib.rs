@@ -7,11 +7,13 @@
 //! - [`rooms`]: creating, joining and listing rooms; the membership rule.
 //! - [`messages`]: the send path — parse, rate-limit, then the single writer task that
 //!   commits in batches and publishes each committed message once.
-//! - [`live`]: the hub that fans a published message out to every open socket, and
-//!   what all sockets share (pings, limits, catch-up).
+//! - [`live`]: the fan-out task that delivers each committed message once, in commit
+//!   order (with Redis between nodes), the hub that hands it to every open socket,
+//!   and what all sockets share (pings, limits, catch-up).
 //! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
 //! - [`error`]: what can go wrong, rendered as a page or as problem+json.
+//! - [`metrics`]: Prometheus counters at `/metrics`.
 //! - [`app`]: wiring it all together, serving, shutting down.
 
 pub mod api;
@@ -22,6 +24,7 @@ pub mod domain;
 pub mod error;
 pub mod live;
 pub mod messages;
+pub mod metrics;
 pub mod rooms;
 pub mod store;
 pub mod web;

@@ -17,6 +17,9 @@ pub struct Room {
     pub id: i64,
     pub name: String,
     pub created_at: i64,
+    /// The newest message's seq when the room was looked up: where a socket that
+    /// subscribes now starts listening (see `Hub::subscribe`).
+    pub last_seq: i64,
 }
 
 impl From<RoomRow> for Room {
@@ -25,6 +28,7 @@ impl From<RoomRow> for Room {
             id: row.id,
             name: row.name,
             created_at: row.created_at,
+            last_seq: row.last_seq,
         }
     }
 }

@@ -27,7 +27,10 @@ CREATE TABLE rooms (
     name       TEXT   NOT NULL,
     name_key   TEXT   NOT NULL UNIQUE,
     created_by BIGINT NOT NULL REFERENCES users (id),
-    created_at BIGINT NOT NULL
+    created_at BIGINT NOT NULL,
+    -- The seq of the newest message. Incrementing it takes the room's row lock, which
+    -- serialises inserts per room: commit order then equals seq (and id) order.
+    last_seq   BIGINT NOT NULL DEFAULT 0
 );
 
 CREATE TABLE memberships (
@@ -42,10 +45,12 @@ CREATE INDEX memberships_by_user ON memberships (user_id);
 CREATE TABLE messages (
     id        BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     room_id   BIGINT NOT NULL REFERENCES rooms (id),
+    seq       BIGINT NOT NULL,
     sender_id BIGINT NOT NULL REFERENCES users (id),
     text      TEXT   NOT NULL,
     client_id TEXT,
     sent_at   BIGINT NOT NULL
 );
 CREATE INDEX messages_by_room ON messages (room_id, id);
+CREATE UNIQUE INDEX messages_by_room_seq ON messages (room_id, seq);
 CREATE INDEX messages_by_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;

@@ -28,7 +28,10 @@ CREATE TABLE rooms (
     name       TEXT    NOT NULL,
     name_key   TEXT    NOT NULL UNIQUE,
     created_by INTEGER NOT NULL REFERENCES users (id),
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    -- The seq of the newest message. Incrementing it takes the room's row lock, which
+    -- serialises inserts per room: commit order then equals seq (and id) order.
+    last_seq   INTEGER NOT NULL DEFAULT 0
 );
 
 CREATE TABLE memberships (
@@ -45,10 +48,12 @@ CREATE INDEX memberships_by_user ON memberships (user_id);
 CREATE TABLE messages (
     id        INTEGER PRIMARY KEY AUTOINCREMENT,
     room_id   INTEGER NOT NULL REFERENCES rooms (id),
+    seq       INTEGER NOT NULL,
     sender_id INTEGER NOT NULL REFERENCES users (id),
     text      TEXT    NOT NULL,
     client_id TEXT,
     sent_at   INTEGER NOT NULL
 );
 CREATE INDEX messages_by_room ON messages (room_id, id);
+CREATE UNIQUE INDEX messages_by_room_seq ON messages (room_id, seq);
 CREATE INDEX messages_by_client_id ON messages (sender_id, client_id) WHERE client_id IS NOT NULL;

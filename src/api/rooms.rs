@@ -49,6 +49,8 @@ pub struct NewRoom {
 pub struct MessageOut {
     /// Ids only increase, in the order messages were stored.
     pub id: i64,
+    /// 1, 2, 3… within the room, in the order messages were stored.
+    pub seq: i64,
     pub room: String,
     pub sender: String,
     pub text: String,
@@ -63,6 +65,7 @@ impl From<MessageRow> for MessageOut {
     fn from(m: MessageRow) -> Self {
         Self {
             id: m.id,
+            seq: m.seq,
             room: m.room,
             sender: m.sender,
             text: m.text,

@@ -18,7 +18,7 @@ use crate::{
         frames::{error_json, message_json},
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
     },
-    messages,
+    messages, metrics,
     rooms::{self, Room},
     store::messages::Stored,
 };
@@ -69,7 +69,8 @@ async fn serve(
 ) {
     // Subscribe before reading the database: nothing committed in between is missed,
     // and `last` drops what both paths deliver.
-    let mut events = state.hub.subscribe(room.id);
+    let mut events = state.hub.subscribe(room.id, room.last_seq);
+    let _gauge = metrics::SocketGauge::open();
     let _online = state.hub.enter(room.id, user.id);
     let mut control = state.hub.control();
     let mut last = 0;
@@ -97,6 +98,7 @@ async fn serve(
                     if socket.send_text(d.json.clone()).await.is_err() {
                         return;
                     }
+                    metrics::record_delivery(d.message.sent_at);
                 }
                 Ok(_) => {}
                 Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("too slow; resume with after="),

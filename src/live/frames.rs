@@ -42,6 +42,7 @@ pub fn message_json(m: &MessageRow) -> String {
     struct Frame<'a> {
         r#type: &'static str,
         id: i64,
+        seq: i64,
         room: &'a str,
         sender: &'a str,
         text: &'a str,
@@ -52,6 +53,7 @@ pub fn message_json(m: &MessageRow) -> String {
     serde_json::to_string(&Frame {
         r#type: "message",
         id: m.id,
+        seq: m.seq,
         room: &m.room,
         sender: &m.sender,
         text: &m.text,
@@ -69,19 +71,14 @@ pub fn error_json(error: &str) -> String {
 /// How many members are online in a room, as a page fragment.
 #[derive(Debug)]
 pub struct Presence {
-    pub room_id: i64,
     pub online: usize,
     pub html: String,
 }
 
 impl Presence {
-    pub fn new(room_id: i64, online: usize) -> Self {
+    pub fn new(online: usize) -> Self {
         let html = OnlineCount { online }.render().unwrap_or_default();
-        Self {
-            room_id,
-            online,
-            html,
-        }
+        Self { online, html }
     }
 }
 

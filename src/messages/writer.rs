@@ -1,10 +1,8 @@
-//! The one task that writes messages. It takes whatever is waiting (up to a batch),
-//! stores it in one transaction (group commit: one disk sync for many messages), then
-//! publishes each new message to the hub in commit order, then acknowledges the
-//! senders. Because publishing follows commit, in order, from one task, every socket
-//! sees ids strictly increasing, and an acknowledged message is always on disk.
-
-use std::sync::Arc;
+//! The one task per node that writes messages. It takes whatever is waiting (up to a
+//! batch), stores it in one transaction (group commit: one disk sync for many
+//! messages), hands each new message to the fan-out in commit order, then acknowledges
+//! the senders. An acknowledged message is always on disk, and sockets see each
+//! room's messages in commit order.
 
 use tokio::{
     sync::{mpsc, oneshot},
@@ -13,7 +11,8 @@ use tokio::{
 
 use crate::{
     error::{AppError, AppResult},
-    live::{Delivery, Hub},
+    live::{Fanout, Inbound},
+    metrics,
     store::{
         Db, StoreResult,
         messages::{self, NewMessage, Stored},
@@ -37,9 +36,9 @@ pub struct Writer {
 impl Writer {
     /// Starts the writer. It stops once every `Writer` handle is dropped and the
     /// messages already submitted are stored: await the handle to know they are.
-    pub fn start(db: Db, hub: Arc<Hub>) -> (Self, JoinHandle<()>) {
+    pub fn start(db: Db, fanout: Fanout) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(db, hub, queue));
+        let task = tokio::spawn(run(db, fanout, queue));
         (Self { jobs }, task)
     }
 
@@ -55,14 +54,14 @@ impl Writer {
     }
 }
 
-async fn run(db: Db, hub: Arc<Hub>, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Db, fanout: Fanout, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let messages: Vec<NewMessage> = batch.iter().map(|job| job.message.clone()).collect();
         match messages::insert_batch(&db, &messages).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    finish(&hub, job, Ok(outcome));
+                    finish(&fanout, job, Ok(outcome));
                 }
             }
             // One bad message must not fail the others: store the rest one by one.
@@ -72,21 +71,22 @@ async fn run(db: Db, hub: Arc<Hub>, mut queue: mpsc::Receiver<Job>) {
                     let outcome = messages::insert_batch(&db, std::slice::from_ref(&job.message))
                         .await
                         .map(|mut v| v.remove(0));
-                    finish(&hub, job, outcome);
+                    finish(&fanout, job, outcome);
                 }
             }
             Err(err) => {
                 if let Some(job) = batch.pop() {
-                    finish(&hub, job, Err(err));
+                    finish(&fanout, job, Err(err));
                 }
             }
         }
     }
 }
 
-fn finish(hub: &Hub, job: Job, outcome: StoreResult<Stored>) {
+fn finish(fanout: &Fanout, job: Job, outcome: StoreResult<Stored>) {
     if let Ok(Stored::New(row)) = &outcome {
-        hub.publish(Arc::new(Delivery::new(row.clone())));
+        metrics::record_stored(1);
+        fanout.send(Inbound::Committed(row.clone()));
     }
     // The sender may have gone; the message is stored and published regardless.
     let _ = job.done.send(outcome);

@@ -3,10 +3,12 @@
 use super::{Db, StoreResult, on_pool};
 
 /// A stored message with its room's and sender's names, as every reader wants it.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct MessageRow {
     pub id: i64,
     pub room_id: i64,
+    /// 1, 2, 3… within the room, in commit order: a jump means a message was missed.
+    pub seq: i64,
     pub room: String,
     pub sender_id: i64,
     pub sender: String,
@@ -39,23 +41,35 @@ pub enum Stored {
 /// How long a `client_id` protects against a retried send.
 pub const CLIENT_ID_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-/// Stores `batch` in one transaction (group commit: one fsync for many messages) and
-/// returns one outcome per message, in order. Ids come from the database and grow in
-/// commit order because only one writer calls this at a time (see `messages::writer`).
+/// Stores `batch` in one transaction (group commit: one disk sync for many messages) and
+/// returns one outcome per message, in the batch's order.
+///
+/// Each new message first bumps its room's `last_seq`, which takes the room's row lock
+/// until commit. Inserts into one room are therefore serialised across every writer
+/// on every node: within a room, commit order is seq order and id order, so a reader
+/// resuming "after id N" can never miss a message that commits later with a smaller
+/// id. Rooms are locked in id order (a stable sort keeps each room's messages in
+/// submission order), so two nodes' batches cannot deadlock.
 pub async fn insert_batch(db: &Db, batch: &[NewMessage]) -> StoreResult<Vec<Stored>> {
-    const FIND_RETRY: &str = "SELECT id, text, sent_at FROM messages
+    const FIND_RETRY: &str = "SELECT id, seq, text, sent_at FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
-    const INSERT: &str = "INSERT INTO messages (room_id, sender_id, text, client_id, sent_at)
-        VALUES ($1, $2, $3, $4, $5) RETURNING id";
+    const NEXT_SEQ: &str =
+        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
+    const INSERT: &str = "INSERT INTO messages (room_id, seq, sender_id, text, client_id, sent_at)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
     let now = super::now_ms();
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch[i].room_id);
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for m in batch {
-            let row = |id, text, sent_at| MessageRow {
+        let mut out: Vec<Option<Stored>> = vec![None; batch.len()];
+        for &i in &order {
+            let m = &batch[i];
+            let row = |id, seq, text, sent_at| MessageRow {
                 id,
                 room_id: m.room_id,
+                seq,
                 room: m.room.clone(),
                 sender_id: m.sender_id,
                 sender: m.sender.clone(),
@@ -64,30 +78,35 @@ pub async fn insert_batch(db: &Db, batch: &[NewMessage]) -> StoreResult<Vec<Stor
                 sent_at,
             };
             if let Some(client_id) = &m.client_id {
-                let earlier: Option<(i64, String, i64)> = sqlx::query_as(FIND_RETRY)
+                let earlier: Option<(i64, i64, String, i64)> = sqlx::query_as(FIND_RETRY)
                     .bind(m.sender_id)
                     .bind(client_id)
                     .bind(m.room_id)
                     .bind(now - CLIENT_ID_WINDOW_MS)
                     .fetch_optional(&mut *tx)
                     .await?;
-                if let Some((id, text, sent_at)) = earlier {
-                    out.push(Stored::Duplicate(row(id, text, sent_at)));
+                if let Some((id, seq, text, sent_at)) = earlier {
+                    out[i] = Some(Stored::Duplicate(row(id, seq, text, sent_at)));
                     continue;
                 }
             }
+            let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                .bind(m.room_id)
+                .fetch_one(&mut *tx)
+                .await?;
             let id: i64 = sqlx::query_scalar(INSERT)
                 .bind(m.room_id)
+                .bind(seq)
                 .bind(m.sender_id)
                 .bind(&m.text)
                 .bind(&m.client_id)
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-            out.push(Stored::New(row(id, m.text.clone(), now)));
+            out[i] = Some(Stored::New(row(id, seq, m.text.clone(), now)));
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(out.into_iter().flatten().collect())
     })
 }
 
@@ -101,13 +120,13 @@ pub async fn page(
     limit: i64,
 ) -> StoreResult<Vec<MessageRow>> {
     const NEWEST: &str =
-        "SELECT m.id, m.room_id, r.name AS room, m.sender_id, u.username AS sender,
+        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
                m.text, m.client_id, m.sent_at
           FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
          WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3
          ORDER BY m.id DESC LIMIT $4";
     const OLDEST: &str =
-        "SELECT m.id, m.room_id, r.name AS room, m.sender_id, u.username AS sender,
+        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
                m.text, m.client_id, m.sent_at
           FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
          WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3
@@ -124,4 +143,26 @@ pub async fn page(
         rows.reverse();
     }
     Ok(rows)
+}
+
+/// Messages of a room with `after_seq < seq < before_seq`, in seq order: what a node
+/// missed when its feed of committed messages jumped.
+pub async fn seq_range(
+    db: &Db,
+    room_id: i64,
+    after_seq: i64,
+    before_seq: i64,
+) -> StoreResult<Vec<MessageRow>> {
+    const SQL: &str =
+        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
+               m.text, m.client_id, m.sent_at
+          FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+         WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
+         ORDER BY m.seq";
+    Ok(on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(room_id)
+        .bind(after_seq)
+        .bind(before_seq)
+        .fetch_all(pool)
+        .await)?)
 }

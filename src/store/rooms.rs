@@ -7,6 +7,8 @@ pub struct RoomRow {
     pub id: i64,
     pub name: String,
     pub created_at: i64,
+    /// The newest message's seq when this row was read.
+    pub last_seq: i64,
 }
 
 /// A room as a list shows it, with its member count and, for the asking user, unread count.
@@ -15,6 +17,7 @@ pub struct RoomSummary {
     pub id: i64,
     pub name: String,
     pub created_at: i64,
+    pub last_seq: i64,
     pub members: i64,
     pub unread: i64,
 }
@@ -31,7 +34,7 @@ pub async fn insert_with_creator(
         let mut tx = pool.begin().await?;
         let room: RoomRow = sqlx::query_as(
             "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ($1, $2, $3, $4)
-             RETURNING id, name, created_at",
+             RETURNING id, name, created_at, last_seq",
         )
         .bind(name)
         .bind(key)
@@ -53,7 +56,7 @@ pub async fn insert_with_creator(
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<RoomRow>> {
     Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, name, created_at FROM rooms WHERE name_key = $1"
+        "SELECT id, name, created_at, last_seq FROM rooms WHERE name_key = $1"
     )
     .bind(key)
     .fetch_optional(pool)
@@ -108,19 +111,19 @@ pub enum Scope {
 /// Rooms in `scope` for `user_id`, by name. Unread counts are only for joined rooms
 /// and never count the user's own messages.
 pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSummary>> {
-    const JOINED: &str = "SELECT r.id, r.name, r.created_at,
+    const JOINED: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
             (SELECT COUNT(*) FROM messages m
               WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1) AS unread
          FROM rooms r JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
          ORDER BY r.name_key";
-    const AVAILABLE: &str = "SELECT r.id, r.name, r.created_at,
+    const AVAILABLE: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
             CAST(0 AS BIGINT) AS unread
          FROM rooms r
          WHERE NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
          ORDER BY r.name_key";
-    const ALL: &str = "SELECT r.id, r.name, r.created_at,
+    const ALL: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
             CAST(0 AS BIGINT) AS unread
          FROM rooms r WHERE $1 = $1
@@ -149,4 +152,14 @@ pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> 
     .await
     .map(|_| ()))?;
     Ok(())
+}
+
+/// The seq of the room's newest message (0 for none).
+pub async fn last_seq(db: &Db, room_id: i64) -> StoreResult<i64> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT last_seq FROM rooms WHERE id = $1"
+    )
+    .bind(room_id)
+    .fetch_one(pool)
+    .await)?)
 }

@@ -23,6 +23,7 @@ use crate::{
         frames::{Delivery, UnreadBadge},
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
     },
+    metrics,
     rooms::{self, Room},
     store::rooms::{RoomSummary, Scope},
 };
@@ -77,13 +78,17 @@ async fn serve(
     mut socket: Socket,
 ) {
     let hub = &state.hub;
-    let mut events = hub.subscribe(room.id);
+    let mut events = hub.subscribe(room.id, room.last_seq);
+    let _gauge = metrics::SocketGauge::open();
     // Other rooms only feed the sidebar's unread badges.
     let mut unread: HashMap<i64, i64> = HashMap::new();
     let mut elsewhere = StreamMap::new();
     for other in joined.iter().filter(|r| r.id != room.id) {
         unread.insert(other.id, other.unread);
-        elsewhere.insert(other.id, BroadcastStream::new(hub.subscribe(other.id)));
+        elsewhere.insert(
+            other.id,
+            BroadcastStream::new(hub.subscribe(other.id, other.last_seq)),
+        );
     }
     let _online = hub.enter(room.id, user.id);
     let mut control = hub.control();
@@ -126,6 +131,7 @@ async fn serve(
                     if socket.send_text(d.html.clone()).await.is_err() {
                         break None;
                     }
+                    metrics::record_delivery(d.message.sent_at);
                 }
                 Ok(RoomEvent::Presence(p)) => {
                     if socket.send_text(p.html.clone()).await.is_err() {

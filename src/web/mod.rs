@@ -48,16 +48,42 @@ pub fn routes() -> Route {
         .at("/rooms/:name/ws", get(live::room_socket))
 }
 
-/// `GET /healthz`: 200 once the database answers.
+/// `GET /healthz`: 200 once the database answers, with the state of each link:
+/// `{"status":"ok","database":"ok","redis":"ok"|"down"|"off"}`. A node whose Redis
+/// link is down still serves its own sockets, so it stays healthy (200).
 #[handler]
 pub async fn health(state: Data<&AppState>) -> Response {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
+    let database = match state.db.ping().await {
+        Ok(()) => "ok",
         Err(err) => {
             tracing::warn!(%err, "health check: database unreachable");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable").into_response()
+            "down"
         }
-    }
+    };
+    let redis = match &state.redis {
+        None => "off",
+        Some(link) if link.is_up() => "ok",
+        Some(_) => "down",
+    };
+    let status = if database == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": if database == "ok" { "ok" } else { "unavailable" },
+        "database": database,
+        "redis": redis,
+    });
+    (status, poem::web::Json(body)).into_response()
+}
+
+/// `GET /metrics`: Prometheus text.
+#[handler]
+pub fn metrics() -> Response {
+    Response::builder()
+        .content_type("text/plain; version=0.0.4")
+        .body(crate::metrics::render())
 }
 
 /// Renders a template, or an internal error if it cannot be.
