@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Starts the throwaway PostgreSQL and Redis servers the test suite uses, on loopback,
-# with their data under target/services. Source it: it exports the URLs and a
-# stop_services function. Installs the Debian packages first when they are missing.
+# Helpers for scripts/test.sh: install missing Debian packages (as root), and start a
+# throwaway PostgreSQL on loopback with its data under target/services. Source it: it
+# exports HEARTH_TEST_DATABASE_URL and a stop_services function. (The cluster tests
+# start their own Redis servers, so they can stop and restart them.)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVICES="$ROOT/target/services"
 PG_PORT=${HEARTH_TEST_PG_PORT:-55432}
-REDIS_PORT=${HEARTH_TEST_REDIS_PORT:-56379}
 
 need_packages() {
   local missing=()
@@ -47,22 +47,6 @@ start_postgres() {
   PG_STOP="$bin/pg_ctl -D $data stop -m fast"
 }
 
-start_redis() {
-  need_packages redis-server
-  local dir="$SERVICES/redis"
-  mkdir -p "$dir"
-  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
-  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$dir" --daemonize yes --pidfile "$dir/redis.pid" --logfile "$dir/redis.log"
-  for _ in $(seq 50); do
-    redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break
-    sleep 0.1
-  done
-  export HEARTH_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
-  export HEARTH_TEST_REDIS_PORT="$REDIS_PORT"
-}
-
 stop_services() {
   if [ -n "${PG_STOP:-}" ]; then as_pg $PG_STOP >/dev/null 2>&1 || true; fi
-  redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
 }

@@ -18,4 +18,8 @@ cargo test --quiet
 
 echo "== the integration suite on PostgreSQL"
 start_postgres
-HEARTH_TEST_DATABASE_URL="$HEARTH_TEST_DATABASE_URL" cargo test --quiet --test suite
+cargo test --quiet --test suite
+
+echo "== several nodes on PostgreSQL and Redis"
+need_packages redis-server
+cargo test --quiet --features cluster-tests --test cluster

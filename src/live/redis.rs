@@ -104,14 +104,16 @@ impl Bridge {
         let mut backoff = Duration::from_millis(100);
         let mut connected_before = false;
         loop {
-            match self.session(&mut outbound, connected_before).await {
+            let ended = self.session(&mut outbound, connected_before).await;
+            if self.status.is_up() {
+                // We were connected: whatever ended it, what follows is a reconnect.
+                connected_before = true;
+                backoff = Duration::from_millis(100);
+            }
+            match ended {
                 Ok(Ended::Shutdown) => return,
-                Ok(Ended::LinkLost) => {
-                    tracing::warn!("lost the Redis link; reconnecting");
-                    connected_before = true;
-                    backoff = Duration::from_millis(100);
-                }
-                Err(err) => tracing::warn!(%err, "cannot reach Redis; retrying"),
+                Ok(Ended::LinkLost) => tracing::warn!("lost the Redis link; reconnecting"),
+                Err(err) => tracing::warn!(%err, "Redis link failed; reconnecting"),
             }
             self.status.0.store(false, Ordering::Relaxed);
             // While the link is down, what we would have published is dropped: other

@@ -1,0 +1,214 @@
+//! Several Hearth nodes as one chat: nodes share one PostgreSQL (from
+//! `HEARTH_TEST_DATABASE_URL`) and one Redis each test starts itself, and clients on
+//! different nodes must see every message once, in order, through Redis outages and
+//! a node killed outright.
+
+#[path = "../suite/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+mod nodes;
+
+use std::{collections::HashSet, time::Duration};
+
+use futures_util::future::join_all;
+use helpers::*;
+use nodes::Cluster;
+use serde_json::{Value, json};
+
+/// Every message id a socket receives until it has `count`, checking the room's seq
+/// runs 1, 2, 3… with no gap or repeat from the first one received.
+async fn collect(ws: &mut Ws, count: usize, secs: u64) -> Vec<Value> {
+    let mut got: Vec<Value> = Vec::with_capacity(count);
+    while got.len() < count {
+        got.push(next_message(ws, secs).await);
+    }
+    got
+}
+
+fn assert_in_order_once(frames: &[Value]) {
+    let ids: Vec<i64> = frames.iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    let seqs: Vec<i64> = frames.iter().map(|f| f["seq"].as_i64().unwrap()).collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids strictly increase: {ids:?}");
+    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "seqs have no gap or repeat: {seqs:?}");
+}
+
+#[tokio::test]
+async fn clients_on_different_nodes_see_every_message_once_and_in_order() {
+    let cluster = Cluster::start(3).await;
+    let ann = cluster.node(0).user("ann").await;
+    assert_eq!(ann.create_room("hall").await.status(), 201);
+    let bob = cluster.node(0).user("bob").await.via(cluster.node(1));
+    let cyd = cluster.node(0).user("cyd").await.via(cluster.node(2));
+    for member in [&bob, &cyd] {
+        assert_eq!(member.join_room("hall").await.status(), 201);
+    }
+    let mut sockets = Vec::new();
+    for member in [&ann, &bob, &cyd] {
+        sockets.push(member.ws("/api/v1/rooms/hall/ws").await);
+    }
+    // Each member posts 30 messages through their own node, all at once.
+    let posts = [&ann, &bob, &cyd].map(|member| async move {
+        for n in 0..30 {
+            member.say("hall", &format!("{} #{n}", member.name)).await;
+        }
+    });
+    join_all(posts).await;
+    for ws in &mut sockets {
+        let frames = collect(ws, 90, 10).await;
+        assert_in_order_once(&frames);
+        let texts: HashSet<&str> = frames.iter().map(|f| f["text"].as_str().unwrap()).collect();
+        assert_eq!(texts.len(), 90, "every message arrives, once");
+        assert!(stays_quiet(ws, 300).await, "and nothing more");
+    }
+}
+
+#[tokio::test]
+async fn online_and_unread_counts_agree_across_nodes() {
+    let cluster = Cluster::start(2).await;
+    let ann = cluster.node(0).user("ann").await;
+    let bob_here = cluster.node(0).user("bob").await;
+    let bob = bob_here.via(cluster.node(1));
+    ann.create_room("hall").await;
+    ann.create_room("side").await;
+    bob.join_room("hall").await;
+    bob.join_room("side").await;
+
+    // Bob watches the hall on node 1; Ann opens it on node 0.
+    let mut bob_page = bob.ws("/rooms/hall/ws").await;
+    send_json(&mut bob_page, json!({ "after": "0" })).await;
+    let mut ann_page = ann.ws("/rooms/hall/ws").await;
+    send_json(&mut ann_page, json!({ "after": "0" })).await;
+    wait_for_fragment(&mut bob_page, "2 online").await;
+    wait_for_fragment(&mut ann_page, "2 online").await;
+
+    // Ann writes in the side room through node 0: Bob's badge on node 1 counts it.
+    let side_id = room_id(&ann, "side").await;
+    ann.say("side", "over here").await;
+    ann.say("side", "and again").await;
+    let badge = wait_for_fragment(&mut bob_page, &format!("id=\"unread-{side_id}\"")).await;
+    let badge = if badge.contains(">2<") { badge } else { wait_for_fragment(&mut bob_page, &format!("id=\"unread-{side_id}\"")).await };
+    assert!(badge.contains(">2<"), "two unread on the other node: {badge}");
+
+    // Ann leaves: Bob's node hears it.
+    drop(ann_page);
+    wait_for_fragment(&mut bob_page, "1 online").await;
+}
+
+#[tokio::test]
+async fn a_two_second_redis_outage_loses_no_message() {
+    let mut cluster = Cluster::start(2).await;
+    let ann = cluster.node(0).user("ann").await;
+    let bob = cluster.node(0).user("bob").await.via(cluster.node(1));
+    ann.create_room("hall").await;
+    bob.join_room("hall").await;
+    let mut bob_ws = bob.ws("/api/v1/rooms/hall/ws").await;
+    let mut ann_ws = ann.ws("/api/v1/rooms/hall/ws").await;
+
+    for n in 0..10 {
+        ann.say("hall", &format!("before {n}")).await;
+    }
+    cluster.redis.stop();
+    for n in 0..10 {
+        ann.say("hall", &format!("during {n}")).await;
+        bob.say("hall", &format!("bob during {n}")).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    cluster.redis.start();
+    for n in 0..10 {
+        ann.say("hall", &format!("after {n}")).await;
+    }
+    for ws in [&mut bob_ws, &mut ann_ws] {
+        let frames = collect(ws, 40, 15).await;
+        assert_in_order_once(&frames);
+    }
+    let health: Value = bob.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["redis"], "ok", "the link is back: {health}");
+    let metrics = bob.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.lines().any(|l| l.starts_with("hearth_redis_reconnects_total ") && !l.ends_with(" 0")),
+        "the reconnect is counted: {metrics}"
+    );
+}
+
+#[tokio::test]
+async fn many_writers_on_many_nodes_never_leave_a_resume_point_behind() {
+    let cluster = Cluster::start(3).await;
+    let owner = cluster.node(0).user("owner").await;
+    owner.create_room("busy").await;
+    let mut writers = Vec::new();
+    for n in 0..6 {
+        let writer = cluster.node(0).user(&format!("writer{n}")).await.via(cluster.node(n % 3));
+        writer.join_room("busy").await;
+        writers.push(writer);
+    }
+    let mut reader = owner.ws("/api/v1/rooms/busy/ws").await;
+    join_all(writers.iter().map(|w| async move {
+        for n in 0..40 {
+            w.say("busy", &format!("{} {n}", w.name)).await;
+        }
+    }))
+    .await;
+    let seen = collect(&mut reader, 240, 15).await;
+    assert_in_order_once(&seen);
+    // Resuming after any message seen gives exactly the messages after it.
+    let all_ids: Vec<i64> = seen.iter().map(|f| f["id"].as_i64().unwrap()).collect();
+    for (i, id) in all_ids.iter().enumerate().step_by(37) {
+        let mut resumed = owner.ws(&format!("/api/v1/rooms/busy/ws?after={id}")).await;
+        let rest = collect(&mut resumed, all_ids.len() - i - 1, 10).await;
+        let rest_ids: Vec<i64> = rest.iter().map(|f| f["id"].as_i64().unwrap()).collect();
+        assert_eq!(rest_ids, all_ids[i + 1..], "resuming after {id}");
+    }
+}
+
+#[tokio::test]
+async fn clients_of_a_killed_node_resume_on_another_and_miss_nothing() {
+    let cluster = Cluster::start(0).await;
+    let mut first = cluster.spawn_process().await;
+    let second = cluster.spawn_process().await;
+    let ann = client_at(first.addr).register("ann").await;
+    let bob = client_at(second.addr).register("bob").await;
+    ann.create_room("hall").await;
+    bob.join_room("hall").await;
+    let mut ann_ws = ann.ws("/api/v1/rooms/hall/ws").await;
+    let mut last = 0;
+    for n in 0..5 {
+        bob.say("hall", &format!("live {n}")).await;
+    }
+    for frame in collect(&mut ann_ws, 5, 10).await {
+        last = frame["id"].as_i64().unwrap();
+    }
+    first.kill();
+    assert!(close_code(&mut ann_ws, 5).await.is_none(), "a killed node sends no close frame");
+    for n in 0..5 {
+        bob.say("hall", &format!("while ann was away {n}")).await;
+    }
+    // Ann's client reconnects to the surviving node and resumes.
+    let ann_again = ann.via_addr(second.addr);
+    let mut resumed = ann_again.ws(&format!("/api/v1/rooms/hall/ws?after={last}")).await;
+    let missed = collect(&mut resumed, 5, 10).await;
+    assert_in_order_once(&missed);
+    assert!(missed.iter().all(|f| f["text"].as_str().unwrap().starts_with("while ann was away")));
+    bob.say("hall", "and live again").await;
+    assert_eq!(next_message(&mut resumed, 5).await["text"], "and live again");
+}
+
+async fn room_id(user: &User, room: &str) -> i64 {
+    // The sidebar links carry each room's id.
+    let html = user.get("/rooms").await.text().await.unwrap();
+    let marker = format!(">{room}</span>");
+    let at = html.find(&marker).expect("the room in the sidebar");
+    let before = &html[..at];
+    let start = before.rfind("id=\"room-").expect("a room id") + "id=\"room-".len();
+    before[start..].split('"').next().unwrap().parse().unwrap()
+}
+
+/// Reads page-socket frames until one contains `needle`; returns it.
+async fn wait_for_fragment(ws: &mut Ws, needle: &str) -> String {
+    loop {
+        let text = next_text(ws, 10).await;
+        if text.contains(needle) {
+            return text;
+        }
+    }
+}
