@@ -95,18 +95,18 @@ async fn serve(
 
     // Catch up from where the page is before going live.
     let mut last = 0;
-    if let Ok(Ok(Incoming::Text(text))) = timeout(RESUME_WAIT, socket.receive()).await {
-        if let Some(after) = parse_resume(&text) {
-            let rendered = |m: &_| Delivery::new(Clone::clone(m)).html;
-            match socket.catch_up(&state.db, room.id, after, rendered).await {
-                Ok(id) => last = id,
-                Err(CatchUpFailed::Gone) => return,
-                Err(CatchUpFailed::Store(err)) => {
-                    tracing::error!(%err, "page catch-up failed");
-                    return socket
-                        .close(CloseReason::TryAgain("catch-up failed; retry"))
-                        .await;
-                }
+    if let Ok(Ok(Incoming::Text(text))) = timeout(RESUME_WAIT, socket.receive()).await
+        && let Some(after) = parse_resume(&text)
+    {
+        let rendered = |m: &_| Delivery::new(Clone::clone(m)).html;
+        match socket.catch_up(&state.db, room.id, after, rendered).await {
+            Ok(id) => last = id,
+            Err(CatchUpFailed::Gone) => return,
+            Err(CatchUpFailed::Store(err)) => {
+                tracing::error!(%err, "page catch-up failed");
+                return socket
+                    .close(CloseReason::TryAgain("catch-up failed; retry"))
+                    .await;
             }
         }
     }
@@ -143,14 +143,14 @@ async fn serve(
                 Err(RecvError::Closed) => break Some(CloseReason::Restart),
             },
             Some((room_id, event)) = elsewhere.next() => {
-                if let Ok(RoomEvent::Message(d)) = event {
-                    if d.message.sender_id != user.id {
-                        let count = unread.entry(room_id).or_default();
-                        *count += 1;
-                        let badge = UnreadBadge { room_id, unread: *count, oob: true };
-                        if socket.send_text(badge.render().unwrap_or_default()).await.is_err() {
-                            break None;
-                        }
+                if let Ok(RoomEvent::Message(d)) = event
+                    && d.message.sender_id != user.id
+                {
+                    let count = unread.entry(room_id).or_default();
+                    *count += 1;
+                    let badge = UnreadBadge { room_id, unread: *count, oob: true };
+                    if socket.send_text(badge.render().unwrap_or_default()).await.is_err() {
+                        break None;
                     }
                 }
             },

@@ -29,8 +29,14 @@ async fn collect(ws: &mut Ws, count: usize, secs: u64) -> Vec<Value> {
 fn assert_in_order_once(frames: &[Value]) {
     let ids: Vec<i64> = frames.iter().map(|f| f["id"].as_i64().unwrap()).collect();
     let seqs: Vec<i64> = frames.iter().map(|f| f["seq"].as_i64().unwrap()).collect();
-    assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids strictly increase: {ids:?}");
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "seqs have no gap or repeat: {seqs:?}");
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids strictly increase: {ids:?}"
+    );
+    assert!(
+        seqs.windows(2).all(|w| w[1] == w[0] + 1),
+        "seqs have no gap or repeat: {seqs:?}"
+    );
 }
 
 #[tokio::test]
@@ -87,8 +93,15 @@ async fn online_and_unread_counts_agree_across_nodes() {
     ann.say("side", "over here").await;
     ann.say("side", "and again").await;
     let badge = wait_for_fragment(&mut bob_page, &format!("id=\"unread-{side_id}\"")).await;
-    let badge = if badge.contains(">2<") { badge } else { wait_for_fragment(&mut bob_page, &format!("id=\"unread-{side_id}\"")).await };
-    assert!(badge.contains(">2<"), "two unread on the other node: {badge}");
+    let badge = if badge.contains(">2<") {
+        badge
+    } else {
+        wait_for_fragment(&mut bob_page, &format!("id=\"unread-{side_id}\"")).await
+    };
+    assert!(
+        badge.contains(">2<"),
+        "two unread on the other node: {badge}"
+    );
 
     // Ann leaves: Bob's node hears it.
     drop(ann_page);
@@ -126,7 +139,9 @@ async fn a_two_second_redis_outage_loses_no_message() {
     assert_eq!(health["redis"], "ok", "the link is back: {health}");
     let metrics = bob.get("/metrics").await.text().await.unwrap();
     assert!(
-        metrics.lines().any(|l| l.starts_with("hearth_redis_reconnects_total ") && !l.ends_with(" 0")),
+        metrics
+            .lines()
+            .any(|l| l.starts_with("hearth_redis_reconnects_total ") && !l.ends_with(" 0")),
         "the reconnect is counted: {metrics}"
     );
 }
@@ -138,7 +153,11 @@ async fn many_writers_on_many_nodes_never_leave_a_resume_point_behind() {
     owner.create_room("busy").await;
     let mut writers = Vec::new();
     for n in 0..6 {
-        let writer = cluster.node(0).user(&format!("writer{n}")).await.via(cluster.node(n % 3));
+        let writer = cluster
+            .node(0)
+            .user(&format!("writer{n}"))
+            .await
+            .via(cluster.node(n % 3));
         writer.join_room("busy").await;
         writers.push(writer);
     }
@@ -179,18 +198,31 @@ async fn clients_of_a_killed_node_resume_on_another_and_miss_nothing() {
         last = frame["id"].as_i64().unwrap();
     }
     first.kill();
-    assert!(close_code(&mut ann_ws, 5).await.is_none(), "a killed node sends no close frame");
+    assert!(
+        close_code(&mut ann_ws, 5).await.is_none(),
+        "a killed node sends no close frame"
+    );
     for n in 0..5 {
         bob.say("hall", &format!("while ann was away {n}")).await;
     }
     // Ann's client reconnects to the surviving node and resumes.
     let ann_again = ann.via_addr(second.addr);
-    let mut resumed = ann_again.ws(&format!("/api/v1/rooms/hall/ws?after={last}")).await;
+    let mut resumed = ann_again
+        .ws(&format!("/api/v1/rooms/hall/ws?after={last}"))
+        .await;
     let missed = collect(&mut resumed, 5, 10).await;
     assert_in_order_once(&missed);
-    assert!(missed.iter().all(|f| f["text"].as_str().unwrap().starts_with("while ann was away")));
+    assert!(missed.iter().all(|f| {
+        f["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("while ann was away")
+    }));
     bob.say("hall", "and live again").await;
-    assert_eq!(next_message(&mut resumed, 5).await["text"], "and live again");
+    assert_eq!(
+        next_message(&mut resumed, 5).await["text"],
+        "and live again"
+    );
 }
 
 async fn room_id(user: &User, room: &str) -> i64 {

@@ -14,7 +14,11 @@ use crate::helpers::{TestApp, fresh_database, start_node};
 
 /// A free loopback port (bound, then released).
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct RedisServer {
@@ -39,7 +43,16 @@ impl RedisServer {
     /// Starts (again) on the same port and waits until it answers.
     pub fn start(&mut self) {
         let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server is installed (scripts/test.sh installs it)");
@@ -127,7 +140,14 @@ impl Cluster {
         for node in &self.nodes {
             let client = reqwest::Client::new();
             for attempt in 0.. {
-                let health: serde_json::Value = client.get(node.url("/healthz")).send().await.unwrap().json().await.unwrap();
+                let health: serde_json::Value = client
+                    .get(node.url("/healthz"))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
                 if health["redis"] == "ok" {
                     break;
                 }

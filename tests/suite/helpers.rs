@@ -1,0 +1,350 @@
+//! `spawn_app()` and friends: what every test needs to talk to a real Hearth.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use futures_util::{SinkExt, StreamExt};
+use hearth::{App, Config};
+use reqwest::{Client, StatusCode, cookie::CookieStore};
+use serde_json::{Value, json};
+use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, client::IntoClientRequest, http::HeaderValue},
+};
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A running Hearth on a free port, with its own database.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub database_url: String,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    /// Keeps the SQLite file alive for the test's lifetime.
+    _dir: Option<Arc<tempfile::TempDir>>,
+}
+
+/// A fresh database: a new SQLite file, or a new schema-less PostgreSQL database
+/// when `HEARTH_TEST_DATABASE_URL` names a server.
+pub async fn fresh_database() -> (String, Option<Arc<tempfile::TempDir>>) {
+    if let Ok(server) = std::env::var("HEARTH_TEST_DATABASE_URL") {
+        let name = format!("hearth_test_{:016x}", rand_u64());
+        let admin = sqlx::PgPool::connect(&server)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&admin)
+            .await
+            .expect("create a test database");
+        admin.close().await;
+        let (base, _) = server.rsplit_once('/').expect("a database URL with a path");
+        return (format!("{base}/{name}"), None);
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let url = format!("sqlite:{}", dir.path().join("hearth.db").display());
+    (url, Some(Arc::new(dir)))
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts Hearth with test defaults, adjusted by `tweak`.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let (database_url, dir) = fresh_database().await;
+    let mut config = Config::for_tests(database_url);
+    tweak(&mut config);
+    start(config, dir).await
+}
+
+/// Starts a Hearth node with exactly `config` (the cluster tests share one database).
+pub async fn start_node(config: Config) -> TestApp {
+    start(config, None).await
+}
+
+async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
+    let database_url = config.database_url.clone();
+    let app = App::build(config).await.expect("Hearth builds");
+    let addr = app.addr();
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(app.run_until(async {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        database_url,
+        stop: Some(stop),
+        task: Some(task),
+        _dir: dir,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/v1{path}"))
+    }
+
+    /// A browser-like client: its own cookie jar, redirects not followed.
+    pub fn client(&self) -> User {
+        client_at(self.addr)
+    }
+
+    /// A client registered (and so logged in) as `name`.
+    pub async fn user(&self, name: &str) -> User {
+        self.client().register(name).await
+    }
+
+    /// Stops the server the way SIGTERM does, and waits until it has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stops cleanly");
+        }
+    }
+
+    /// Stops this server and starts a new one on the same database.
+    pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        let config = Config::for_tests(self.database_url.clone());
+        start(config, self._dir.take()).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// A browser-like client of the server at `addr`: its own cookie jar, redirects not followed.
+pub fn client_at(addr: SocketAddr) -> User {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let http = Client::builder()
+        .cookie_provider(Arc::clone(&jar))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    User {
+        http,
+        jar,
+        addr,
+        name: String::new(),
+    }
+}
+
+/// A person with a browser: an HTTP client with its own cookies.
+pub struct User {
+    pub http: Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    pub addr: SocketAddr,
+    pub name: String,
+}
+
+impl User {
+    /// The same person (same cookies, same session) talking to another node.
+    pub fn via(&self, node: &TestApp) -> User {
+        self.via_addr(node.addr)
+    }
+
+    pub fn via_addr(&self, addr: SocketAddr) -> User {
+        User {
+            http: self.http.clone(),
+            jar: Arc::clone(&self.jar),
+            addr,
+            name: self.name.clone(),
+        }
+    }
+
+    /// Registers as `name` (which logs this client in).
+    pub async fn register(mut self, name: &str) -> User {
+        let response = self
+            .http
+            .post(self.api("/users"))
+            .json(&json!({ "username": name, "password": PASSWORD }))
+            .send()
+            .await
+            .expect("register");
+        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
+        self.name = name.to_owned();
+        self
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn api(&self, path: &str) -> String {
+        self.url(&format!("/api/v1{path}"))
+    }
+
+    /// The `Cookie` header this client would send.
+    pub fn cookie(&self) -> Option<HeaderValue> {
+        let url = self.url("/").parse().expect("a URL");
+        self.jar
+            .cookies(&url)
+            .map(|v| HeaderValue::from_bytes(v.as_bytes()).expect("a header"))
+    }
+
+    pub async fn create_room(&self, name: &str) -> reqwest::Response {
+        self.http
+            .post(self.api("/rooms"))
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .expect("create room")
+    }
+
+    pub async fn join_room(&self, name: &str) -> reqwest::Response {
+        self.http
+            .post(self.api(&format!("/rooms/{}/members", encode(name))))
+            .send()
+            .await
+            .expect("join room")
+    }
+
+    pub async fn post_message(&self, room: &str, text: &str) -> reqwest::Response {
+        self.http
+            .post(self.api(&format!("/rooms/{}/messages", encode(room))))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .expect("post message")
+    }
+
+    /// Posts a message and returns its id.
+    pub async fn say(&self, room: &str, text: &str) -> i64 {
+        let response = self.post_message(room, text).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "posting to {room}");
+        let body: Value = response.json().await.expect("json");
+        body["id"].as_i64().expect("an id")
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// Opens a WebSocket at `path` with this user's cookie (and any extra headers).
+    pub async fn ws(&self, path: &str) -> Ws {
+        self.try_ws(path, &[]).await.expect("WebSocket connects")
+    }
+
+    pub async fn try_ws(
+        &self,
+        path: &str,
+        headers: &[(&str, &str)],
+    ) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+        let mut request = format!("ws://{}{}", self.addr, path)
+            .into_client_request()
+            .expect("a request");
+        if let Some(cookie) = self.cookie() {
+            request.headers_mut().insert("cookie", cookie);
+        }
+        for (name, value) in headers {
+            let name =
+                tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                    .expect("a header name");
+            request
+                .headers_mut()
+                .insert(name, value.parse().expect("a header"));
+        }
+        tokio_tungstenite::connect_async(request)
+            .await
+            .map(|(ws, _)| ws)
+    }
+}
+
+/// Percent-encodes a path segment.
+pub fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The next text frame, as JSON, within `secs` seconds (pings and pongs skipped).
+pub async fn next_json(ws: &mut Ws, secs: u64) -> Value {
+    let text = next_text(ws, secs).await;
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON frame, got {text}"))
+}
+
+/// The next text frame within `secs` seconds.
+pub async fn next_text(ws: &mut Ws, secs: u64) -> String {
+    let deadline = Duration::from_secs(secs);
+    loop {
+        let frame = tokio::time::timeout(deadline, ws.next())
+            .await
+            .expect("a frame in time")
+            .expect("the socket is open")
+            .expect("a frame");
+        match frame {
+            Message::Text(text) => return text.to_string(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+/// The next message frame (skipping any other frame types) within `secs` seconds.
+pub async fn next_message(ws: &mut Ws, secs: u64) -> Value {
+    loop {
+        let frame = next_json(ws, secs).await;
+        if frame["type"] == "message" {
+            return frame;
+        }
+    }
+}
+
+pub async fn send_json(ws: &mut Ws, value: Value) {
+    ws.send(Message::text(value.to_string()))
+        .await
+        .expect("send a frame");
+}
+
+/// Whether nothing but pings arrives for `millis`.
+pub async fn stays_quiet(ws: &mut Ws, millis: u64) -> bool {
+    let until = tokio::time::Instant::now() + Duration::from_millis(millis);
+    loop {
+        match tokio::time::timeout_at(until, ws.next()).await {
+            Err(_) => return true,
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+            Ok(_) => return false,
+        }
+    }
+}
+
+/// Reads frames until the server closes the socket; returns the close code, if any.
+pub async fn close_code(ws: &mut Ws, secs: u64) -> Option<u16> {
+    let until = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        match tokio::time::timeout_at(until, ws.next())
+            .await
+            .expect("the socket closes in time")
+        {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}

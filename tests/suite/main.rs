@@ -1,0 +1,14 @@
+//! Hearth's integration tests: one binary, each test against a real server on a free
+//! port with its own SQLite file (or, with `HEARTH_TEST_DATABASE_URL`, PostgreSQL),
+//! driven by a real HTTP client and real WebSocket clients.
+
+// Shared with tests/cluster, which uses a different part of it.
+#[allow(dead_code)]
+mod helpers;
+
+mod api_auth;
+mod api_rooms;
+mod live_api;
+mod live_pages;
+mod pages;
+mod persistence;
