@@ -87,12 +87,14 @@ impl App {
         drop(relay);
         let (writer, writer_task) = Writer::start(db.clone(), fanout);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let passwords = Passwords::new(cores);
+        passwords.warm_up();
         let state = AppState {
             db,
             hub,
             writer,
             limiter: Arc::new(RateLimiter::new(config.message_rate, config.message_burst)),
-            passwords: Passwords::new(cores),
+            passwords,
             redis,
         };
         let tasks = Background {

@@ -57,6 +57,15 @@ impl Passwords {
         Ok(matched && real)
     }
 
+    /// Computes the dummy hash in the background now, so the first login as an unknown
+    /// user does not pay for two hashes (which would tell that the user is unknown).
+    pub fn warm_up(&self) {
+        let passwords = self.clone();
+        tokio::spawn(async move {
+            let _ = passwords.dummy_hash().await;
+        });
+    }
+
     async fn dummy_hash(&self) -> AppResult<String> {
         self.dummy_hash
             .get_or_try_init(|| async {

@@ -51,6 +51,13 @@ impl RoomName {
                 "Room name must be 1 to 64 characters long.",
             ));
         }
+        if name.chars().all(|c| c == '.') {
+            // "." and ".." would be resolved away in every URL that names the room.
+            return Err(ValidationError::new(
+                "name",
+                "Room name must contain a letter or digit, not only dots.",
+            ));
+        }
         if let Some(bad) = name.chars().find(|c| !(is_name_char(*c) || *c == ' ')) {
             return Err(ValidationError::new(
                 "name",
@@ -149,6 +156,13 @@ mod tests {
             assert_eq!(RoomName::parse(bad).unwrap_err().field, "name", "{bad:?}");
         }
         assert!(RoomName::parse(&"r".repeat(64)).is_ok());
+        for dots in [".", "..", "..."] {
+            assert!(
+                RoomName::parse(dots).is_err(),
+                "{dots} cannot be addressed in a URL"
+            );
+        }
+        assert!(RoomName::parse("v1.2").is_ok());
         assert!(RoomName::parse(&"房".repeat(64)).is_ok());
     }
 }

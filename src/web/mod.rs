@@ -37,8 +37,8 @@ pub fn routes() -> Route {
             "/rooms",
             get(room_pages::rooms_page).post(room_pages::create_room),
         )
-        .at("/rooms/new", get(room_pages::create_dialog))
-        .at("/rooms/browse", get(room_pages::join_dialog))
+        .at("/dialogs/create-room", get(room_pages::create_dialog))
+        .at("/dialogs/join-room", get(room_pages::join_dialog))
         .at("/rooms/:name", get(room_pages::room_page))
         .at("/rooms/:name/join", post(room_pages::join_room))
         .at(

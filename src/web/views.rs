@@ -3,6 +3,7 @@
 use askama::Template;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
+use super::{i18n::Text, linkify::linkify};
 use crate::store::{messages::MessageRow, rooms::RoomSummary};
 
 /// Unix milliseconds as RFC 3339 UTC with milliseconds: `2026-11-26T09:05:03.123Z`.
@@ -15,8 +16,10 @@ fn datetime(ms: i64) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// A message as pages show it. Only facts every viewer shares: whether it is "mine"
-/// is decided by each viewer's own stylesheet (`/me.css`), so one rendering serves all.
+/// A message as pages show it. Only facts every viewer shares, and no words of the
+/// interface: whether it is "mine" is decided by each viewer's own stylesheet
+/// (`/me.css`), and day headings and grouping by the page's script in the viewer's
+/// time zone, so one rendering serves every recipient in every language.
 pub struct MessageView<'a> {
     m: &'a MessageRow,
 }
@@ -36,6 +39,10 @@ impl<'a> MessageView<'a> {
     }
     pub fn text(&self) -> &str {
         &self.m.text
+    }
+    /// The text as HTML: escaped, with `http(s)://` addresses as links.
+    pub fn text_html(&self) -> String {
+        linkify(&self.m.text)
     }
     pub fn iso(&self) -> String {
         rfc3339(self.m.sent_at)
@@ -80,6 +87,7 @@ pub fn hue(name: &str) -> u32 {
 #[derive(Template)]
 #[template(path = "pages/login.html")]
 pub struct LoginPage<'a> {
+    pub t: &'static Text,
     pub username: &'a str,
     pub error: Option<String>,
 }
@@ -87,6 +95,7 @@ pub struct LoginPage<'a> {
 #[derive(Template)]
 #[template(path = "pages/register.html")]
 pub struct RegisterPage<'a> {
+    pub t: &'static Text,
     pub username: &'a str,
     pub error: Option<String>,
 }
@@ -94,6 +103,7 @@ pub struct RegisterPage<'a> {
 #[derive(Template)]
 #[template(path = "pages/error.html")]
 pub struct ErrorPage<'a> {
+    pub t: &'static Text,
     pub title: &'a str,
     pub detail: &'a str,
 }
@@ -111,6 +121,7 @@ pub struct InlineError<'a> {
 #[derive(Template)]
 #[template(path = "pages/rooms.html")]
 pub struct RoomsPage<'a> {
+    pub t: &'static Text,
     pub username: &'a str,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
@@ -119,6 +130,7 @@ pub struct RoomsPage<'a> {
 #[derive(Template)]
 #[template(path = "pages/room.html")]
 pub struct RoomPage<'a> {
+    pub t: &'static Text,
     pub username: &'a str,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
@@ -136,6 +148,7 @@ pub struct RoomPage<'a> {
 #[derive(Template)]
 #[template(path = "partials/history.html")]
 pub struct HistoryFragment<'a> {
+    pub t: &'static Text,
     pub room_name: &'a str,
     pub messages: Vec<MessageView<'a>>,
     pub earlier_before: Option<i64>,
@@ -144,6 +157,7 @@ pub struct HistoryFragment<'a> {
 #[derive(Template)]
 #[template(path = "partials/composer.html")]
 pub struct Composer<'a> {
+    pub t: &'static Text,
     pub room_name: &'a str,
     pub text: &'a str,
     pub client_id: String,
@@ -153,8 +167,9 @@ pub struct Composer<'a> {
 
 impl<'a> Composer<'a> {
     /// An empty composer with a fresh `client_id`, so a double submit stores once.
-    pub fn empty(room_name: &'a str, focus: bool) -> Self {
+    pub fn empty(t: &'static Text, room_name: &'a str, focus: bool) -> Self {
         Self {
+            t,
             room_name,
             text: "",
             client_id: format!("{:032x}", rand::random::<u128>()),
@@ -167,6 +182,7 @@ impl<'a> Composer<'a> {
 #[derive(Template)]
 #[template(path = "partials/dialog_create.html")]
 pub struct CreateDialog<'a> {
+    pub t: &'static Text,
     pub name: &'a str,
     pub error: Option<String>,
 }
@@ -174,6 +190,7 @@ pub struct CreateDialog<'a> {
 #[derive(Template)]
 #[template(path = "partials/dialog_join.html")]
 pub struct JoinDialog<'a> {
+    pub t: &'static Text,
     pub rooms: &'a [RoomSummary],
     pub error: Option<String>,
 }
@@ -181,6 +198,7 @@ pub struct JoinDialog<'a> {
 #[derive(Template)]
 #[template(path = "partials/room_added.html")]
 pub struct RoomAdded<'a> {
+    pub t: &'static Text,
     pub room_id: i64,
     pub room_name: &'a str,
 }

@@ -198,7 +198,7 @@ async fn logging_out_ends_the_session_even_for_a_replayed_cookie() {
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
 
     // htmx cannot follow a 303 to a full page; it is told where to go instead.
-    let fragment = htmx_get(&alice, "/rooms/new").await;
+    let fragment = htmx_get(&alice, "/dialogs/create-room").await;
     assert_eq!(fragment.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(header(&fragment, "HX-Redirect"), "/login");
 }

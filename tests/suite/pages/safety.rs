@@ -102,7 +102,10 @@ async fn every_page_and_fragment_carries_the_security_headers() {
         ("your rooms", alice.get("/rooms").await),
         ("a room", alice.get("/rooms/Porch").await),
         ("a missing room", alice.get("/rooms/Nowhere").await),
-        ("the create dialog", htmx_get(&alice, "/rooms/new").await),
+        (
+            "the create dialog",
+            htmx_get(&alice, "/dialogs/create-room").await,
+        ),
         ("the stylesheet", alice.get("/assets/app.css").await),
     ];
     for (what, response) in &responses {

@@ -18,14 +18,14 @@ async fn your_rooms_page_has_join_and_create_buttons_and_links_to_your_rooms_onl
     assert!(links.contains(&"/rooms/Alpha") && links.contains(&"/rooms/Beta"));
     assert!(!links.contains(&"/rooms/Gamma"), "not a room alice is in");
     let dialogs = attr_values(&html, "hx-get");
-    assert!(dialogs.contains(&"/rooms/new") && dialogs.contains(&"/rooms/browse"));
+    assert!(dialogs.contains(&"/dialogs/create-room") && dialogs.contains(&"/dialogs/join-room"));
 }
 
 #[tokio::test]
 async fn creating_a_room_in_the_dialog_adds_it_to_the_sidebar() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
-    let (status, dialog) = page(htmx_get(&alice, "/rooms/new").await).await;
+    let (status, dialog) = page(htmx_get(&alice, "/dialogs/create-room").await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(dialog.trim_start().starts_with("<dialog"), "{dialog}");
     assert!(has_labelled_input(&dialog, "Name"));
@@ -88,7 +88,7 @@ async fn the_join_dialog_lists_rooms_you_are_not_in_and_joining_adds_one() {
     bob.create_room("Kitchen").await;
     bob.create_room("Attic").await;
 
-    let (status, dialog) = page(htmx_get(&alice, "/rooms/browse").await).await;
+    let (status, dialog) = page(htmx_get(&alice, "/dialogs/join-room").await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(dialog.contains("<dialog"));
     assert!(dialog.contains("Kitchen") && dialog.contains("Attic"));
@@ -101,7 +101,7 @@ async fn the_join_dialog_lists_rooms_you_are_not_in_and_joining_adds_one() {
     assert_eq!(joined_rooms(&alice).await, ["Kitchen", "Study"]);
     assert_eq!(alice.get("/rooms/Kitchen").await.status(), StatusCode::OK);
 
-    let (_, dialog) = page(htmx_get(&alice, "/rooms/browse").await).await;
+    let (_, dialog) = page(htmx_get(&alice, "/dialogs/join-room").await).await;
     assert!(!dialog.contains("Kitchen") && dialog.contains("Attic"));
 
     let (status, again) = page(htmx_submit(&alice, "/rooms/Kitchen/join", &[]).await).await;

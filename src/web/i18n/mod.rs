@@ -1,0 +1,317 @@
+//! The pages in English and Simplified Chinese. Each language is one catalogue
+//! ([`en::TEXT`], [`zh::TEXT`]) of every string a page shows; templates read it as `t`.
+//!
+//! The language is the `hearth_lang` cookie if set (the switch on every page posts to
+//! `/lang`), else the best of `Accept-Language`, else English. Live fragments (a new
+//! message, "N online", an unread badge) are rendered once for every recipient, so
+//! they carry no words at all: only numbers and what people typed. The words around
+//! them are in the page, in the reader's language.
+
+mod en;
+mod errors;
+mod zh;
+
+use poem::{
+    FromRequest, IntoResponse, Request, RequestBody, Response, handler,
+    http::{HeaderMap, StatusCode, header},
+    web::{Form, Redirect},
+};
+use serde::Deserialize;
+
+pub use errors::{error_text, error_title};
+
+/// Declares the catalogue's keys once: the struct every language fills in (a
+/// missing key does not compile) and a list of its entries for the tests.
+macro_rules! catalogue {
+    ($($key:ident),* $(,)?) => {
+        /// Every string the pages show, in one language.
+        pub struct Text {
+            $(pub $key: &'static str,)*
+        }
+
+        impl Text {
+            /// `(key, text)` for every key, in declaration order.
+            pub fn entries(&self) -> Vec<(&'static str, &'static str)> {
+                vec![$((stringify!($key), self.$key)),*]
+            }
+        }
+    };
+}
+
+catalogue! {
+    // The language itself, and the switch to the other one.
+    lang_tag, other_lang, other_lang_tag, other_lang_name, language,
+    // Login and registration.
+    log_in, register, username, password, username_hint, password_hint, new_here,
+    have_account,
+    // The shell: sidebar, dialogs, welcome.
+    skip_to_conversation, rooms, show_rooms, join_a_room, create_a_room, no_rooms_hint,
+    log_out, signed_in_as, welcome, welcome_hint, unread, you, name, cancel, create, close,
+    nothing_to_join, members_one, members_other,
+    // A room.
+    online, connection_lost, messages_in, empty_room, today, yesterday, message,
+    message_placeholder, composer_hint, send, load_earlier,
+    // Error pages.
+    back_to_rooms,
+}
+
+impl Text {
+    /// "{n} member(s)".
+    pub fn members(&self, n: i64) -> String {
+        let template = if n == 1 {
+            self.members_one
+        } else {
+            self.members_other
+        };
+        fill(template, n)
+    }
+}
+
+/// Puts `value` where `template` has its one `{placeholder}`.
+pub fn fill(template: &str, value: impl std::fmt::Display) -> String {
+    match (template.find('{'), template.find('}')) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}{value}{}", &template[..start], &template[end + 1..])
+        }
+        _ => template.to_owned(),
+    }
+}
+
+/// A language the pages come in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    En,
+    Zh,
+}
+
+const COOKIE: &str = "hearth_lang";
+
+impl Lang {
+    pub fn text(self) -> &'static Text {
+        match self {
+            Lang::En => &en::TEXT,
+            Lang::Zh => &zh::TEXT,
+        }
+    }
+
+    /// The code used in the cookie and the switch form: `en` or `zh`.
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "en" => Some(Lang::En),
+            "zh" => Some(Lang::Zh),
+            _ => None,
+        }
+    }
+
+    fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh",
+        }
+    }
+
+    /// The reader's language: their saved choice, else what their browser asks for.
+    pub fn of(headers: &HeaderMap) -> Self {
+        cookie(headers, COOKIE)
+            .and_then(Lang::parse)
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(from_accept_language)
+            })
+            .unwrap_or(Lang::En)
+    }
+}
+
+impl<'a> FromRequest<'a> for Lang {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Lang::of(req.headers()))
+    }
+}
+
+/// The first value of cookie `name`, read straight from the `Cookie` header.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+/// The supported language the browser ranks highest (`zh-CN,zh;q=0.9,en;q=0.8` → Zh).
+/// Every `zh` variant gets Simplified Chinese: the only Chinese there is.
+fn from_accept_language(value: &str) -> Option<Lang> {
+    let mut best: Option<(f32, Lang)> = None;
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let tag = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q="))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let primary = tag.split('-').next().unwrap_or("");
+        let Some(lang) = Lang::parse(primary) else {
+            continue;
+        };
+        // Ties go to the one listed first.
+        if quality > 0.0 && best.is_none_or(|(q, _)| quality > q) {
+            best = Some((quality, lang));
+        }
+    }
+    best.map(|(_, lang)| lang)
+}
+
+#[derive(Deserialize)]
+pub struct LangForm {
+    #[serde(default)]
+    lang: String,
+}
+
+/// `POST /lang`: remember the chosen language for a year and go back to the page the
+/// form was on. A plain form, so it works without JavaScript.
+#[handler]
+pub fn switch_language(req: &Request, Form(form): Form<LangForm>) -> Response {
+    let Some(lang) = Lang::parse(&form.lang) else {
+        return (StatusCode::UNPROCESSABLE_ENTITY, "Unknown language.").into_response();
+    };
+    let back = back_path(req.headers()).unwrap_or("/").to_owned();
+    // Not Secure-only: it holds a language code, nothing to protect, and must work on
+    // plain-HTTP installs too. HttpOnly: no script needs it.
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        lang.code()
+    );
+    let mut response = Redirect::see_other(back).into_response();
+    if let Ok(value) = cookie.parse() {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+/// The path of the page a same-site form was posted from (its `Referer`), if it is
+/// safely one of ours: never `//other.site`, which browsers read as another host.
+fn back_path(headers: &HeaderMap) -> Option<&str> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer.split_once("://")?.1;
+    let path_at = rest.find('/')?;
+    let (authority, path) = rest.split_at(path_at);
+    let local = authority.eq_ignore_ascii_case(host)
+        && !path.starts_with("//")
+        && !path.starts_with("/\\")
+        && !path.starts_with("/lang");
+    local.then_some(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `{placeholder}` names in a string, in order.
+    fn placeholders(text: &str) -> Vec<&str> {
+        text.split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect()
+    }
+
+    #[test]
+    fn every_key_has_a_text_in_every_language_with_the_same_placeholders() {
+        let english = en::TEXT.entries();
+        for lang in [Lang::En, Lang::Zh] {
+            let entries = lang.text().entries();
+            assert_eq!(entries.len(), english.len(), "{lang:?}");
+            for ((key, text), (en_key, en_text)) in entries.iter().zip(&english) {
+                assert_eq!(key, en_key);
+                assert!(!text.trim().is_empty(), "{lang:?} is missing {key:?}");
+                assert_eq!(
+                    placeholders(text),
+                    placeholders(en_text),
+                    "{lang:?} {key:?} keeps the placeholders"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_chinese_catalogue_is_translated() {
+        let same: Vec<_> = zh::TEXT
+            .entries()
+            .into_iter()
+            .zip(en::TEXT.entries())
+            .filter(|((_, zh), (_, en))| zh == en)
+            .map(|((key, _), _)| key)
+            .collect();
+        assert!(same.is_empty(), "untranslated: {same:?}");
+    }
+
+    #[test]
+    fn fill_puts_the_value_in_place_of_the_placeholder() {
+        assert_eq!(fill("Welcome, {name}", "ann"), "Welcome, ann");
+        assert_eq!(fill("欢迎，{name}", "张伟"), "欢迎，张伟");
+        assert_eq!(en::TEXT.members(1), "1 member");
+        assert_eq!(en::TEXT.members(3), "3 members");
+        assert_eq!(zh::TEXT.members(3), "3 位成员");
+    }
+
+    #[test]
+    fn accept_language_picks_the_highest_ranked_supported_language() {
+        let pick = from_accept_language;
+        assert_eq!(pick("zh-CN,zh;q=0.9,en;q=0.8"), Some(Lang::Zh));
+        assert_eq!(pick("en-GB,en;q=0.9,zh;q=0.8"), Some(Lang::En));
+        assert_eq!(pick("fr-FR,fr;q=0.9,zh-TW;q=0.5,en;q=0.3"), Some(Lang::Zh));
+        assert_eq!(pick("de, en;q=0.1, ZH-Hans;q=0.7"), Some(Lang::Zh));
+        assert_eq!(pick("zh;q=0, en;q=0.2"), Some(Lang::En));
+        assert_eq!(pick("fr, de"), None);
+        assert_eq!(pick(""), None);
+    }
+
+    fn headers(pairs: &[(header::HeaderName, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(name.clone(), value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn the_saved_choice_beats_the_browser_and_english_is_the_default() {
+        let zh_browser = (header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9");
+        assert_eq!(Lang::of(&headers(&[zh_browser.clone()])), Lang::Zh);
+        let chose_english = (header::COOKIE, "session=abc; hearth_lang=en");
+        assert_eq!(Lang::of(&headers(&[zh_browser, chose_english])), Lang::En);
+        assert_eq!(
+            Lang::of(&headers(&[(header::COOKIE, "hearth_lang=zh")])),
+            Lang::Zh
+        );
+        assert_eq!(
+            Lang::of(&headers(&[(header::COOKIE, "hearth_lang=xx")])),
+            Lang::En
+        );
+        assert_eq!(Lang::of(&HeaderMap::new()), Lang::En);
+    }
+
+    #[test]
+    fn switching_goes_back_only_to_a_page_of_this_site() {
+        let back = |referer: &str| {
+            back_path(&headers(&[
+                (header::HOST, "chat.example:8000"),
+                (header::REFERER, referer),
+            ]))
+            .map(str::to_owned)
+        };
+        assert_eq!(
+            back("http://chat.example:8000/rooms/Porch?x=1").as_deref(),
+            Some("/rooms/Porch?x=1")
+        );
+        assert_eq!(back("http://evil.example/rooms"), None);
+        assert_eq!(back("http://chat.example:8000//evil.example/x"), None);
+        assert_eq!(back("http://chat.example:8000/\\evil.example"), None);
+        assert_eq!(back("http://chat.example:8000"), None);
+        assert_eq!(back("javascript:alert(1)"), None);
+    }
+}
