@@ -54,6 +54,8 @@ struct Background {
 
 /// How long shutdown waits for open requests before giving up on them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+/// How long shutdown then waits for submitted messages to be stored and delivered.
+const DRAIN_GRACE: Duration = Duration::from_millis(1500);
 
 impl App {
     /// Opens (and migrates) the database and binds the listening socket.
@@ -155,8 +157,16 @@ impl App {
         // The routes (and with them every `Writer` handle) are gone: the writer drains
         // what was submitted and stops, then the fan-out delivers what it committed,
         // then the Redis bridge relays the last of it.
-        tasks.writer.await.context("the message writer failed")?;
-        tasks.fanout.await.context("the fan-out failed")?;
+        // Every socket was told to close, so this is quick; the timeout only guards the
+        // promise to exit within five seconds. Acknowledged messages are committed already.
+        let drained = async {
+            tasks.writer.await.context("the message writer failed")?;
+            tasks.fanout.await.context("the fan-out failed")
+        };
+        match tokio::time::timeout(DRAIN_GRACE, drained).await {
+            Ok(result) => result?,
+            Err(_) => tracing::warn!("gave up waiting for the message writer to drain"),
+        }
         if let Some(redis) = tasks.redis {
             redis.abort();
         }

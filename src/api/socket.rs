@@ -7,7 +7,7 @@ use poem::{
     web::{Data, Path, Query, websocket::WebSocket},
 };
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::{
     AppState,
@@ -43,6 +43,9 @@ pub async fn room_socket(
     if !is_same_origin(req.headers()) {
         return Err(AppError::Forbidden("Cross-site WebSocket refused."));
     }
+    // Listen for logouts and shutdown before checking for shutdown: a signal sent
+    // between the check and the upgrade would otherwise never reach this socket.
+    let control = state.hub.control();
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
@@ -50,7 +53,7 @@ pub async fn room_socket(
     let state = state.clone();
     Ok(ws
         .config(socket::config())
-        .on_upgrade(move |ws| serve(state, user, room, resume.after, Socket::new(ws))))
+        .on_upgrade(move |ws| serve(state, user, room, resume.after, control, Socket::new(ws))))
 }
 
 /// What an integration sends.
@@ -65,6 +68,7 @@ async fn serve(
     user: CurrentUser,
     room: Room,
     after: Option<i64>,
+    mut control: broadcast::Receiver<Control>,
     mut socket: Socket,
 ) {
     // Subscribe before reading the database: nothing committed in between is missed,
@@ -72,7 +76,6 @@ async fn serve(
     let mut events = state.hub.subscribe(room.id, room.last_seq);
     let _gauge = metrics::SocketGauge::open();
     let _online = state.hub.enter(room.id, user.id);
-    let mut control = state.hub.control();
     let mut last = 0;
     if let Some(after) = after {
         match socket

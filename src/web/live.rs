@@ -11,7 +11,10 @@ use poem::{
     web::{Data, Path, websocket::WebSocket},
 };
 use serde::Deserialize;
-use tokio::{sync::broadcast::error::RecvError, time::timeout};
+use tokio::{
+    sync::broadcast::{self, error::RecvError},
+    time::timeout,
+};
 use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
 
 use crate::{
@@ -44,6 +47,9 @@ pub async fn room_socket(
     if !is_same_origin(req.headers()) {
         return Err(AppError::Forbidden("Cross-site WebSocket refused."));
     }
+    // Listen for logouts and shutdown before checking for shutdown: a signal sent
+    // between the check and the upgrade would otherwise never reach this socket.
+    let control = state.hub.control();
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
@@ -52,7 +58,7 @@ pub async fn room_socket(
     let state = state.clone();
     Ok(ws
         .config(socket::config())
-        .on_upgrade(move |ws| serve(state, user, room, others, Socket::new(ws))))
+        .on_upgrade(move |ws| serve(state, user, room, others, control, Socket::new(ws))))
 }
 
 #[derive(Deserialize)]
@@ -75,6 +81,7 @@ async fn serve(
     user: CurrentUser,
     room: Room,
     joined: Vec<RoomSummary>,
+    mut control: broadcast::Receiver<Control>,
     mut socket: Socket,
 ) {
     let hub = &state.hub;
@@ -91,11 +98,19 @@ async fn serve(
         );
     }
     let _online = hub.enter(room.id, user.id);
-    let mut control = hub.control();
 
-    // Catch up from where the page is before going live.
+    // Catch up from where the page is before going live. The browser may answer our
+    // first ping before its script sends the resume frame: skip control frames.
     let mut last = 0;
-    if let Ok(Ok(Incoming::Text(text))) = timeout(RESUME_WAIT, socket.receive()).await
+    let first_text = timeout(RESUME_WAIT, async {
+        loop {
+            match socket.receive().await {
+                Ok(Incoming::Nothing) => continue,
+                other => return other,
+            }
+        }
+    });
+    if let Ok(Ok(Incoming::Text(text))) = first_text.await
         && let Some(after) = parse_resume(&text)
     {
         let rendered = |m: &_| Delivery::new(Clone::clone(m)).html;
