@@ -15,10 +15,7 @@ use crate::{
     api,
     auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
     config::Config,
-    live::{
-        self, Fanout, Hub,
-        redis::{Outbound, RedisStatus},
-    },
+    live::{self, Fanout, Hub, redis::RedisStatus},
     messages::{RateLimiter, Writer},
     store::{self, Db},
     web,
@@ -74,10 +71,7 @@ impl App {
         );
         let (redis, redis_task) = match &config.redis_url {
             Some(url) => {
-                let presence = relay.clone();
-                hub.on_presence_change(Box::new(move |room_id, users| {
-                    let _ = presence.send(Outbound::Presence { room_id, users });
-                }));
+                hub.relay_to(relay.clone());
                 let node = format!("{:016x}", rand::random::<u64>());
                 let (status, task) =
                     live::redis::start(url, node, Arc::clone(&hub), fanout.clone(), outbound)

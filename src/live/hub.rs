@@ -8,15 +8,18 @@
 use std::{
     collections::{HashMap, HashSet},
     sync::{
-        Arc, Mutex, MutexGuard,
+        Arc, Mutex, MutexGuard, OnceLock,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 
-use super::frames::{Delivery, Presence};
+use super::{
+    frames::{Delivery, Presence},
+    redis::Outbound,
+};
 
 /// How many events a socket may fall behind its room before it is closed (1013).
 pub const ROOM_BUFFER: usize = 1024;
@@ -79,14 +82,12 @@ impl Room {
     }
 }
 
-/// Told whenever this node's own online users of a room change (for other nodes).
-pub type PresenceListener = Box<dyn Fn(i64, Vec<i64>) + Send + Sync>;
-
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Room>>,
     control: broadcast::Sender<Control>,
     shutting_down: AtomicBool,
-    presence_listener: Mutex<Option<PresenceListener>>,
+    /// With several nodes: where to tell the others about presence and logouts.
+    relay: OnceLock<mpsc::UnboundedSender<Outbound>>,
 }
 
 impl Default for Hub {
@@ -101,7 +102,7 @@ impl Hub {
             rooms: Mutex::new(HashMap::new()),
             control: broadcast::channel(64).0,
             shutting_down: AtomicBool::new(false),
-            presence_listener: Mutex::new(None),
+            relay: OnceLock::new(),
         }
     }
 
@@ -196,13 +197,10 @@ impl Hub {
         if room.online.len() != users_before {
             let local: Vec<i64> = room.online.keys().copied().collect();
             Self::announce_presence(room);
-            if let Some(listener) = &*self
-                .presence_listener
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-            {
-                listener(room_id, local);
-            }
+            self.tell_other_nodes(Outbound::Presence {
+                room_id,
+                users: local,
+            });
         }
         if room.is_idle() && room.remote_online.is_empty() {
             rooms.remove(&room_id);
@@ -240,20 +238,29 @@ impl Hub {
             .collect()
     }
 
-    /// Who to tell when this node's online users change (the Redis bridge).
-    pub fn on_presence_change(&self, listener: PresenceListener) {
-        *self
-            .presence_listener
-            .lock()
-            .unwrap_or_else(|p| p.into_inner()) = Some(listener);
+    /// Relays presence changes and logouts to other nodes (the Redis bridge).
+    pub fn relay_to(&self, relay: mpsc::UnboundedSender<Outbound>) {
+        let _ = self.relay.set(relay);
+    }
+
+    fn tell_other_nodes(&self, event: Outbound) {
+        if let Some(relay) = self.relay.get() {
+            let _ = relay.send(event);
+        }
     }
 
     pub fn control(&self) -> broadcast::Receiver<Control> {
         self.control.subscribe()
     }
 
-    /// Closes every socket of `login` (on logout).
+    /// Closes every socket of `login` (on logout), on every node.
     pub fn revoke(&self, login: String) {
+        self.tell_other_nodes(Outbound::Revoke(login.clone()));
+        self.revoke_here(login);
+    }
+
+    /// Closes this node's sockets of `login` (another node saw the logout).
+    pub fn revoke_here(&self, login: String) {
         let _ = self.control.send(Control::Revoke(login));
     }
 

@@ -33,7 +33,12 @@ const MAX_BACKOFF: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub enum Outbound {
     Message(MessageRow),
-    Presence { room_id: i64, users: Vec<i64> },
+    Presence {
+        room_id: i64,
+        users: Vec<i64>,
+    },
+    /// A login ended: its sockets on every node close.
+    Revoke(String),
 }
 
 /// What travels on the Redis channel.
@@ -48,6 +53,10 @@ enum Wire {
         node: String,
         room_id: i64,
         users: Vec<i64>,
+    },
+    Revoke {
+        node: String,
+        login: String,
     },
     /// "My link was down: catch up from the database."
     Resync {
@@ -169,6 +178,7 @@ impl Bridge {
                         None => return Ok(Ended::Shutdown),
                         Some(Outbound::Message(message)) => Wire::Message { node: self.node.clone(), message },
                         Some(Outbound::Presence { room_id, users }) => Wire::Presence { node: self.node.clone(), room_id, users },
+                        Some(Outbound::Revoke(login)) => Wire::Revoke { node: self.node.clone(), login },
                     };
                     self.publish(&mut publisher, &wire).await?;
                 }
@@ -179,7 +189,10 @@ impl Bridge {
 
     fn receive(&self, wire: Wire) {
         match wire {
-            Wire::Message { node, .. } | Wire::Presence { node, .. } | Wire::Resync { node }
+            Wire::Message { node, .. }
+            | Wire::Presence { node, .. }
+            | Wire::Revoke { node, .. }
+            | Wire::Resync { node }
                 if node == self.node => {}
             Wire::Message { message, .. } => self.fanout.send(Inbound::Remote(message)),
             Wire::Presence {
@@ -187,6 +200,7 @@ impl Bridge {
                 room_id,
                 users,
             } => self.hub.remote_presence(&node, room_id, users),
+            Wire::Revoke { login, .. } => self.hub.revoke_here(login),
             Wire::Resync { .. } => self.fanout.send(Inbound::Resync),
         }
     }

@@ -85,8 +85,8 @@ async fn online_and_unread_counts_agree_across_nodes() {
     send_json(&mut bob_page, json!({ "after": "0" })).await;
     let mut ann_page = ann.ws("/rooms/hall/ws").await;
     send_json(&mut ann_page, json!({ "after": "0" })).await;
-    wait_for_fragment(&mut bob_page, "2 online").await;
-    wait_for_fragment(&mut ann_page, "2 online").await;
+    wait_for_online(&mut bob_page, 2).await;
+    wait_for_online(&mut ann_page, 2).await;
 
     // Ann writes in the side room through node 0: Bob's badge on node 1 counts it.
     let side_id = room_id(&ann, "side").await;
@@ -105,7 +105,7 @@ async fn online_and_unread_counts_agree_across_nodes() {
 
     // Ann leaves: Bob's node hears it.
     drop(ann_page);
-    wait_for_fragment(&mut bob_page, "1 online").await;
+    wait_for_online(&mut bob_page, 1).await;
 }
 
 #[tokio::test]
@@ -235,6 +235,12 @@ async fn room_id(user: &User, room: &str) -> i64 {
     before[start..].split('"').next().unwrap().parse().unwrap()
 }
 
+/// Reads page-socket frames until the online count says `count`.
+async fn wait_for_online(ws: &mut Ws, count: usize) {
+    let needle = format!("id=\"online-count\" hx-swap-oob=\"true\">{count}<");
+    wait_for_fragment(ws, &needle).await;
+}
+
 /// Reads page-socket frames until one contains `needle`; returns it.
 async fn wait_for_fragment(ws: &mut Ws, needle: &str) -> String {
     loop {
@@ -243,4 +249,15 @@ async fn wait_for_fragment(ws: &mut Ws, needle: &str) -> String {
             return text;
         }
     }
+}
+
+#[tokio::test]
+async fn logging_out_on_one_node_closes_that_sessions_sockets_on_another() {
+    let cluster = Cluster::start(2).await;
+    let ann = cluster.node(0).user("ann").await;
+    ann.create_room("hall").await;
+    let mut on_other_node = ann.via(cluster.node(1)).ws("/api/v1/rooms/hall/ws").await;
+    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(close_code(&mut on_other_node, 5).await, Some(1008));
 }
