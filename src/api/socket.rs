@@ -11,7 +11,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 
 use crate::{
     AppState,
-    auth::{CurrentUser, is_same_origin},
+    auth::CurrentUser,
     error::{AppError, AppResult},
     live::{
         Control, RoomEvent,
@@ -19,7 +19,7 @@ use crate::{
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
     },
     messages, metrics,
-    rooms::{self, Room},
+    rooms::Room,
     store::messages::Stored,
 };
 
@@ -40,16 +40,7 @@ pub async fn room_socket(
     ws: WebSocket,
     state: Data<&AppState>,
 ) -> AppResult<impl IntoResponse> {
-    if !is_same_origin(req.headers()) {
-        return Err(AppError::Forbidden("Cross-site WebSocket refused."));
-    }
-    // Listen for logouts and shutdown before checking for shutdown: a signal sent
-    // between the check and the upgrade would otherwise never reach this socket.
-    let control = state.hub.control();
-    if state.hub.is_shutting_down() {
-        return Err(AppError::ShuttingDown);
-    }
-    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    let (room, control) = socket::admit(req.headers(), &state, &user, &name).await?;
     let state = state.clone();
     Ok(ws
         .config(socket::config())

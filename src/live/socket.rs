@@ -7,7 +7,39 @@ use futures_util::{SinkExt, StreamExt};
 use poem::web::websocket::{CloseCode, Message, WebSocketConfig, WebSocketStream};
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval, timeout};
 
-use crate::store::{self, Db, StoreError, messages::MessageRow};
+use poem::http::HeaderMap;
+use tokio::sync::broadcast;
+
+use super::hub::Control;
+use crate::{
+    AppState,
+    auth::{CurrentUser, is_same_origin},
+    error::{AppError, AppResult},
+    rooms::{self, Room},
+    store::{self, Db, StoreError, messages::MessageRow},
+};
+
+/// Everything checked before a room's socket is upgraded, the same for pages and
+/// integrations: a cross-site `Origin` is refused (403), a stopping server refuses
+/// (503), and only members of an existing room get in (403, 404). Returns the room and
+/// this socket's subscription to logouts and shutdown, taken *before* the shutdown
+/// check so that a signal sent in between still reaches the socket.
+pub async fn admit(
+    headers: &HeaderMap,
+    state: &AppState,
+    user: &CurrentUser,
+    room_name: &str,
+) -> AppResult<(Room, broadcast::Receiver<Control>)> {
+    if !is_same_origin(headers) {
+        return Err(AppError::Forbidden("Cross-site WebSocket refused."));
+    }
+    let control = state.hub.control();
+    if state.hub.is_shutting_down() {
+        return Err(AppError::ShuttingDown);
+    }
+    let room = rooms::open_as_member(&state.db, user, room_name).await?;
+    Ok((room, control))
+}
 
 /// Client frames larger than this close the socket with 1009.
 pub const MAX_CLIENT_FRAME: usize = 64 * 1024;

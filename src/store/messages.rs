@@ -110,6 +110,18 @@ pub async fn insert_batch(db: &Db, batch: &[NewMessage]) -> StoreResult<Vec<Stor
     })
 }
 
+/// A message read with its room's and sender's names, then `$tail` (the conditions).
+macro_rules! select_messages {
+    ($tail:literal) => {
+        concat!(
+            "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
+                    m.text, m.client_id, m.sent_at
+               FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id ",
+            $tail
+        )
+    };
+}
+
 /// Up to `limit` messages of a room with `after < id < before`. Without `after` these are
 /// the newest before `before`; with it, the oldest after `after`. Either way, oldest first.
 pub async fn page(
@@ -119,18 +131,12 @@ pub async fn page(
     before: Option<i64>,
     limit: i64,
 ) -> StoreResult<Vec<MessageRow>> {
-    const NEWEST: &str =
-        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
-               m.text, m.client_id, m.sent_at
-          FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
-         WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3
-         ORDER BY m.id DESC LIMIT $4";
-    const OLDEST: &str =
-        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
-               m.text, m.client_id, m.sent_at
-          FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
-         WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3
-         ORDER BY m.id ASC LIMIT $4";
+    const NEWEST: &str = select_messages!(
+        "WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id DESC LIMIT $4"
+    );
+    const OLDEST: &str = select_messages!(
+        "WHERE m.room_id = $1 AND m.id > $2 AND m.id < $3 ORDER BY m.id ASC LIMIT $4"
+    );
     let sql = if after.is_some() { OLDEST } else { NEWEST };
     let mut rows: Vec<MessageRow> = on_pool!(db, |pool| sqlx::query_as(sql)
         .bind(room_id)
@@ -154,11 +160,7 @@ pub async fn seq_range(
     before_seq: i64,
 ) -> StoreResult<Vec<MessageRow>> {
     const SQL: &str =
-        "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
-               m.text, m.client_id, m.sent_at
-          FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
-         WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3
-         ORDER BY m.seq";
+        select_messages!("WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq");
     Ok(on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(room_id)
         .bind(after_seq)

@@ -19,8 +19,8 @@ use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
 
 use crate::{
     AppState,
-    auth::{CurrentUser, is_same_origin},
-    error::{AppError, AppResult},
+    auth::CurrentUser,
+    error::AppResult,
     live::{
         Control, RoomEvent,
         frames::{Delivery, UnreadBadge},
@@ -44,16 +44,7 @@ pub async fn room_socket(
     ws: WebSocket,
     state: Data<&AppState>,
 ) -> AppResult<impl IntoResponse> {
-    if !is_same_origin(req.headers()) {
-        return Err(AppError::Forbidden("Cross-site WebSocket refused."));
-    }
-    // Listen for logouts and shutdown before checking for shutdown: a signal sent
-    // between the check and the upgrade would otherwise never reach this socket.
-    let control = state.hub.control();
-    if state.hub.is_shutting_down() {
-        return Err(AppError::ShuttingDown);
-    }
-    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    let (room, control) = socket::admit(req.headers(), &state, &user, &name).await?;
     let others = rooms::list(&state.db, &user, Scope::Joined).await?;
     let state = state.clone();
     Ok(ws
