@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test Hearth has: formatting and lints, unit tests, the
-# integration suite on SQLite, then again on a real PostgreSQL. Installs and starts
-# whatever it needs (as root, from Debian's packages) and stops it afterwards.
+# integration suite on SQLite, the browser tests, then the suite again on a real
+# PostgreSQL. Installs and starts whatever it needs (as root, from Debian's packages)
+# and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,12 +10,44 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 trap stop_services EXIT
 
+# Proves hearth-load works end to end (the real figures come from BENCHMARKS.md runs).
+load_smoke() {
+  cargo build --quiet -p hearth -p hearth-load
+  local bin="${CARGO_TARGET_DIR:-target}/debug" dir status=0 server url
+  dir=$(mktemp -d)
+  HEARTH_MESSAGE_RATE=1000 HEARTH_MESSAGE_BURST=1000 RUST_LOG=info \
+    "$bin/hearth" --addr 127.0.0.1:0 --database-url "sqlite:$dir/hearth.db" >"$dir/server.log" 2>&1 &
+  server=$!
+  for _ in $(seq 100); do grep -q "listening on" "$dir/server.log" && break; sleep 0.1; done
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$dir/server.log" | head -n1)
+  "$bin/hearth-load" fanout --url "$url" --server-pid "$server" \
+    --rooms 2 --subscribers 5 --senders 1 --rate 20 --duration 2 || status=$?
+  kill "$server"; wait "$server" || true
+  rm -rf "$dir"
+  [ "$status" -eq 0 ] || { echo "load smoke run failed ($status)"; return 1; }
+}
+
 echo "== formatting and lints"
 cargo fmt --all -- --check
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --features cluster-tests --quiet -- -D warnings
 
 echo "== unit tests and the integration suite on SQLite"
-cargo test --quiet
+cargo test --quiet --workspace
+
+echo "== the load tool: a few seconds of fan-out against a throwaway server"
+load_smoke
+
+# The pages end to end in Debian's Chromium (never a downloaded browser), driven by
+# playwright-core and checked with axe-core; both are pinned in tests/browser and
+# used only here. A CJK font makes the Chinese screenshots readable.
+browser_tests() {
+  need_packages chromium chromium-driver fonts-wqy-microhei
+  (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+  cargo build --quiet
+  node --test tests/browser/
+}
+echo "== the pages in headless Chromium"
+browser_tests
 
 echo "== the integration suite on PostgreSQL"
 start_postgres

@@ -2,6 +2,7 @@
 //! Everything is checked before the upgrade (401, 403, 404, 503), so a refused client
 //! gets a clear HTTP answer rather than a socket that closes at once.
 
+use futures_util::{StreamExt, stream::FuturesOrdered};
 use poem::{
     IntoResponse, Request, handler,
     web::{Data, Path, Query, websocket::WebSocket},
@@ -18,13 +19,16 @@ use crate::{
         frames::{error_json, message_json},
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
     },
-    messages, metrics,
+    messages::{self, Pending},
+    metrics,
     rooms::Room,
     store::messages::Stored,
 };
 
 /// Refused sends in a row after which a flooding socket is closed with 1008.
 const FLOOD_STRIKES: u32 = 50;
+/// Messages one socket may have waiting for the database before it stops reading.
+const MAX_IN_FLIGHT: usize = 256;
 
 #[derive(Debug, Deserialize)]
 pub struct Resume {
@@ -83,44 +87,48 @@ async fn serve(
             }
         }
     }
+    // Messages on their way to the database, in the order sent: the socket keeps
+    // reading while earlier ones commit, so one integration can send quickly.
+    let mut in_flight = FuturesOrdered::new();
     let mut strikes = 0;
     let reason = loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Ok(RoomEvent::Message(d)) if d.message.id > last => {
-                    last = d.message.id;
-                    if socket.send_text(d.json.clone()).await.is_err() {
-                        return;
+            event = events.recv() => {
+                let batch = match socket::with_waiting_events(event, &mut events) {
+                    Ok(batch) => batch,
+                    Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("too slow; resume with after="),
+                    Err(RecvError::Closed) => break CloseReason::Restart,
+                };
+                let mut frames = Vec::with_capacity(batch.len());
+                for event in batch {
+                    if let RoomEvent::Message(d) = event && d.message.id > last {
+                        last = d.message.id;
+                        metrics::record_delivery(d.message.sent_at);
+                        frames.push(d.json.clone());
                     }
-                    metrics::record_delivery(d.message.sent_at);
                 }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("too slow; resume with after="),
-                Err(RecvError::Closed) => break CloseReason::Restart,
+                if socket.send_all(frames).await.is_err() {
+                    return;
+                }
             },
-            incoming = socket.receive() => match incoming {
-                Ok(Incoming::Text(text)) => {
-                    match send_frame(&state, &user, &room, &text).await {
-                        Ok(None) => strikes = 0,
-                        Ok(Some(original)) => {
-                            strikes = 0;
-                            if socket.send_text(original).await.is_err() {
-                                return;
+            incoming = socket.receive(), if in_flight.len() < MAX_IN_FLIGHT => match incoming {
+                Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &room, &text).await {
+                    Ok(pending) => {
+                        strikes = 0;
+                        in_flight.push_back(pending.outcome());
+                    }
+                    Err(err) => {
+                        if matches!(err, AppError::TooManyRequests { .. }) {
+                            strikes += 1;
+                            if strikes >= FLOOD_STRIKES {
+                                break CloseReason::Policy("rate limit exceeded");
                             }
                         }
-                        Err(err) => {
-                            if matches!(err, AppError::TooManyRequests { .. }) {
-                                strikes += 1;
-                                if strikes >= FLOOD_STRIKES {
-                                    break CloseReason::Policy("rate limit exceeded");
-                                }
-                            }
-                            if socket.send_text(error_json(&err.detail())).await.is_err() {
-                                return;
-                            }
+                        if socket.send_text(error_json(&err.detail())).await.is_err() {
+                            return;
                         }
                     }
-                }
+                },
                 Ok(Incoming::Binary) => {
                     let refusal = error_json("Binary frames are not supported; send JSON text.");
                     if socket.send_text(refusal).await.is_err() {
@@ -130,6 +138,18 @@ async fn serve(
                 Ok(Incoming::TooBig) => break CloseReason::TooBig,
                 Ok(Incoming::Nothing) => {}
                 Err(Gone) => return,
+            },
+            Some(outcome) = in_flight.next() => {
+                // A new message's echo comes back through the hub like everyone
+                // else's; a retried `client_id` gets the original sent directly.
+                let reply = match outcome {
+                    Ok(Stored::New(_)) => continue,
+                    Ok(Stored::Duplicate(original)) => message_json(&original),
+                    Err(err) => error_json(&err.detail()),
+                };
+                if socket.send_text(reply).await.is_err() {
+                    return;
+                }
             },
             control = control.recv() => match control {
                 Ok(Control::Revoke(login)) if login == user.login => break CloseReason::Policy("logged out"),
@@ -141,14 +161,13 @@ async fn serve(
     socket.close(reason).await;
 }
 
-/// Stores one client frame. The echo of a new message comes back through the hub like
-/// everyone else's; a retried `client_id` returns the original frame to send directly.
-async fn send_frame(
+/// Checks one client frame and queues its message for storing.
+async fn accept_frame(
     state: &AppState,
     user: &CurrentUser,
     room: &Room,
     text: &str,
-) -> AppResult<Option<String>> {
+) -> AppResult<Pending> {
     let frame: ClientFrame = serde_json::from_str(text).map_err(|_| {
         AppError::Invalid(crate::domain::ValidationError::new(
             "frame",
@@ -156,17 +175,12 @@ async fn send_frame(
         ))
     })?;
     let text = frame.text.unwrap_or_default();
-    let stored = messages::send(
-        &state.writer,
+    let message = messages::prepare(
         &state.limiter,
         room,
         user,
         &text,
         frame.client_id.as_deref(),
-    )
-    .await?;
-    Ok(match stored {
-        Stored::New(_) => None,
-        Stored::Duplicate(original) => Some(message_json(&original)),
-    })
+    )?;
+    state.writer.submit(message).await
 }

@@ -8,9 +8,12 @@ use poem::web::websocket::{CloseCode, Message, WebSocketConfig, WebSocketStream}
 use tokio::time::{Instant, Interval, MissedTickBehavior, interval, timeout};
 
 use poem::http::HeaderMap;
-use tokio::sync::broadcast;
+use tokio::sync::broadcast::{
+    self,
+    error::{RecvError, TryRecvError},
+};
 
-use super::hub::Control;
+use super::hub::{Control, RoomEvent};
 use crate::{
     AppState,
     auth::{CurrentUser, is_same_origin},
@@ -49,6 +52,8 @@ const PING_EVERY: Duration = Duration::from_secs(15);
 const DEAD_AFTER: Duration = Duration::from_secs(40);
 /// A peer that accepts no bytes for this long is gone or hopelessly slow.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+/// At most this many waiting events are written per flush.
+const MAX_BATCH: usize = 64;
 /// Catch-up reads the database this many messages at a time.
 const CATCH_UP_PAGE: i64 = 200;
 
@@ -96,6 +101,25 @@ impl CloseReason {
 /// The connection is over: the peer left, died, or could not be written to.
 #[derive(Debug)]
 pub struct Gone;
+
+/// The event that woke a socket, plus any others already waiting (up to `MAX_BATCH`),
+/// so a socket that fell a little behind writes them all with one flush. A lag or a
+/// closed channel anywhere is reported as the error.
+pub fn with_waiting_events(
+    first: Result<RoomEvent, RecvError>,
+    events: &mut broadcast::Receiver<RoomEvent>,
+) -> Result<Vec<RoomEvent>, RecvError> {
+    let mut batch = vec![first?];
+    while batch.len() < MAX_BATCH {
+        match events.try_recv() {
+            Ok(event) => batch.push(event),
+            Err(TryRecvError::Empty) => break,
+            Err(TryRecvError::Lagged(n)) => return Err(RecvError::Lagged(n)),
+            Err(TryRecvError::Closed) => return Err(RecvError::Closed),
+        }
+    }
+    Ok(batch)
+}
 
 /// Catching up stopped: the peer left, or the database failed.
 #[derive(Debug, thiserror::Error)]
@@ -171,6 +195,21 @@ impl Socket {
     /// Sends one text frame. A peer that accepts nothing for a while is given up on.
     pub async fn send_text(&mut self, text: String) -> Result<(), Gone> {
         self.write(Message::Text(text)).await
+    }
+
+    /// Sends several text frames with one flush (one system call when they fit).
+    pub async fn send_all(&mut self, texts: impl IntoIterator<Item = String>) -> Result<(), Gone> {
+        let ws = &mut self.ws;
+        let write_all = async move {
+            for text in texts {
+                ws.feed(Message::Text(text)).await?;
+            }
+            ws.flush().await
+        };
+        match timeout(WRITE_TIMEOUT, write_all).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Gone),
+        }
     }
 
     async fn write(&mut self, message: Message) -> Result<(), Gone> {

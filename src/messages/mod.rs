@@ -6,7 +6,7 @@ mod rate;
 mod writer;
 
 pub use rate::RateLimiter;
-pub use writer::Writer;
+pub use writer::{Pending, Writer};
 
 use crate::{
     auth::CurrentUser,
@@ -33,19 +33,31 @@ pub async fn send(
     text: &str,
     client_id: Option<&str>,
 ) -> AppResult<Stored> {
+    let message = prepare(limiter, room, sender, text, client_id)?;
+    writer.submit(message).await?.outcome().await
+}
+
+/// Everything `send` checks before storing: the text, the client id and the sender's
+/// rate. Sockets call this and then `Writer::submit`, so one socket can have many
+/// messages on their way to the database at once, still in the order sent.
+pub fn prepare(
+    limiter: &RateLimiter,
+    room: &Room,
+    sender: &CurrentUser,
+    text: &str,
+    client_id: Option<&str>,
+) -> AppResult<NewMessage> {
     let text = MessageText::parse(text)?;
     let client_id = client_id.map(ClientId::parse).transpose()?;
     limiter.check(sender.id)?;
-    writer
-        .store(NewMessage {
-            room_id: room.id,
-            room: room.name.clone(),
-            sender_id: sender.id,
-            sender: sender.username.clone(),
-            text: text.into_string(),
-            client_id: client_id.map(ClientId::into_string),
-        })
-        .await
+    Ok(NewMessage {
+        room_id: room.id,
+        room: room.name.clone(),
+        sender_id: sender.id,
+        sender: sender.username.clone(),
+        text: text.into_string(),
+        client_id: client_id.map(ClientId::into_string),
+    })
 }
 
 /// Which part of a room's history to read.

@@ -42,14 +42,25 @@ impl Writer {
         (Self { jobs }, task)
     }
 
-    /// Stores one message and returns once it is committed and published.
-    pub async fn store(&self, message: NewMessage) -> AppResult<Stored> {
+    /// Queues one message for storing (waiting only while the queue is full). Messages
+    /// are stored in the order they are queued; `Pending::outcome` says how it went.
+    pub async fn submit(&self, message: NewMessage) -> AppResult<Pending> {
         let (done, stored) = oneshot::channel();
         self.jobs
             .send(Job { message, done })
             .await
             .map_err(|_| AppError::ShuttingDown)?;
-        let stored = stored.await.map_err(|_| AppError::ShuttingDown)?;
+        Ok(Pending(stored))
+    }
+}
+
+/// A queued message, not yet known to be stored.
+pub struct Pending(oneshot::Receiver<StoreResult<Stored>>);
+
+impl Pending {
+    /// Resolves once the message is committed (and handed to the fan-out).
+    pub async fn outcome(self) -> AppResult<Stored> {
+        let stored = self.0.await.map_err(|_| AppError::ShuttingDown)?;
         Ok(stored?)
     }
 }

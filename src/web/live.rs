@@ -131,22 +131,27 @@ async fn serve(
     let mut save_read = tokio::time::interval(SAVE_READ_EVERY);
     let reason = loop {
         tokio::select! {
-            event = events.recv() => match event {
-                Ok(RoomEvent::Message(d)) if d.message.id > last => {
-                    last = d.message.id;
-                    if socket.send_text(d.html.clone()).await.is_err() {
-                        break None;
+            event = events.recv() => {
+                let batch = match socket::with_waiting_events(event, &mut events) {
+                    Ok(batch) => batch,
+                    Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("too slow; reconnect")),
+                    Err(RecvError::Closed) => break Some(CloseReason::Restart),
+                };
+                let mut fragments = Vec::with_capacity(batch.len());
+                for event in batch {
+                    match event {
+                        RoomEvent::Message(d) if d.message.id > last => {
+                            last = d.message.id;
+                            metrics::record_delivery(d.message.sent_at);
+                            fragments.push(d.html.clone());
+                        }
+                        RoomEvent::Message(_) => {}
+                        RoomEvent::Presence(p) => fragments.push(p.html.clone()),
                     }
-                    metrics::record_delivery(d.message.sent_at);
                 }
-                Ok(RoomEvent::Presence(p)) => {
-                    if socket.send_text(p.html.clone()).await.is_err() {
-                        break None;
-                    }
+                if socket.send_all(fragments).await.is_err() {
+                    break None;
                 }
-                Ok(_) => {}
-                Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("too slow; reconnect")),
-                Err(RecvError::Closed) => break Some(CloseReason::Restart),
             },
             Some((room_id, event)) = elsewhere.next() => {
                 if let Ok(RoomEvent::Message(d)) = event
