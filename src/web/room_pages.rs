@@ -8,7 +8,10 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{render, views};
+use super::{
+    i18n::{self, Lang},
+    render, views,
+};
 use crate::{
     AppState,
     auth::CurrentUser,
@@ -32,9 +35,14 @@ fn room_path(name: &str) -> String {
 }
 
 #[handler]
-pub async fn rooms_page(state: Data<&AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+pub async fn rooms_page(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+) -> AppResult<Html<String>> {
     let rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
     render(&views::RoomsPage {
+        t: lang.text(),
         username: &user.username,
         rooms: &rooms,
         current_room_id: 0,
@@ -44,10 +52,12 @@ pub async fn rooms_page(state: Data<&AppState>, user: CurrentUser) -> AppResult<
 /// Each viewer's own messages look like theirs: one rule naming their user id, so the
 /// message HTML itself is the same for every recipient and is rendered once.
 #[handler]
-pub fn my_stylesheet(user: CurrentUser) -> Response {
+pub fn my_stylesheet(lang: Lang, user: CurrentUser) -> Response {
+    // A CSS string: the catalogue's text, with quotes and backslashes escaped.
+    let you = lang.text().you.replace('\\', "\\\\").replace('"', "\\\"");
     let css = format!(
         ".msg[data-uid=\"{id}\"] {{ --msg-bg: var(--mine-bg); --msg-border: var(--mine-border); }}\n\
-         .msg[data-uid=\"{id}\"] .sender::after {{ content: \" (you)\"; font-weight: normal; color: var(--muted); }}\n",
+         .msg[data-uid=\"{id}\"] .sender::after {{ content: \" {you}\"; font-weight: normal; color: var(--muted); }}\n",
         id = user.id
     );
     Response::builder()
@@ -58,8 +68,9 @@ pub fn my_stylesheet(user: CurrentUser) -> Response {
 }
 
 #[handler]
-pub fn create_dialog(_user: CurrentUser) -> AppResult<Html<String>> {
+pub fn create_dialog(lang: Lang, _user: CurrentUser) -> AppResult<Html<String>> {
     render(&views::CreateDialog {
+        t: lang.text(),
         name: "",
         error: None,
     })
@@ -73,17 +84,19 @@ pub struct NameForm {
 
 #[handler]
 pub async fn create_room(
+    lang: Lang,
     req: &Request,
     state: Data<&AppState>,
     user: CurrentUser,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
     match rooms::create(&state.db, &user, &form.name).await {
-        Ok(room) => Ok(room_added(req, &room)?),
+        Ok(room) => Ok(room_added(lang, req, &room)?),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let dialog = render(&views::CreateDialog {
+                t: lang.text(),
                 name: &form.name,
-                error: Some(err.to_string()),
+                error: Some(i18n::error_text(lang, &err)),
             })?;
             Ok((err.status(), dialog).into_response())
         }
@@ -92,9 +105,14 @@ pub async fn create_room(
 }
 
 #[handler]
-pub async fn join_dialog(state: Data<&AppState>, user: CurrentUser) -> AppResult<Html<String>> {
+pub async fn join_dialog(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+) -> AppResult<Html<String>> {
     let rooms = rooms::list(&state.db, &user, Scope::Available).await?;
     render(&views::JoinDialog {
+        t: lang.text(),
         rooms: &rooms,
         error: None,
     })
@@ -102,18 +120,20 @@ pub async fn join_dialog(state: Data<&AppState>, user: CurrentUser) -> AppResult
 
 #[handler]
 pub async fn join_room(
+    lang: Lang,
     req: &Request,
     state: Data<&AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
 ) -> AppResult<Response> {
     match rooms::join(&state.db, &user, &name).await {
-        Ok(room) => Ok(room_added(req, &room)?),
+        Ok(room) => Ok(room_added(lang, req, &room)?),
         Err(err @ (AppError::NotFound(_) | AppError::Conflict(_))) => {
             let rooms = rooms::list(&state.db, &user, Scope::Available).await?;
             let dialog = render(&views::JoinDialog {
+                t: lang.text(),
                 rooms: &rooms,
-                error: Some(err.to_string()),
+                error: Some(i18n::error_text(lang, &err)),
             })?;
             Ok((err.status(), dialog).into_response())
         }
@@ -123,11 +143,12 @@ pub async fn join_room(
 
 /// After creating or joining: htmx closes the dialog and adds the room to the
 /// sidebar; without JavaScript, go to the room.
-fn room_added(req: &Request, room: &Room) -> AppResult<Response> {
+fn room_added(lang: Lang, req: &Request, room: &Room) -> AppResult<Response> {
     if !is_htmx(req) {
         return Ok(Redirect::see_other(room_path(&room.name)).into_response());
     }
     let fragment = render(&views::RoomAdded {
+        t: lang.text(),
         room_id: room.id,
         room_name: &room.name,
     })?;
@@ -136,6 +157,7 @@ fn room_added(req: &Request, room: &Room) -> AppResult<Response> {
 
 #[handler]
 pub async fn room_page(
+    lang: Lang,
     state: Data<&AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
@@ -143,16 +165,20 @@ pub async fn room_page(
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
     let (history, earlier_before) = page_before(&state, &room, None).await?;
     let last_id = history.last().map_or(0, |m| m.id);
-    if last_id > 0 {
-        rooms::mark_read(&state.db, user.id, &room, last_id).await?;
+    let mut rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
+    let mut members = 1;
+    if let Some(this_room) = rooms.iter_mut().find(|r| r.id == room.id) {
+        members = this_room.members;
+        // Opening the room reads it. Only write when there was something unread: most
+        // page views then take no write lock at all.
+        if this_room.unread > 0 {
+            rooms::mark_read(&state.db, user.id, &room, last_id).await?;
+            this_room.unread = 0;
+        }
     }
-    let rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
-    let members = rooms
-        .iter()
-        .find(|r| r.id == room.id)
-        .map_or(1, |r| r.members);
-    let composer = render(&views::Composer::empty(&room.name, true))?.0;
+    let composer = render(&views::Composer::empty(lang.text(), &room.name, true))?.0;
     render(&views::RoomPage {
+        t: lang.text(),
         username: &user.username,
         rooms: &rooms,
         current_room_id: room.id,
@@ -174,6 +200,7 @@ pub struct Before {
 /// "Load earlier": the page before `before`, with its own "Load earlier" if there is more.
 #[handler]
 pub async fn earlier_messages(
+    lang: Lang,
     state: Data<&AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
@@ -182,6 +209,7 @@ pub async fn earlier_messages(
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
     let (history, earlier_before) = page_before(&state, &room, query.before).await?;
     render(&views::HistoryFragment {
+        t: lang.text(),
         room_name: &room.name,
         messages: history.iter().map(views::MessageView::new).collect(),
         earlier_before,
@@ -220,6 +248,7 @@ pub struct MessageForm {
 /// through the room's socket; the answer is a fresh, empty composer.
 #[handler]
 pub async fn post_message(
+    lang: Lang,
     req: &Request,
     state: Data<&AppState>,
     user: CurrentUser,
@@ -239,13 +268,16 @@ pub async fn post_message(
     .await
     {
         Ok(_) if !is_htmx(req) => Ok(Redirect::see_other(room_path(&room.name)).into_response()),
-        Ok(_) => Ok(render(&views::Composer::empty(&room.name, true))?.into_response()),
+        Ok(_) => {
+            Ok(render(&views::Composer::empty(lang.text(), &room.name, true))?.into_response())
+        }
         Err(err @ (AppError::Invalid(_) | AppError::TooManyRequests { .. })) => {
             let composer = render(&views::Composer {
+                t: lang.text(),
                 room_name: &room.name,
                 text: &form.text,
                 client_id: client_id.map_or_else(String::new, str::to_owned),
-                error: Some(err.to_string()),
+                error: Some(i18n::error_text(lang, &err)),
                 focus: true,
             })?;
             Ok((err.status(), composer).into_response())
