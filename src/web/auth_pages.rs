@@ -8,7 +8,10 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{render, views};
+use super::{
+    i18n::{self, Lang},
+    render, views,
+};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
@@ -33,11 +36,12 @@ pub fn home(user: Option<CurrentUser>) -> Redirect {
 }
 
 #[handler]
-pub fn login_page(user: Option<CurrentUser>) -> AppResult<Response> {
+pub fn login_page(lang: Lang, user: Option<CurrentUser>) -> AppResult<Response> {
     if user.is_some() {
         return Ok(Redirect::see_other("/rooms").into_response());
     }
     Ok(render(&views::LoginPage {
+        t: lang.text(),
         username: "",
         error: None,
     })?
@@ -46,6 +50,7 @@ pub fn login_page(user: Option<CurrentUser>) -> AppResult<Response> {
 
 #[handler]
 pub async fn log_in(
+    lang: Lang,
     state: Data<&AppState>,
     session: &Session,
     Form(form): Form<CredentialsForm>,
@@ -57,8 +62,9 @@ pub async fn log_in(
         }
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
             let page = render(&views::LoginPage {
+                t: lang.text(),
                 username: &form.username,
-                error: Some(err.to_string()),
+                error: Some(i18n::error_text(lang, &err)),
             })?;
             Ok(with_retry_after((err.status(), page).into_response(), &err))
         }
@@ -67,11 +73,12 @@ pub async fn log_in(
 }
 
 #[handler]
-pub fn register_page(user: Option<CurrentUser>) -> AppResult<Response> {
+pub fn register_page(lang: Lang, user: Option<CurrentUser>) -> AppResult<Response> {
     if user.is_some() {
         return Ok(Redirect::see_other("/rooms").into_response());
     }
     Ok(render(&views::RegisterPage {
+        t: lang.text(),
         username: "",
         error: None,
     })?
@@ -80,6 +87,7 @@ pub fn register_page(user: Option<CurrentUser>) -> AppResult<Response> {
 
 #[handler]
 pub async fn register(
+    lang: Lang,
     state: Data<&AppState>,
     session: &Session,
     Form(form): Form<CredentialsForm>,
@@ -91,8 +99,9 @@ pub async fn register(
         }
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let page = render(&views::RegisterPage {
+                t: lang.text(),
                 username: &form.username,
-                error: Some(err.to_string()),
+                error: Some(i18n::error_text(lang, &err)),
             })?;
             Ok((err.status(), page).into_response())
         }

@@ -71,9 +71,8 @@ fn url_len(rest: &str) -> usize {
         let Some(last) = url.chars().next_back() else {
             break;
         };
-        let unbalanced = |open, close| {
-            last == close && url.matches(open).count() < url.matches(close).count()
-        };
+        let unbalanced =
+            |open, close| last == close && url.matches(open).count() < url.matches(close).count();
         let trailing = matches!(last, '.' | ',' | ':' | ';' | '!' | '?' | '*' | '_' | '~')
             || unbalanced('(', ')')
             || unbalanced('[', ']');
@@ -90,7 +89,11 @@ fn url_len(rest: &str) -> usize {
 /// CJK punctuation such as "，" or "。" ends it.
 fn is_url_char(c: char) -> bool {
     if c.is_ascii() {
-        c.is_ascii_graphic() && !matches!(c, '<' | '>' | '"' | '\'' | '`' | '{' | '}' | '|' | '\\' | '^')
+        c.is_ascii_graphic()
+            && !matches!(
+                c,
+                '<' | '>' | '"' | '\'' | '`' | '{' | '}' | '|' | '\\' | '^'
+            )
     } else {
         c.is_alphanumeric()
     }
@@ -123,7 +126,10 @@ mod tests {
             linkify(r#"<script>alert("hi") & 'bye'</script>"#),
             "&lt;script&gt;alert(&quot;hi&quot;) &amp; &#39;bye&#39;&lt;/script&gt;"
         );
-        assert_eq!(linkify("你好，世界 🌏\nline two"), "你好，世界 🌏\nline two");
+        assert_eq!(
+            linkify("你好，世界 🌏\nline two"),
+            "你好，世界 🌏\nline two"
+        );
     }
 
     #[test]
@@ -167,7 +173,10 @@ mod tests {
         );
         assert_eq!(
             linkify("https://x.org/<script>alert(1)</script>"),
-            format!("{}&lt;script&gt;alert(1)&lt;/script&gt;", link("https://x.org/"))
+            format!(
+                "{}&lt;script&gt;alert(1)&lt;/script&gt;",
+                link("https://x.org/")
+            )
         );
         assert_eq!(
             linkify("https://x.org/'onclick='alert(1)'"),
@@ -189,7 +198,10 @@ mod tests {
         );
         assert_eq!(
             linkify("看这个：https://zh.wikipedia.org/wiki/茶，很好。"),
-            format!("看这个：{}，很好。", link("https://zh.wikipedia.org/wiki/茶"))
+            format!(
+                "看这个：{}，很好。",
+                link("https://zh.wikipedia.org/wiki/茶")
+            )
         );
     }
 }

@@ -3,6 +3,8 @@
 
 pub mod assets;
 mod auth_pages;
+pub mod i18n;
+mod linkify;
 mod live;
 mod room_pages;
 pub mod views;
@@ -32,6 +34,7 @@ pub fn routes() -> Route {
             get(auth_pages::register_page).post(auth_pages::register),
         )
         .at("/logout", post(auth_pages::log_out))
+        .at("/lang", post(i18n::switch_language))
         .at("/me.css", get(room_pages::my_stylesheet))
         .at(
             "/rooms",
@@ -92,9 +95,11 @@ pub(crate) fn render(template: &impl Template) -> Result<Html<String>, AppError>
 }
 
 /// Renders any error raised by a page as HTML: not logged in goes to the login page;
-/// everything else is a small page (or, for htmx, a fragment) saying what happened.
-pub fn error_page(err: poem::Error, htmx: bool) -> Response {
-    let (status, title, detail) = match err.downcast_ref::<AppError>() {
+/// everything else is a small page (or, for htmx, a fragment) saying what happened,
+/// in the reader's language.
+pub fn error_page(err: poem::Error, htmx: bool, lang: i18n::Lang) -> Response {
+    let app_error = err.downcast_ref::<AppError>();
+    let (status, title, detail) = match app_error {
         Some(AppError::Unauthorized) if htmx => {
             return Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
@@ -102,7 +107,11 @@ pub fn error_page(err: poem::Error, htmx: bool) -> Response {
                 .finish();
         }
         Some(AppError::Unauthorized) => return Redirect::see_other("/login").into_response(),
-        Some(app) => (app.status(), app.title(), app.detail()),
+        Some(app) => {
+            // `detail()` logs an internal cause once; the reader gets their language.
+            let _ = app.detail();
+            (app.status(), app.title(), i18n::error_text(lang, app))
+        }
         None if err.status().is_server_error() => {
             tracing::error!(error = %err, "internal error");
             (err.status(), "Internal error", GENERIC_INTERNAL.to_owned())
@@ -113,11 +122,13 @@ pub fn error_page(err: poem::Error, htmx: bool) -> Response {
             err.to_string(),
         ),
     };
+    let title = i18n::error_title(lang, app_error, title);
     let body = if htmx {
         views::InlineError { detail: &detail }.render()
     } else {
         views::ErrorPage {
-            title,
+            t: lang.text(),
+            title: &title,
             detail: &detail,
         }
         .render()
@@ -150,11 +161,12 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Response> {
         let path = req.uri().path().to_owned();
         let htmx = req.headers().contains_key("HX-Request");
+        let lang = i18n::Lang::of(req.headers());
         let mut response = match self.inner.call(req).await {
             Ok(response) => response.into_response(),
             // The one place errors become responses: problem+json under /api, HTML elsewhere.
             Err(err) if path.starts_with("/api/") => crate::api::problem_response(err),
-            Err(err) => error_page(err, htmx),
+            Err(err) => error_page(err, htmx, lang),
         };
         let headers = response.headers_mut();
         // The API docs page is Swagger UI, which needs inline script; it is not ours to rewrite.

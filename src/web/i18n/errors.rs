@@ -15,23 +15,45 @@ const ZH_SENTENCES: &[(&str, &str)] = &[
         "Hearth 正在重启，请稍后再试。",
     ),
     (GENERIC_INTERNAL, "服务器出了点问题，请再试一次。"),
-    ("Password must be 8 to 1024 bytes long.", "密码长度须为 8 到 1024 字节。"),
+    (
+        "Password must be 8 to 1024 bytes long.",
+        "密码长度须为 8 到 1024 字节。",
+    ),
     ("Message text must not be empty.", "消息不能为空。"),
     ("Message text must be at most", "消息最多 4000 个字符。"),
-    ("Username must be 3 to 32 characters long.", "用户名须为 3 到 32 个字符。"),
+    (
+        "Username must be 3 to 32 characters long.",
+        "用户名须为 3 到 32 个字符。",
+    ),
     (
         "Username may contain only",
         "用户名只能包含字母、数字、“_”、“.”和“-”。",
     ),
-    ("Room name must be 1 to 64 characters long.", "聊天室名称须为 1 到 64 个字符。"),
+    (
+        "Room name must be 1 to 64 characters long.",
+        "聊天室名称须为 1 到 64 个字符。",
+    ),
+    (
+        "Room name must contain a letter or digit",
+        "聊天室名称须包含字母或数字，不能只有点。",
+    ),
     (
         "Room name may contain only",
         "聊天室名称只能包含字母、数字、空格、“_”、“.”和“-”。",
     ),
-    ("A room with that name already exists.", "已有同名的聊天室。"),
+    (
+        "A room with that name already exists.",
+        "已有同名的聊天室。",
+    ),
     ("There is no room with that name.", "没有这个名称的聊天室。"),
-    ("You are not a member of this room.", "你不是这个聊天室的成员。"),
-    ("You are already a member of this room.", "你已经是这个聊天室的成员了。"),
+    (
+        "You are not a member of this room.",
+        "你不是这个聊天室的成员。",
+    ),
+    (
+        "You are already a member of this room.",
+        "你已经是这个聊天室的成员了。",
+    ),
     ("Cross-site request refused.", "已拒绝跨站请求。"),
     ("That username is taken.", "这个用户名已被占用。"),
 ];
@@ -90,6 +112,7 @@ mod tests {
             invalid(Password::parse("short").unwrap_err()),
             invalid(RoomName::parse("").unwrap_err()),
             invalid(RoomName::parse("a/b").unwrap_err()),
+            invalid(RoomName::parse("..").unwrap_err()),
             invalid(MessageText::parse("  ").unwrap_err()),
             invalid(MessageText::parse(&"x".repeat(4001)).unwrap_err()),
             AppError::Unauthorized,

@@ -56,8 +56,9 @@ catalogue! {
 }
 
 impl Text {
-    /// "{n} member(s)".
-    pub fn members(&self, n: i64) -> String {
+    /// "{n} member(s)". (Borrow: templates pass their fields by reference.)
+    pub fn members(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
         let template = if n == 1 {
             self.members_one
         } else {
@@ -281,7 +282,10 @@ mod tests {
     #[test]
     fn the_saved_choice_beats_the_browser_and_english_is_the_default() {
         let zh_browser = (header::ACCEPT_LANGUAGE, "zh-CN,zh;q=0.9");
-        assert_eq!(Lang::of(&headers(&[zh_browser.clone()])), Lang::Zh);
+        assert_eq!(
+            Lang::of(&headers(std::slice::from_ref(&zh_browser))),
+            Lang::Zh
+        );
         let chose_english = (header::COOKIE, "session=abc; hearth_lang=en");
         assert_eq!(Lang::of(&headers(&[zh_browser, chose_english])), Lang::En);
         assert_eq!(
