@@ -6,8 +6,10 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use poem::{
     EndpointExt, Server,
+    http::uri::Scheme,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     session::ServerSession,
+    web::{LocalAddr, RemoteAddr},
 };
 use tokio::{sync::mpsc, task::JoinHandle};
 
@@ -35,7 +37,7 @@ pub struct AppState {
 
 /// A Hearth server, bound and ready to run.
 pub struct App {
-    acceptor: TcpAcceptor,
+    acceptor: NoDelay,
     addr: SocketAddr,
     state: AppState,
     tasks: Background,
@@ -108,7 +110,7 @@ impl App {
             .and_then(|a| a.as_socket_addr().copied())
             .context("the listener has no address")?;
         Ok(Self {
-            acceptor,
+            acceptor: NoDelay(acceptor),
             addr,
             state,
             tasks,
@@ -138,6 +140,7 @@ impl App {
         let hub = Arc::clone(&state.hub);
         let db = state.db.clone();
         let sweeper = tokio::spawn(sweep_expired_sessions(db.clone()));
+        let checkpointer = db.checkpoint_in_background();
         let routes = routes(state, secure_cookies);
         let signal = async move {
             shutdown.await;
@@ -148,6 +151,9 @@ impl App {
             .run_with_graceful_shutdown(routes, signal, Some(SHUTDOWN_GRACE))
             .await?;
         sweeper.abort();
+        if let Some(checkpointer) = checkpointer {
+            checkpointer.abort();
+        }
         // The routes (and with them every `Writer` handle) are gone: the writer drains
         // what was submitted and stops, then the fan-out delivers what it committed,
         // then the Redis bridge relays the last of it.
@@ -184,6 +190,24 @@ fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'stati
         .with(sessions)
         .with(web::SecurityHeaders)
         .data(state)
+}
+
+/// Accepts connections with Nagle's algorithm off. Chat frames are small and must leave
+/// at once: Nagle's algorithm, meeting the peer's delayed ACKs, held some back 40 ms.
+struct NoDelay(TcpAcceptor);
+
+impl Acceptor for NoDelay {
+    type Io = <TcpAcceptor as Acceptor>::Io;
+
+    fn local_addr(&self) -> Vec<LocalAddr> {
+        self.0.local_addr()
+    }
+
+    async fn accept(&mut self) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
+        let (stream, local, remote, scheme) = self.0.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok((stream, local, remote, scheme))
+    }
 }
 
 /// Deletes expired sessions once an hour.

@@ -76,6 +76,10 @@ impl Db {
                 // power loss or kernel crash can lose the last few commits. See README.
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
+                // Checkpoints copy the WAL back into the database and sync it: on the
+                // committing connection they stall the message writer for tens of
+                // milliseconds. `checkpoint_in_background` runs them off that path.
+                .pragma("wal_autocheckpoint", "0")
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
@@ -94,6 +98,27 @@ impl Db {
             Db::Postgres(pool) => sqlx::migrate!("migrations/postgres").run(pool).await?,
         }
         Ok(())
+    }
+
+    /// With SQLite, checkpoints the WAL every second from a connection of its own
+    /// (PASSIVE: it never blocks the writer), so commits never wait for one.
+    pub fn checkpoint_in_background(&self) -> Option<tokio::task::JoinHandle<()>> {
+        let Db::Sqlite(pool) = self else {
+            return None;
+        };
+        let pool = pool.clone();
+        Some(tokio::spawn(async move {
+            let mut every_second = tokio::time::interval(Duration::from_secs(1));
+            loop {
+                every_second.tick().await;
+                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::warn!(%err, "WAL checkpoint failed");
+                }
+            }
+        }))
     }
 
     /// A cheap round trip, for `/healthz`.

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Measures Hearth with hearth-load, the way BENCHMARKS.md reports it: a release build,
+# each scenario 3 times against a fresh server on a fresh SQLite file (rate limits
+# raised), on loopback, the server and the tool on the same box. Prints each run's
+# JSON line and then the medians. Takes about ten minutes.
+#   bash scripts/bench.sh [scenario ...]   # default: all
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+RUNS=${RUNS:-3}
+PORT=${PORT:-8100}
+OUT=${OUT:-target/bench}
+mkdir -p "$OUT"
+cargo build --release --quiet -p hearth -p hearth-load
+ulimit -n "$(ulimit -Hn)"
+
+start_server() {
+  rm -f "$OUT"/bench.db*
+  HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
+    DATABASE_URL="sqlite:$OUT/bench.db" ./target/release/hearth --addr "127.0.0.1:$PORT" &
+  SERVER=$!
+  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.02; done
+}
+
+stop_server() {
+  kill "$SERVER"
+  wait "$SERVER" || true
+}
+
+# scenario name, then hearth-load arguments
+run() {
+  local name=$1
+  shift
+  for i in $(seq "$RUNS"); do
+    start_server
+    ./target/release/hearth-load "$@" --url "http://127.0.0.1:$PORT" --server-pid "$SERVER" \
+      >"$OUT/$name.$i.log" 2>&1 || echo "($name run $i reported a problem: see $OUT/$name.$i.log)"
+    grep '^{"scenario":' "$OUT/$name.$i.log" | sed "s/^{/{\"name\":\"$name\",/" >>"$OUT/results.jsonl" || true
+    tail -n 1 "$OUT/$name.$i.log"
+    stop_server
+  done
+}
+
+cold_start() {
+  for i in $(seq "$RUNS"); do
+    rm -f "$OUT"/cold.db*
+    local t0 t1
+    t0=$(date +%s%N)
+    DATABASE_URL="sqlite:$OUT/cold.db" RUST_LOG=warn ./target/release/hearth --addr "127.0.0.1:$PORT" &
+    SERVER=$!
+    until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.001; done
+    t1=$(date +%s%N)
+    stop_server
+    echo "{\"name\":\"cold_start\",\"scenario\":\"cold_start\",\"ms\":$(((t1 - t0) / 1000000))}" | tee -a "$OUT/results.jsonl"
+  done
+}
+
+: >"$OUT/results.jsonl"
+scenarios=("$@")
+pick() { [ ${#scenarios[@]} -eq 0 ] || [[ " ${scenarios[*]} " == *" $1 "* ]]; }
+
+pick fanout1000 && run fanout1000 fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
+pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 --rate 500 --duration 10
+pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
+pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
+pick post && run post post --concurrency 64 --duration 10
+pick page && run page page --concurrency 64 --duration 10
+pick cold && cold_start
+
+echo "== medians of $RUNS runs"
+python3 - "$OUT/results.jsonl" <<'PY'
+import json, statistics, sys
+runs = {}
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    runs.setdefault(r["name"], []).append(r)
+def walk(d, prefix=""):
+    for k, v in d.items():
+        if isinstance(v, dict):
+            yield from walk(v, prefix + k + ".")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool):
+            yield prefix + k, v
+for name, rs in runs.items():
+    keys = {}
+    for r in rs:
+        for k, v in walk(r):
+            keys.setdefault(k, []).append(v)
+    print(name, json.dumps({k: statistics.median(v) for k, v in keys.items()}))
+PY
