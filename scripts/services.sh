@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Helpers for scripts/test.sh: install missing Debian packages (as root), and start a
-# throwaway PostgreSQL on loopback with its data under target/services. Source it: it
+# throwaway PostgreSQL on loopback with its data under /tmp. Source it: it
 # exports HEARTH_TEST_DATABASE_URL and a stop_services function. (The cluster tests
 # start their own Redis servers, so they can stop and restart them.)
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SERVICES="$ROOT/target/services"
+# Under /tmp, not the checkout: the postgres user must be able to reach the data
+# directory, and a checkout under /root is closed to it.
+SERVICES=$(mktemp -d /tmp/hearth-services.XXXXXX)
 PG_PORT=${HEARTH_TEST_PG_PORT:-55432}
 
 need_packages() {
@@ -49,4 +50,5 @@ start_postgres() {
 
 stop_services() {
   if [ -n "${PG_STOP:-}" ]; then as_pg $PG_STOP >/dev/null 2>&1 || true; fi
+  rm -rf "$SERVICES"
 }
