@@ -38,12 +38,19 @@ start_postgres() {
   local data="$SERVICES/pg"
   mkdir -p "$SERVICES"
   if [ "$(id -u)" = 0 ]; then chown postgres "$SERVICES"; fi
-  as_pg "$bin/pg_ctl" -D "$data" stop -m immediate >/dev/null 2>&1 || true
-  rm -rf "$data"
   as_pg "$bin/initdb" -D "$data" -U hearth --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  # fsync off: this server holds throwaway test data and should be quick.
-  as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -o \
-    "-p $PG_PORT -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null
+  # fsync off: this server holds throwaway test data and should be quick. The first
+  # free port from PG_PORT on is taken (another server may hold one).
+  local port started=""
+  for port in $(seq "$PG_PORT" $((PG_PORT + 20))); do
+    if as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -o \
+      "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null 2>&1; then
+      started=$port
+      break
+    fi
+  done
+  [ -n "$started" ] || { echo "PostgreSQL did not start: see $data/server.log" >&2; return 1; }
+  PG_PORT=$started
   export HEARTH_TEST_DATABASE_URL="postgres://hearth@127.0.0.1:$PG_PORT/postgres"
   PG_STOP="$bin/pg_ctl -D $data stop -m fast"
 }
