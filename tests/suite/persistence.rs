@@ -5,7 +5,6 @@ use std::{
     net::SocketAddr,
     path::Path,
     process::{Child, Command, ExitStatus, Stdio},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -208,17 +207,9 @@ impl Hearth {
     }
 
     fn user(&self, name: &str) -> User {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(Arc::clone(&jar))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a client");
         User {
-            http,
-            jar,
-            addr: self.addr,
             name: name.to_owned(),
+            ..client_at(self.addr)
         }
     }
 }
