@@ -5,6 +5,7 @@ use crate::{
     auth::CurrentUser,
     domain::RoomName,
     error::{AppError, AppResult},
+    live::Hub,
     store::{
         self, Db, StoreError,
         rooms::{RoomRow, RoomSummary, Scope},
@@ -34,10 +35,14 @@ impl From<RoomRow> for Room {
 }
 
 /// Creates a room named `name` with `user` as its first member.
-pub async fn create(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
+pub async fn create(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppResult<Room> {
     let name = RoomName::parse(name)?;
     match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
-        Ok(row) => Ok(row.into()),
+        Ok(row) => {
+            let room = Room::from(row);
+            hub.joined(user.id, room.id, room.last_seq);
+            Ok(room)
+        }
         Err(StoreError::Duplicate) => {
             Err(AppError::Conflict("A room with that name already exists."))
         }
@@ -62,11 +67,15 @@ pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResul
     Ok(room)
 }
 
-/// Makes `user` a member of the room called `name`.
-pub async fn join(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
+/// Makes `user` a member of the room called `name`; their open pages start counting
+/// its unread messages.
+pub async fn join(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppResult<Room> {
     let room = find(db, name).await?;
     match store::rooms::add_member(db, room.id, user.id).await {
-        Ok(()) => Ok(room),
+        Ok(()) => {
+            hub.joined(user.id, room.id, room.last_seq);
+            Ok(room)
+        }
         Err(StoreError::Duplicate) => {
             Err(AppError::Conflict("You are already a member of this room."))
         }

@@ -41,6 +41,12 @@ pub enum Control {
     Revoke(String),
     /// The server is stopping: sockets close with 1012 so clients reconnect elsewhere.
     Shutdown,
+    /// A user joined (or created) a room: their open pages start counting its unread.
+    Joined {
+        user_id: i64,
+        room_id: i64,
+        last_seq: i64,
+    },
 }
 
 /// Whether a committed message with a given seq should be delivered now.
@@ -262,6 +268,25 @@ impl Hub {
     /// Closes this node's sockets of `login` (another node saw the logout).
     pub fn revoke_here(&self, login: String) {
         let _ = self.control.send(Control::Revoke(login));
+    }
+
+    /// Tells `user_id`'s open pages, on every node, about a room they just joined.
+    pub fn joined(&self, user_id: i64, room_id: i64, last_seq: i64) {
+        self.tell_other_nodes(Outbound::Joined {
+            user_id,
+            room_id,
+            last_seq,
+        });
+        self.joined_here(user_id, room_id, last_seq);
+    }
+
+    /// Tells this node's pages of `user_id` about a room they joined.
+    pub fn joined_here(&self, user_id: i64, room_id: i64, last_seq: i64) {
+        let _ = self.control.send(Control::Joined {
+            user_id,
+            room_id,
+            last_seq,
+        });
     }
 
     /// Refuses new sockets from now on and asks open ones to close with 1012.

@@ -39,6 +39,12 @@ pub enum Outbound {
     },
     /// A login ended: its sockets on every node close.
     Revoke(String),
+    /// A user joined a room: their pages everywhere start counting its unread.
+    Joined {
+        user_id: i64,
+        room_id: i64,
+        last_seq: i64,
+    },
 }
 
 /// What travels on the Redis channel.
@@ -57,6 +63,12 @@ enum Wire {
     Revoke {
         node: String,
         login: String,
+    },
+    Joined {
+        node: String,
+        user_id: i64,
+        room_id: i64,
+        last_seq: i64,
     },
     /// "My link was down: catch up from the database."
     Resync {
@@ -179,6 +191,7 @@ impl Bridge {
                         Some(Outbound::Message(message)) => Wire::Message { node: self.node.clone(), message },
                         Some(Outbound::Presence { room_id, users }) => Wire::Presence { node: self.node.clone(), room_id, users },
                         Some(Outbound::Revoke(login)) => Wire::Revoke { node: self.node.clone(), login },
+                        Some(Outbound::Joined { user_id, room_id, last_seq }) => Wire::Joined { node: self.node.clone(), user_id, room_id, last_seq },
                     };
                     self.publish(&mut publisher, &wire).await?;
                 }
@@ -192,6 +205,7 @@ impl Bridge {
             Wire::Message { node, .. }
             | Wire::Presence { node, .. }
             | Wire::Revoke { node, .. }
+            | Wire::Joined { node, .. }
             | Wire::Resync { node }
                 if node == self.node => {}
             Wire::Message { message, .. } => self.fanout.send(Inbound::Remote(message)),
@@ -201,6 +215,12 @@ impl Bridge {
                 users,
             } => self.hub.remote_presence(&node, room_id, users),
             Wire::Revoke { login, .. } => self.hub.revoke_here(login),
+            Wire::Joined {
+                user_id,
+                room_id,
+                last_seq,
+                ..
+            } => self.hub.joined_here(user_id, room_id, last_seq),
             Wire::Resync { .. } => self.fanout.send(Inbound::Resync),
         }
     }

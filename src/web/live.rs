@@ -174,6 +174,12 @@ async fn serve(
             control = control.recv() => match control {
                 Ok(Control::Revoke(login)) if login == user.login => break Some(CloseReason::Policy("logged out")),
                 Ok(Control::Shutdown) | Err(RecvError::Closed) => break Some(CloseReason::Restart),
+                Ok(Control::Joined { user_id, room_id, last_seq })
+                    if user_id == user.id && room_id != room.id && !elsewhere.contains_key(&room_id) =>
+                {
+                    unread.insert(room_id, 0);
+                    elsewhere.insert(room_id, BroadcastStream::new(hub.subscribe(room_id, last_seq)));
+                }
                 _ => {}
             },
             _ = save_read.tick() => {

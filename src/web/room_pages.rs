@@ -90,7 +90,7 @@ pub async fn create_room(
     user: CurrentUser,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
-    match rooms::create(&state.db, &user, &form.name).await {
+    match rooms::create(&state.db, &state.hub, &user, &form.name).await {
         Ok(room) => Ok(room_added(lang, req, &room)?),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let dialog = render(&views::CreateDialog {
@@ -126,7 +126,7 @@ pub async fn join_room(
     user: CurrentUser,
     Path(name): Path<String>,
 ) -> AppResult<Response> {
-    match rooms::join(&state.db, &user, &name).await {
+    match rooms::join(&state.db, &state.hub, &user, &name).await {
         Ok(room) => Ok(room_added(lang, req, &room)?),
         Err(err @ (AppError::NotFound(_) | AppError::Conflict(_))) => {
             let rooms = rooms::list(&state.db, &user, Scope::Available).await?;

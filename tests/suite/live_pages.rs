@@ -207,6 +207,25 @@ async fn a_message_in_another_room_shows_an_unread_badge_that_lasts_until_the_ro
 }
 
 #[tokio::test]
+async fn a_room_joined_while_a_page_is_open_gets_its_unread_badge_without_a_reload() {
+    let app = spawn_app().await;
+    let users = members(&app, "general", &["ann", "bob"]).await;
+    let (ann, bob) = (&users[0], &users[1]);
+    assert_eq!(ann.create_room("later").await.status(), StatusCode::CREATED);
+    let mut bob_page = live_page(bob, "general").await;
+
+    // Bob joins from the dialog (or any other client) while his page is open.
+    assert_eq!(bob.join_room("later").await.status(), StatusCode::CREATED);
+    let later = room_id(bob, "later").await;
+    ann.say("later", "welcome, bob").await;
+    let fragment = next_fragment(&mut bob_page, |f| {
+        f.contains(&format!(r#"id="unread-{later}""#))
+    })
+    .await;
+    assert_eq!(badge(&fragment, later), Some(1));
+}
+
+#[tokio::test]
 async fn the_online_count_goes_up_when_a_second_member_opens_the_room_and_down_when_they_leave() {
     let app = spawn_app().await;
     let users = members(&app, "general", &["ann", "bob"]).await;
