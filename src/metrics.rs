@@ -18,11 +18,36 @@ pub fn record_published() {
     MESSAGES_PUBLISHED.fetch_add(1, Relaxed);
 }
 
-/// One message written to one socket, `sent_at_ms` after it was stored.
-pub fn record_delivery(sent_at_ms: i64) {
-    DELIVERIES.fetch_add(1, Relaxed);
-    let lag = (crate::store::now_ms() - sent_at_ms).max(0) as u64;
-    DELIVERY_LAG_MS_SUM.fetch_add(lag, Relaxed);
+/// Counts the messages one socket write carried: `Deliveries::add` per message, then
+/// `record` once, so the hot path reads the clock and touches the shared counters once
+/// per write, not once per message.
+pub struct Deliveries {
+    now_ms: i64,
+    count: u64,
+    lag_ms: u64,
+}
+
+impl Deliveries {
+    pub fn start() -> Self {
+        Self {
+            now_ms: crate::store::now_ms(),
+            count: 0,
+            lag_ms: 0,
+        }
+    }
+
+    /// One message, stored at `sent_at_ms`.
+    pub fn add(&mut self, sent_at_ms: i64) {
+        self.count += 1;
+        self.lag_ms += (self.now_ms - sent_at_ms).max(0) as u64;
+    }
+
+    pub fn record(self) {
+        if self.count > 0 {
+            DELIVERIES.fetch_add(self.count, Relaxed);
+            DELIVERY_LAG_MS_SUM.fetch_add(self.lag_ms, Relaxed);
+        }
+    }
 }
 
 pub fn record_redis_reconnect() {

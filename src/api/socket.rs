@@ -100,16 +100,18 @@ async fn serve(
                     Err(RecvError::Closed) => break CloseReason::Restart,
                 };
                 let mut frames = Vec::with_capacity(batch.len());
+                let mut delivered = metrics::Deliveries::start();
                 for event in batch {
                     if let RoomEvent::Message(d) = event && d.message.id > last {
                         last = d.message.id;
-                        metrics::record_delivery(d.message.sent_at);
+                        delivered.add(d.message.sent_at);
                         frames.push(d.json.clone());
                     }
                 }
                 if socket.send_all(frames).await.is_err() {
                     return;
                 }
+                delivered.record();
             },
             incoming = socket.receive(), if in_flight.len() < MAX_IN_FLIGHT => match incoming {
                 Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &room, &text).await {

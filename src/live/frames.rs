@@ -20,20 +20,25 @@ pub struct Delivery {
 impl Delivery {
     pub fn new(message: MessageRow) -> Self {
         let json = message_json(&message);
-        let html = LiveMessage {
-            m: MessageView::new(&message),
-        }
-        .render()
-        .unwrap_or_else(|err| {
-            tracing::error!(%err, "rendering a message fragment failed");
-            String::new()
-        });
+        let html = message_html(&message);
         Self {
             message,
             json,
             html,
         }
     }
+}
+
+/// The out-of-band page fragment for one message.
+pub fn message_html(m: &MessageRow) -> String {
+    LiveMessage {
+        m: MessageView::new(m),
+    }
+    .render()
+    .unwrap_or_else(|err| {
+        tracing::error!(%err, "rendering a message fragment failed");
+        String::new()
+    })
 }
 
 /// The JSON frame for one message.
@@ -90,8 +95,8 @@ struct LiveMessage<'a> {
 
 #[derive(Template)]
 #[template(path = "partials/online.html")]
-pub struct OnlineCount {
-    pub online: usize,
+struct OnlineCount {
+    online: usize,
 }
 
 /// The sidebar badge of a room with unread messages, swapped in out of band.

@@ -79,10 +79,3 @@ pub async fn history(db: &Db, room: &Room, query: HistoryQuery) -> AppResult<Vec
     }
     Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?)
 }
-
-/// The stored row, whether it was new or the original of a retry.
-pub fn stored_row(stored: &Stored) -> &MessageRow {
-    match stored {
-        Stored::New(row) | Stored::Duplicate(row) => row,
-    }
-}

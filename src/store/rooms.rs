@@ -153,13 +153,3 @@ pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> 
     .map(|_| ()))?;
     Ok(())
 }
-
-/// The seq of the room's newest message (0 for none).
-pub async fn last_seq(db: &Db, room_id: i64) -> StoreResult<i64> {
-    Ok(on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT last_seq FROM rooms WHERE id = $1"
-    )
-    .bind(room_id)
-    .fetch_one(pool)
-    .await)?)
-}

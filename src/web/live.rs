@@ -13,7 +13,7 @@ use poem::{
 use serde::Deserialize;
 use tokio::{
     sync::broadcast::{self, error::RecvError},
-    time::timeout,
+    time::{Instant, timeout},
 };
 use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
 
@@ -23,7 +23,7 @@ use crate::{
     error::AppResult,
     live::{
         Control, RoomEvent,
-        frames::{Delivery, UnreadBadge},
+        frames::{Presence, UnreadBadge, message_html},
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
     },
     metrics,
@@ -104,8 +104,10 @@ async fn serve(
     if let Ok(Ok(Incoming::Text(text))) = first_text.await
         && let Some(after) = parse_resume(&text)
     {
-        let rendered = |m: &_| Delivery::new(Clone::clone(m)).html;
-        match socket.catch_up(&state.db, room.id, after, rendered).await {
+        match socket
+            .catch_up(&state.db, room.id, after, message_html)
+            .await
+        {
             Ok(id) => last = id,
             Err(CatchUpFailed::Gone) => return,
             Err(CatchUpFailed::Store(err)) => {
@@ -116,19 +118,17 @@ async fn serve(
             }
         }
     }
-    let online = crate::live::frames::OnlineCount {
-        online: hub.online(room.id),
-    };
-    if socket
-        .send_text(online.render().unwrap_or_default())
-        .await
-        .is_err()
-    {
+    let online = Presence::new(hub.online(room.id));
+    if socket.send_text(online.html).await.is_err() {
         return;
     }
 
+    // The read marker is saved at most every SAVE_READ_EVERY, and only after new
+    // messages: an idle page sets no timer at all.
     let mut read_saved = last;
-    let mut save_read = tokio::time::interval(SAVE_READ_EVERY);
+    let save_read = tokio::time::sleep(SAVE_READ_EVERY);
+    tokio::pin!(save_read);
+    let mut save_read_armed = false;
     let reason = loop {
         tokio::select! {
             event = events.recv() => {
@@ -138,11 +138,12 @@ async fn serve(
                     Err(RecvError::Closed) => break Some(CloseReason::Restart),
                 };
                 let mut fragments = Vec::with_capacity(batch.len());
+                let mut delivered = metrics::Deliveries::start();
                 for event in batch {
                     match event {
                         RoomEvent::Message(d) if d.message.id > last => {
                             last = d.message.id;
-                            metrics::record_delivery(d.message.sent_at);
+                            delivered.add(d.message.sent_at);
                             fragments.push(d.html.clone());
                         }
                         RoomEvent::Message(_) => {}
@@ -151,6 +152,11 @@ async fn serve(
                 }
                 if socket.send_all(fragments).await.is_err() {
                     break None;
+                }
+                delivered.record();
+                if last > read_saved && !save_read_armed {
+                    save_read_armed = true;
+                    save_read.as_mut().reset(Instant::now() + SAVE_READ_EVERY);
                 }
             },
             Some((room_id, event)) = elsewhere.next() => {
@@ -182,7 +188,8 @@ async fn serve(
                 }
                 _ => {}
             },
-            _ = save_read.tick() => {
+            _ = &mut save_read, if save_read_armed => {
+                save_read_armed = false;
                 if last > read_saved {
                     read_saved = last;
                     if let Err(err) = rooms::mark_read(&state.db, user.id, &room, last).await {

@@ -173,15 +173,24 @@ impl User {
     }
 
     /// Registers as `name` (which logs this client in).
-    pub async fn register(mut self, name: &str) -> User {
+    pub async fn register(self, name: &str) -> User {
+        self.authenticate("/users", name, StatusCode::CREATED).await
+    }
+
+    /// Logs in to the existing account `name`: a new, separate login.
+    pub async fn log_in(self, name: &str) -> User {
+        self.authenticate("/session", name, StatusCode::OK).await
+    }
+
+    async fn authenticate(mut self, path: &str, name: &str, expected: StatusCode) -> User {
         let response = self
             .http
-            .post(self.api("/users"))
+            .post(self.api(path))
             .json(&json!({ "username": name, "password": PASSWORD }))
             .send()
             .await
-            .expect("register");
-        assert_eq!(response.status(), StatusCode::CREATED, "registering {name}");
+            .expect("POST credentials");
+        assert_eq!(response.status(), expected, "{path} as {name}");
         self.name = name.to_owned();
         self
     }

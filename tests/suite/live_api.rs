@@ -45,17 +45,7 @@ pub(crate) async fn members(app: &TestApp, room: &str, names: &[&str]) -> Vec<Us
 
 /// A new, separate login of an existing account.
 pub(crate) async fn log_in(app: &TestApp, name: &str) -> User {
-    let mut user = app.client();
-    let response = user
-        .http
-        .post(app.api("/session"))
-        .json(&json!({ "username": name, "password": PASSWORD }))
-        .send()
-        .await
-        .expect("log in");
-    assert_eq!(response.status(), StatusCode::OK, "logging in as {name}");
-    user.name = name.to_owned();
-    user
+    app.client().log_in(name).await
 }
 
 /// Lifts the rate limit for tests that send as fast as they can.

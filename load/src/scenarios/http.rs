@@ -13,6 +13,14 @@ use serde::Serialize;
 
 use crate::report::{Latency, Samples, SharedHistogram, per_second};
 
+/// Sends one request and reads the whole answer: its status and body size.
+pub async fn exchange(request: reqwest::RequestBuilder) -> Result<(StatusCode, usize), String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(|e| e.to_string())?;
+    Ok((status, bytes.len()))
+}
+
 /// What the workers saw.
 #[derive(Debug, Clone, Serialize)]
 pub struct Outcome {

@@ -75,12 +75,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let outcome = http::drive(concurrency, duration, StatusCode::OK, move |worker, _| {
         let user = &members[worker % members.len()];
         let request = client.get(&url).header(header::COOKIE, &user.cookie);
-        async move {
-            let response = request.send().await.map_err(|e| e.to_string())?;
-            let status = response.status();
-            let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-            Ok((status, bytes.len()))
-        }
+        http::exchange(request)
     })
     .await;
     let cpu = meter.finish();

@@ -79,12 +79,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
                 .header(header::COOKIE, &user.cookie)
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(body);
-            async move {
-                let response = request.send().await.map_err(|e| e.to_string())?;
-                let status = response.status();
-                let bytes = response.bytes().await.map_err(|e| e.to_string())?;
-                Ok((status, bytes.len()))
-            }
+            http::exchange(request)
         },
     )
     .await;
