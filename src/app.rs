@@ -5,20 +5,24 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    EndpointExt, Server,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Server,
     http::uri::Scheme,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     session::ServerSession,
     web::{LocalAddr, RemoteAddr},
 };
-use tokio::{sync::mpsc, task::JoinHandle};
+use tokio::task::JoinHandle;
 
 use crate::{
     api,
     auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
     config::Config,
-    live::{self, Fanout, Hub, redis::RedisStatus},
-    messages::{RateLimiter, Writer},
+    i18n::Lang,
+    live::{
+        Fanout, Hub, Relay,
+        redis_bridge::{self, RedisStatus},
+    },
+    messages::{Outbox, RateLimiter, Writer},
     store::{self, Db},
     web,
 };
@@ -33,6 +37,19 @@ pub struct AppState {
     pub passwords: Passwords,
     /// Set when Redis links this node to others.
     pub redis: Option<RedisStatus>,
+    /// How often open sockets check that their session still exists.
+    pub session_recheck: Duration,
+}
+
+impl AppState {
+    /// What writing to a room's stream needs.
+    pub fn outbox(&self) -> Outbox<'_> {
+        Outbox {
+            db: &self.db,
+            writer: &self.writer,
+            limiter: &self.limiter,
+        }
+    }
 }
 
 /// A Hearth server, bound and ready to run.
@@ -62,27 +79,27 @@ impl App {
         let db = Db::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", config.database_url))?;
-        let hub = Arc::new(Hub::new());
-        // With Redis, the fan-out relays this node's messages (and the hub its
-        // presence changes) to the bridge, which relays other nodes' back.
-        let (relay, outbound) = mpsc::unbounded_channel();
-        let (fanout, fanout_task) = Fanout::start(
-            db.clone(),
-            Arc::clone(&hub),
-            config.redis_url.is_some().then(|| relay.clone()),
-        );
-        let (redis, redis_task) = match &config.redis_url {
-            Some(url) => {
-                hub.relay_to(relay.clone());
-                let node = format!("{:016x}", rand::random::<u64>());
-                let (status, task) =
-                    live::redis::start(url, node, Arc::clone(&hub), fanout.clone(), outbound)
-                        .context("configuring Redis")?;
-                (Some(status), Some(task))
+        // With Redis, the fan-out relays this node's events (and the hub its presence
+        // changes and users' events) to the bridge, which hands other nodes' back.
+        let (relay, outbound) = match &config.redis_url {
+            Some(_) => {
+                let (relay, outbound) = Relay::new();
+                (Some(relay), Some(outbound))
             }
             None => (None, None),
         };
-        drop(relay);
+        let hub = Arc::new(Hub::new(relay.clone()));
+        let (fanout, fanout_task) = Fanout::start(db.clone(), Arc::clone(&hub), relay);
+        let (redis, redis_task) = match (&config.redis_url, outbound) {
+            (Some(url), Some(outbound)) => {
+                let node = format!("{:016x}", rand::random::<u64>());
+                let (status, task) =
+                    redis_bridge::start(url, node, Arc::clone(&hub), fanout.clone(), outbound)
+                        .context("configuring Redis")?;
+                (Some(status), Some(task))
+            }
+            _ => (None, None),
+        };
         let (writer, writer_task) = Writer::start(db.clone(), fanout);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let passwords = Passwords::new(cores);
@@ -94,6 +111,7 @@ impl App {
             limiter: Arc::new(RateLimiter::new(config.message_rate, config.message_burst)),
             passwords,
             redis,
+            session_recheck: Duration::from_secs(config.session_recheck_secs.max(1)),
         };
         let tasks = Background {
             writer: writer_task,
@@ -188,8 +206,22 @@ fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'stati
         .nest("/api", api::routes())
         .with(SameOriginOnly)
         .with(sessions)
+        .around(errors_as_responses)
         .with(web::SecurityHeaders)
         .data(state)
+}
+
+/// The one place errors become responses: problem+json under `/api`, a page (or an
+/// htmx fragment) in the reader's language elsewhere.
+async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::Result<Response> {
+    let api = req.uri().path().starts_with("/api/");
+    let htmx = web::is_htmx(&req);
+    let lang = Lang::of(req.headers());
+    Ok(match inner.call(req).await {
+        Ok(response) => response.into_response(),
+        Err(err) if api => api::problem_response(err),
+        Err(err) => web::error_page(err, htmx, lang),
+    })
 }
 
 /// Accepts connections with Nagle's algorithm off. Chat frames are small and must leave

@@ -31,6 +31,11 @@ pub struct Config {
     /// Messages each user may send in a burst above the sustained rate.
     #[arg(long, env = "HEARTH_MESSAGE_BURST", default_value_t = 50.0)]
     pub message_burst: f64,
+
+    /// How often (seconds) each open socket checks that its session still exists, so
+    /// an expired or deleted session's sockets close even if no logout reached them.
+    #[arg(long, env = "HEARTH_SESSION_RECHECK_SECS", default_value_t = 60)]
+    pub session_recheck_secs: u64,
 }
 
 impl Config {
@@ -43,6 +48,7 @@ impl Config {
             redis_url: None,
             message_rate: 20.0,
             message_burst: 50.0,
+            session_recheck_secs: 60,
         }
     }
 }

@@ -1,33 +1,152 @@
-//! What can go wrong for a user, once for the whole app. The web pages render an
-//! `AppError` as HTML (`web::PageError`) and the API as problem+json (`api::ApiError`);
-//! both take status and wording from here. Internal causes are logged, never sent.
+//! What can go wrong for a user, once for the whole app. Every refusal has a [`Code`];
+//! the language catalogues (`i18n::errors`) turn a code into words, the API sends the
+//! code beside them, and pages show the words in the reader's language. Internal
+//! causes are logged, never sent.
 
 use poem::http::StatusCode;
 
-use crate::{domain::ValidationError, store::StoreError};
+use crate::store::StoreError;
 
-/// All a client ever learns of an internal error.
-pub const GENERIC_INTERNAL: &str = "Something went wrong on our side. Please try again.";
+/// Why a request was refused, named once. Catalogues translate these, never sentences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Code {
+    // 422: a value broke its rule.
+    UsernameLength,
+    UsernameSpace,
+    UsernameChar,
+    UsernameMixedScripts,
+    PasswordLength,
+    PasswordCommon,
+    RoomNameLength,
+    RoomNameDots,
+    RoomNameChar,
+    ControlChar,
+    MessageEmpty,
+    MessageTooLong,
+    ClientIdLength,
+    LimitRange,
+    BadFrame,
+    BinaryFrame,
+    WrongType,
+    NotOneEmoji,
+    BadQuery,
+    // 401
+    NotLoggedIn,
+    BadCredentials,
+    // 403
+    CrossSite,
+    NotAMember,
+    NotTheAuthor,
+    // 404
+    NoSuchRoom,
+    NoSuchMessage,
+    NoSuchPage,
+    // 409
+    UsernameTaken,
+    RoomExists,
+    AlreadyMember,
+    // 413
+    TooLarge,
+    // 429
+    TooManyRequests,
+    // 503
+    ShuttingDown,
+    // 500
+    Internal,
+}
+
+impl Code {
+    /// The code as the API sends it (`problem.code`, error frames).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::UsernameLength => "username_length",
+            Code::UsernameSpace => "username_space",
+            Code::UsernameChar => "username_char",
+            Code::UsernameMixedScripts => "username_mixed_scripts",
+            Code::PasswordLength => "password_length",
+            Code::PasswordCommon => "password_common",
+            Code::RoomNameLength => "room_name_length",
+            Code::RoomNameDots => "room_name_dots",
+            Code::RoomNameChar => "room_name_char",
+            Code::ControlChar => "control_char",
+            Code::MessageEmpty => "message_empty",
+            Code::MessageTooLong => "message_too_long",
+            Code::ClientIdLength => "client_id_length",
+            Code::LimitRange => "limit_range",
+            Code::BadFrame => "bad_frame",
+            Code::BinaryFrame => "binary_frame",
+            Code::WrongType => "wrong_type",
+            Code::NotOneEmoji => "not_one_emoji",
+            Code::BadQuery => "bad_query",
+            Code::NotLoggedIn => "not_logged_in",
+            Code::BadCredentials => "bad_credentials",
+            Code::CrossSite => "cross_site",
+            Code::NotAMember => "not_a_member",
+            Code::NotTheAuthor => "not_the_author",
+            Code::NoSuchRoom => "no_such_room",
+            Code::NoSuchMessage => "no_such_message",
+            Code::NoSuchPage => "no_such_page",
+            Code::UsernameTaken => "username_taken",
+            Code::RoomExists => "room_exists",
+            Code::AlreadyMember => "already_member",
+            Code::TooLarge => "too_large",
+            Code::TooManyRequests => "too_many_requests",
+            Code::ShuttingDown => "shutting_down",
+            Code::Internal => "internal",
+        }
+    }
+}
+
+/// A value that broke its rule: which field, which rule, and (for rules that name
+/// something, such as the character that is not allowed) that thing.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {}", code.as_str())]
+pub struct ValidationError {
+    /// The field the value came from, as the API names it (`username`, `text`, ...).
+    pub field: &'static str,
+    pub code: Code,
+    pub value: Option<String>,
+}
+
+impl ValidationError {
+    pub fn new(field: &'static str, code: Code) -> Self {
+        Self {
+            field,
+            code,
+            value: None,
+        }
+    }
+
+    pub fn naming(field: &'static str, code: Code, value: impl Into<String>) -> Self {
+        Self {
+            field,
+            code,
+            value: Some(value.into()),
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
-    #[error("You need to log in first.")]
+    #[error("not logged in")]
     Unauthorized,
-    #[error("Wrong username or password.")]
+    #[error("bad credentials")]
     BadCredentials,
-    #[error("{0}")]
-    Forbidden(&'static str),
-    #[error("{0}")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Conflict(&'static str),
-    #[error("Too many attempts. Try again in {retry_after_secs} seconds.")]
+    #[error("forbidden: {}", .0.as_str())]
+    Forbidden(Code),
+    #[error("not found: {}", .0.as_str())]
+    NotFound(Code),
+    #[error("conflict: {}", .0.as_str())]
+    Conflict(Code),
+    #[error("too large")]
+    TooLarge,
+    #[error("too many requests (retry after {retry_after_secs} s)")]
     TooManyRequests { retry_after_secs: u64 },
-    #[error("Hearth is restarting. Try again in a moment.")]
+    #[error("shutting down")]
     ShuttingDown,
-    #[error("{}", GENERIC_INTERNAL)]
+    #[error("internal error")]
     Internal(#[source] anyhow::Error),
 }
 
@@ -39,34 +158,41 @@ impl AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
-    /// A short, fixed title for the kind of problem (RFC 9457 `title`).
-    pub fn title(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            AppError::Invalid(_) => "Invalid input",
-            AppError::Unauthorized => "Not logged in",
-            AppError::BadCredentials => "Login failed",
-            AppError::Forbidden(_) => "Forbidden",
-            AppError::NotFound(_) => "Not found",
-            AppError::Conflict(_) => "Conflict",
-            AppError::TooManyRequests { .. } => "Too many requests",
-            AppError::ShuttingDown => "Shutting down",
-            AppError::Internal(_) => "Internal error",
+            AppError::Invalid(v) => v.code,
+            AppError::Unauthorized => Code::NotLoggedIn,
+            AppError::BadCredentials => Code::BadCredentials,
+            AppError::Forbidden(code) | AppError::NotFound(code) | AppError::Conflict(code) => {
+                *code
+            }
+            AppError::TooLarge => Code::TooLarge,
+            AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::ShuttingDown => Code::ShuttingDown,
+            AppError::Internal(_) => Code::Internal,
         }
     }
 
-    /// The sentence a user reads. For internal errors, a generic one: the cause is
-    /// logged here, once, and never sent.
-    pub fn detail(&self) -> String {
-        if let AppError::Internal(cause) = self {
-            tracing::error!(error = ?cause, "internal error");
+    /// The field a 422 is about, as the API names it.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            AppError::Invalid(v) => Some(v.field),
+            _ => None,
         }
-        self.to_string()
+    }
+
+    /// Logs an internal cause, once, where the error is turned into a response.
+    pub fn log_if_internal(&self) {
+        if let AppError::Internal(cause) = self {
+            tracing::error!(error = format!("{cause:#}"), "internal error");
+        }
     }
 
     pub fn retry_after(&self) -> Option<u64> {
@@ -80,6 +206,11 @@ impl AppError {
     pub fn internal(cause: impl Into<anyhow::Error>) -> Self {
         AppError::Internal(cause.into())
     }
+
+    /// A value of `field` was refused by `code`.
+    pub fn invalid(field: &'static str, code: Code) -> Self {
+        AppError::Invalid(ValidationError::new(field, code))
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -90,8 +221,8 @@ impl From<StoreError> for AppError {
 
 pub type AppResult<T> = Result<T, AppError>;
 
-/// A plain-text rendering for errors that escape both surfaces' handlers; the page
-/// and API layers each turn an `AppError` into their own format before this is used.
+/// A plain rendering for errors that escape both surfaces' handlers; the error
+/// middleware turns an `AppError` into a page or problem+json before this is used.
 impl poem::error::ResponseError for AppError {
     fn status(&self) -> StatusCode {
         AppError::status(self)

@@ -9,6 +9,11 @@ static MESSAGES_PUBLISHED: AtomicU64 = AtomicU64::new(0);
 static DELIVERIES: AtomicU64 = AtomicU64::new(0);
 static DELIVERY_LAG_MS_SUM: AtomicU64 = AtomicU64::new(0);
 static REDIS_RECONNECTS: AtomicU64 = AtomicU64::new(0);
+static RELAY_DROPPED: AtomicU64 = AtomicU64::new(0);
+
+pub fn record_relay_dropped() {
+    RELAY_DROPPED.fetch_add(1, Relaxed);
+}
 
 pub fn record_stored(count: u64) {
     MESSAGES_STORED.fetch_add(count, Relaxed);
@@ -92,7 +97,10 @@ pub fn render() -> String {
          hearth_delivery_lag_seconds_count {}\n\
          # HELP hearth_redis_reconnects_total Times the Redis link was re-established.\n\
          # TYPE hearth_redis_reconnects_total counter\n\
-         hearth_redis_reconnects_total {}\n",
+         hearth_redis_reconnects_total {}\n\
+         # HELP hearth_relay_dropped_total Items for other nodes dropped because the relay queue was full.\n\
+         # TYPE hearth_relay_dropped_total counter\n\
+         hearth_relay_dropped_total {}\n",
         OPEN_SOCKETS.load(Relaxed),
         MESSAGES_STORED.load(Relaxed),
         MESSAGES_PUBLISHED.load(Relaxed),
@@ -100,5 +108,6 @@ pub fn render() -> String {
         lag_seconds,
         DELIVERIES.load(Relaxed),
         REDIS_RECONNECTS.load(Relaxed),
+        RELAY_DROPPED.load(Relaxed),
     )
 }

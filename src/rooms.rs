@@ -4,8 +4,8 @@
 use crate::{
     auth::CurrentUser,
     domain::RoomName,
-    error::{AppError, AppResult},
-    live::Hub,
+    error::{AppError, AppResult, Code},
+    live::{Hub, UserEvent},
     store::{
         self, Db, StoreError,
         rooms::{RoomRow, RoomSummary, Scope},
@@ -18,7 +18,7 @@ pub struct Room {
     pub id: i64,
     pub name: String,
     pub created_at: i64,
-    /// The newest message's seq when the room was looked up: where a socket that
+    /// The newest event's seq when the room was looked up: where a socket that
     /// subscribes now starts listening (see `Hub::subscribe`).
     pub last_seq: i64,
 }
@@ -40,19 +40,17 @@ pub async fn create(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppRe
     match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
         Ok(row) => {
             let room = Room::from(row);
-            hub.joined(user.id, room.id, room.last_seq);
+            joined(hub, user, &room);
             Ok(room)
         }
-        Err(StoreError::Duplicate) => {
-            Err(AppError::Conflict("A room with that name already exists."))
-        }
+        Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::RoomExists)),
         Err(err) => Err(err.into()),
     }
 }
 
 /// The room called `name` (in any case), or 404.
 pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
-    const MISSING: AppError = AppError::NotFound("There is no room with that name.");
+    const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
     let name = RoomName::parse(name).map_err(|_| MISSING)?;
     let row = store::rooms::find_by_key(db, &name.key()).await?;
     row.map(Room::from).ok_or(MISSING)
@@ -62,7 +60,7 @@ pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
 pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
     let room = find(db, name).await?;
     if !store::rooms::is_member(db, room.id, user.id).await? {
-        return Err(AppError::Forbidden("You are not a member of this room."));
+        return Err(AppError::Forbidden(Code::NotAMember));
     }
     Ok(room)
 }
@@ -73,12 +71,10 @@ pub async fn join(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppResu
     let room = find(db, name).await?;
     match store::rooms::add_member(db, room.id, user.id).await {
         Ok(()) => {
-            hub.joined(user.id, room.id, room.last_seq);
+            joined(hub, user, &room);
             Ok(room)
         }
-        Err(StoreError::Duplicate) => {
-            Err(AppError::Conflict("You are already a member of this room."))
-        }
+        Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::AlreadyMember)),
         Err(err) => Err(err.into()),
     }
 }
@@ -91,7 +87,25 @@ pub async fn member_count(db: &Db, room: &Room) -> AppResult<i64> {
     Ok(store::rooms::member_count(db, room.id).await?)
 }
 
-/// Records that `user` has seen everything in `room` up to `message_id`.
-pub async fn mark_read(db: &Db, user_id: i64, room: &Room, message_id: i64) -> AppResult<()> {
-    Ok(store::rooms::mark_read(db, room.id, user_id, message_id).await?)
+/// Their open pages, on every node, start counting the room's unread.
+fn joined(hub: &Hub, user: &CurrentUser, room: &Room) {
+    let event = UserEvent::Joined {
+        room_id: room.id,
+        last_seq: room.last_seq,
+    };
+    hub.tell_user(user.id, event);
+}
+
+/// Records that `user_id` has seen everything in `room` up to `message_id`; their
+/// other pages, on every node, clear the room's badge.
+pub async fn mark_read(
+    db: &Db,
+    hub: &Hub,
+    user_id: i64,
+    room: &Room,
+    message_id: i64,
+) -> AppResult<()> {
+    store::rooms::mark_read(db, room.id, user_id, message_id).await?;
+    hub.tell_user(user_id, UserEvent::Read { room_id: room.id });
+    Ok(())
 }

@@ -2,9 +2,11 @@
 //! handlers into `/api/v1/openapi.json` and the docs page at `/api/docs`. It uses the
 //! same session cookie as the pages and the same domain and store functions.
 
+mod messages;
 mod problem;
 mod rooms;
 mod socket;
+mod strict;
 mod users;
 
 use poem::{Route, get};
@@ -14,8 +16,8 @@ pub use problem::{ApiError, ApiResult, problem_response};
 
 /// Every API route, to be nested at `/api`.
 pub fn routes() -> Route {
-    let service = OpenApiService::new((users::UsersApi, rooms::RoomsApi), "Hearth", env!("CARGO_PKG_VERSION"))
-        .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. New messages stream over `GET /api/v1/rooms/{name}/ws` (a WebSocket, described in the README).")
+    let service = OpenApiService::new((users::UsersApi, rooms::RoomsApi, messages::MessagesApi), "Hearth", env!("CARGO_PKG_VERSION"))
+        .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. A room's events (messages created, edited, deleted, reactions changed) stream over `GET /api/v1/rooms/{name}/ws?after_seq=S` (a WebSocket, described in the README) and replay from `GET /api/v1/rooms/{name}/events`.")
         .server("/api/v1");
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();

@@ -4,13 +4,18 @@
 use poem::{Response, http::header};
 use poem_openapi::{
     ApiResponse, Object,
+    error::ParseRequestPayloadError,
     registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
     types::Type,
 };
 
-use crate::error::{AppError, GENERIC_INTERNAL};
+use super::strict::refused_field;
+use crate::{
+    error::{AppError, Code},
+    i18n::{Lang, error_text, error_title},
+};
 
-/// A problem, as RFC 9457 shapes it.
+/// A problem, as RFC 9457 shapes it, with Hearth's error code beside the words.
 #[derive(Debug, Object, serde::Serialize)]
 pub struct Problem {
     /// A short summary of the kind of problem.
@@ -19,6 +24,12 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong this time, in a sentence for people.
     pub detail: String,
+    /// What went wrong, for programs: `no_such_room`, `message_too_long`, ….
+    pub code: String,
+    /// For 422: the request field that was refused.
+    #[oai(skip_serializing_if_is_none)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
 }
 
 /// An API handler's error: an `AppError`, documented as problem+json.
@@ -43,7 +54,7 @@ impl ApiResponse for ApiError {
     fn meta() -> MetaResponses {
         MetaResponses {
             responses: vec![MetaResponse {
-                description: "A problem (RFC 9457): 401 not logged in, 403 not a member, 404 no such room, 409 taken, 422 invalid, 429 too many requests.",
+                description: "A problem (RFC 9457) with a `code`: 401 not logged in, 403 not allowed, 404 not found, 409 taken, 413 too large, 422 invalid (naming the `field`), 429 too many requests.",
                 status: None,
                 status_range: None,
                 content: vec![MetaMediaType {
@@ -60,33 +71,73 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Renders any error raised under `/api` as problem+json. Internal causes are logged
-/// by `AppError::detail` and never sent.
+/// Renders any error raised under `/api` as problem+json, in English. Internal causes
+/// are logged and never sent.
 pub fn problem_response(err: poem::Error) -> Response {
-    let (status, title, detail, retry_after) = match err.downcast_ref::<AppError>() {
-        Some(app) => (
-            app.status(),
-            app.title().to_owned(),
-            app.detail(),
-            app.retry_after(),
-        ),
-        None => {
-            let status = err.status();
-            let title = status.canonical_reason().unwrap_or("Error").to_owned();
-            let detail = if status.is_server_error() {
-                tracing::error!(error = %err, "internal error");
-                GENERIC_INTERNAL.to_owned()
-            } else {
-                err.to_string()
-            };
-            (status, title, detail, None)
-        }
+    let app = match err.downcast_ref::<AppError>() {
+        Some(app) => app,
+        None => return framework_problem(&err),
+    };
+    app.log_if_internal();
+    let body = Problem {
+        title: error_title(Lang::En, app.status()).to_owned(),
+        status: app.status().as_u16(),
+        detail: error_text(Lang::En, app),
+        code: app.code().as_str().to_owned(),
+        field: app.field().map(str::to_owned),
+    };
+    respond(body, app.retry_after())
+}
+
+/// An error poem or poem-openapi raised before a handler ran: a body that is not the
+/// JSON a route takes (422, naming the field when it can), a parameter that does not
+/// parse (400), an unknown route (404), and so on.
+fn framework_problem(err: &poem::Error) -> Response {
+    if let Some(payload) = err.downcast_ref::<ParseRequestPayloadError>() {
+        let field = refused_field(&payload.reason).map(str::to_owned);
+        let detail = match &field {
+            Some(field) => format!("The field “{field}” is missing or is not a string."),
+            None => "The request body is not the JSON this route takes.".to_owned(),
+        };
+        let body = Problem {
+            title: error_title(Lang::En, poem::http::StatusCode::UNPROCESSABLE_ENTITY).to_owned(),
+            status: 422,
+            detail,
+            code: Code::WrongType.as_str().to_owned(),
+            field,
+        };
+        return respond(body, None);
+    }
+    let status = err.status();
+    let code = if status.is_server_error() {
+        tracing::error!(error = %err, "internal error");
+        Code::Internal
+    } else if status == poem::http::StatusCode::NOT_FOUND {
+        Code::NoSuchPage
+    } else if status == poem::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Code::TooLarge
+    } else {
+        Code::BadQuery
+    };
+    let detail = if status.is_server_error() || status == poem::http::StatusCode::NOT_FOUND {
+        crate::i18n::code_text(Lang::En, code)
+    } else {
+        // poem's own words for a malformed request, which name what was wrong.
+        err.to_string()
     };
     let body = Problem {
-        title,
+        title: error_title(Lang::En, status).to_owned(),
         status: status.as_u16(),
         detail,
+        code: code.as_str().to_owned(),
+        field: None,
     };
+    respond(body, None)
+}
+
+fn respond(body: Problem, retry_after: Option<u64>) -> Response {
+    let status = poem::http::StatusCode::from_u16(body.status)
+        .unwrap_or(poem::http::StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = Response::builder()
         .status(status)
         .content_type("application/problem+json")

@@ -7,17 +7,20 @@ use poem_openapi::{
     payload::Json,
 };
 
-use super::ApiResult;
+use super::{ApiResult, strict};
 use crate::{
     AppState,
     auth::CurrentUser,
     messages::{self, HistoryQuery},
+    render::{
+        json::{EventOut, MessageOut},
+        rfc3339,
+    },
     rooms,
     store::{
-        messages::{MessageRow, Stored},
+        messages::Stored,
         rooms::{RoomSummary, Scope},
     },
-    web::views::rfc3339,
 };
 
 #[derive(Debug, Object)]
@@ -42,45 +45,18 @@ impl From<RoomSummary> for RoomOut {
 #[derive(Debug, Object)]
 pub struct NewRoom {
     /// 1–64 letters, digits, spaces, `_`, `.` or `-`; unique ignoring case.
+    #[oai(deserialize_with = "strict::name")]
     pub name: String,
-}
-
-#[derive(Debug, Object)]
-pub struct MessageOut {
-    /// Ids only increase, in the order messages were stored.
-    pub id: i64,
-    /// 1, 2, 3… within the room, in the order messages were stored.
-    pub seq: i64,
-    pub room: String,
-    pub sender: String,
-    pub text: String,
-    /// RFC 3339, UTC.
-    pub sent_at: String,
-    /// The sender's own id for the message, when it gave one.
-    #[oai(skip_serializing_if_is_none)]
-    pub client_id: Option<String>,
-}
-
-impl From<MessageRow> for MessageOut {
-    fn from(m: MessageRow) -> Self {
-        Self {
-            id: m.id,
-            seq: m.seq,
-            room: m.room,
-            sender: m.sender,
-            text: m.text,
-            sent_at: rfc3339(m.sent_at),
-            client_id: m.client_id,
-        }
-    }
 }
 
 #[derive(Debug, Object)]
 pub struct NewMessageIn {
     /// 1–4000 characters after trimming.
+    #[oai(deserialize_with = "strict::text")]
     pub text: String,
     /// Optional, at most 64 characters. Retrying with the same id within ten minutes
     /// returns the original message instead of storing it twice.
+    #[oai(deserialize_with = "strict::client_id")]
     pub client_id: Option<String>,
 }
 
@@ -182,7 +158,26 @@ impl RoomsApi {
             limit: limit.0,
         };
         let page = messages::history(&state.db, &room, query).await?;
-        Ok(Json(page.into_iter().map(MessageOut::from).collect()))
+        Ok(Json(page.iter().map(MessageOut::from).collect()))
+    }
+
+    /// The room's events after `after_seq` (default 0), oldest first: each message
+    /// created, edited or deleted and each change of reactions, at most `limit`
+    /// (default 100, at most 500). A client that was away replays these to catch up;
+    /// a gap in their `seq` means it missed some.
+    #[oai(path = "/rooms/:name/events", method = "get")]
+    async fn events(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+        after_seq: Query<Option<i64>>,
+        limit: Query<Option<i64>>,
+    ) -> ApiResult<Json<Vec<EventOut>>> {
+        let room = rooms::open_as_member(&state.db, &user, &name).await?;
+        let events =
+            messages::events_after(&state.db, &room, after_seq.0.unwrap_or(0), limit.0).await?;
+        Ok(Json(events.iter().map(EventOut::from).collect()))
     }
 
     /// Post a message. It is stored, then delivered to every socket open on the room.
@@ -196,8 +191,7 @@ impl RoomsApi {
     ) -> ApiResult<MessagePosted> {
         let room = rooms::open_as_member(&state.db, &user, &name).await?;
         let stored = messages::send(
-            &state.writer,
-            &state.limiter,
+            state.outbox(),
             &room,
             &user,
             &body.text,
@@ -205,8 +199,8 @@ impl RoomsApi {
         )
         .await?;
         Ok(match stored {
-            Stored::New(row) => MessagePosted::Created(Json(row.into())),
-            Stored::Duplicate(row) => MessagePosted::Retried(Json(row.into())),
+            Stored::New(row) => MessagePosted::Created(Json((&row).into())),
+            Stored::Duplicate(row) => MessagePosted::Retried(Json((&row).into())),
         })
     }
 }

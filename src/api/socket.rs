@@ -1,6 +1,7 @@
-//! The JSON WebSocket for integrations: `GET /api/v1/rooms/{name}/ws?after=ID`.
-//! Everything is checked before the upgrade (401, 403, 404, 503), so a refused client
-//! gets a clear HTTP answer rather than a socket that closes at once.
+//! The JSON WebSocket for integrations: `GET /api/v1/rooms/{name}/ws?after_seq=S`
+//! (or the older `?after=ID`). Everything is checked before the upgrade (401, 403, 404,
+//! 503), so a refused client gets a clear HTTP answer rather than a socket that closes
+//! at once.
 
 use futures_util::{StreamExt, stream::FuturesOrdered};
 use poem::{
@@ -8,21 +9,24 @@ use poem::{
     web::{Data, Path, Query, websocket::WebSocket},
 };
 use serde::Deserialize;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 
 use crate::{
     AppState,
     auth::CurrentUser,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
+    i18n::{Lang, error_text},
     live::{
-        Control, RoomEvent,
-        frames::{error_json, message_json},
-        socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, Socket},
+        Control, RoomEvent, UserEvent,
+        socket::{
+            self, Admitted, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket,
+        },
     },
     messages::{self, Pending},
     metrics,
+    render::json::{error_frame, event_frame, message_frame},
     rooms::Room,
-    store::messages::Stored,
+    store::{events::Written, messages::Stored},
 };
 
 /// Refused sends in a row after which a flooding socket is closed with 1008.
@@ -32,6 +36,9 @@ const MAX_IN_FLIGHT: usize = 256;
 
 #[derive(Debug, Deserialize)]
 pub struct Resume {
+    /// Every event after this seq, then live ones.
+    after_seq: Option<i64>,
+    /// The older form: every message after this id (and every event since).
     after: Option<i64>,
 }
 
@@ -44,11 +51,11 @@ pub async fn room_socket(
     ws: WebSocket,
     state: Data<&AppState>,
 ) -> AppResult<impl IntoResponse> {
-    let (room, control) = socket::admit(req.headers(), &state, &user, &name).await?;
+    let admitted = socket::admit(req.headers(), &state, &user, &name).await?;
     let state = state.clone();
     Ok(ws
         .config(socket::config())
-        .on_upgrade(move |ws| serve(state, user, room, resume.after, control, Socket::new(ws))))
+        .on_upgrade(move |ws| serve(state, user, admitted, resume, Socket::new(ws))))
 }
 
 /// What an integration sends.
@@ -61,32 +68,36 @@ struct ClientFrame {
 async fn serve(
     state: AppState,
     user: CurrentUser,
-    room: Room,
-    after: Option<i64>,
-    mut control: broadcast::Receiver<Control>,
+    admitted: Admitted,
+    resume: Resume,
     mut socket: Socket,
 ) {
+    let Admitted {
+        room,
+        mut control,
+        mut user_events,
+    } = admitted;
     // Subscribe before reading the database: nothing committed in between is missed,
     // and `last` drops what both paths deliver.
     let mut events = state.hub.subscribe(room.id, room.last_seq);
     let _gauge = metrics::SocketGauge::open();
     let _online = state.hub.enter(room.id, user.id);
-    let mut last = 0;
-    if let Some(after) = after {
-        match socket
-            .catch_up(&state.db, room.id, after, message_json)
-            .await
-        {
-            Ok(id) => last = id,
-            Err(CatchUpFailed::Gone) => return,
-            Err(CatchUpFailed::Store(err)) => {
-                tracing::error!(%err, "catch-up failed");
-                return socket
-                    .close(CloseReason::TryAgain("catch-up failed; retry"))
-                    .await;
-            }
+    let caught_up =
+        match socket::resume_point(&state.db, &room, resume.after_seq, resume.after).await {
+            Ok(from) => socket.catch_up(&state.db, room.id, from, event_frame).await,
+            Err(err) => Err(CatchUpFailed::Store(err)),
+        };
+    let mut last = match caught_up {
+        Ok(seq) => seq,
+        Err(CatchUpFailed::Gone) => return,
+        Err(CatchUpFailed::Store(err)) => {
+            tracing::error!(%err, "catch-up failed");
+            return socket
+                .close(CloseReason::TryAgain("catch-up failed; retry"))
+                .await;
         }
-    }
+    };
+    let mut session = SessionCheck::new(state.session_recheck, &user.login);
     // Messages on their way to the database, in the order sent: the socket keeps
     // reading while earlier ones commit, so one integration can send quickly.
     let mut in_flight = FuturesOrdered::new();
@@ -96,15 +107,17 @@ async fn serve(
             event = events.recv() => {
                 let batch = match socket::with_waiting_events(event, &mut events) {
                     Ok(batch) => batch,
-                    Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("too slow; resume with after="),
+                    Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("too slow; resume with after_seq="),
                     Err(RecvError::Closed) => break CloseReason::Restart,
                 };
                 let mut frames = Vec::with_capacity(batch.len());
                 let mut delivered = metrics::Deliveries::start();
                 for event in batch {
-                    if let RoomEvent::Message(d) = event && d.message.id > last {
-                        last = d.message.id;
-                        delivered.add(d.message.sent_at);
+                    if let RoomEvent::Delivery(d) = event && d.seq() > last {
+                        last = d.seq();
+                        if let Some(sent_at) = d.sent_at() {
+                            delivered.add(sent_at);
+                        }
                         frames.push(d.json.clone());
                     }
                 }
@@ -126,14 +139,14 @@ async fn serve(
                                 break CloseReason::Policy("rate limit exceeded");
                             }
                         }
-                        if socket.send_text(error_json(&err.detail())).await.is_err() {
+                        if socket.send_text(refusal(&err)).await.is_err() {
                             return;
                         }
                     }
                 },
                 Ok(Incoming::Binary) => {
-                    let refusal = error_json("Binary frames are not supported; send JSON text.");
-                    if socket.send_text(refusal).await.is_err() {
+                    let refused = refusal(&AppError::invalid("frame", Code::BinaryFrame));
+                    if socket.send_text(refused).await.is_err() {
                         return;
                     }
                 }
@@ -145,22 +158,45 @@ async fn serve(
                 // A new message's echo comes back through the hub like everyone
                 // else's; a retried `client_id` gets the original sent directly.
                 let reply = match outcome {
-                    Ok(Stored::New(_)) => continue,
-                    Ok(Stored::Duplicate(original)) => message_json(&original),
-                    Err(err) => error_json(&err.detail()),
+                    Ok(Written::Message(Stored::Duplicate(original))) => message_frame(&original),
+                    Ok(_) => continue,
+                    Err(err) => refusal(&err),
                 };
                 if socket.send_text(reply).await.is_err() {
                     return;
                 }
             },
             control = control.recv() => match control {
-                Ok(Control::Revoke(login)) if login == user.login => break CloseReason::Policy("logged out"),
                 Ok(Control::Shutdown) | Err(RecvError::Closed) => break CloseReason::Restart,
-                _ => {}
+                Ok(Control::RecheckSessions) => {
+                    if !session.still_signed_in(&state.db).await {
+                        break CloseReason::Policy("session ended");
+                    }
+                }
+                // A missed control event may be a missed shutdown: reconnect and be checked again.
+                Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("missed a control event; reconnect"),
+            },
+            mine = user_events.recv() => match mine {
+                Ok(UserEvent::Revoke { login }) if login == user.login => break CloseReason::Policy("logged out"),
+                Ok(_) => {}
+                // A missed event may be a missed logout: reconnect and be checked again.
+                Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("missed an event; reconnect"),
+                Err(RecvError::Closed) => break CloseReason::Restart,
+            },
+            _ = session.due() => {
+                if !session.still_signed_in(&state.db).await {
+                    break CloseReason::Policy("session ended");
+                }
             },
         }
     };
     socket.close(reason).await;
+}
+
+/// The error frame for a refused frame, in English (the API's language).
+fn refusal(err: &AppError) -> String {
+    err.log_if_internal();
+    error_frame(err.code().as_str(), &error_text(Lang::En, err))
 }
 
 /// Checks one client frame and queues its message for storing.
@@ -170,12 +206,8 @@ async fn accept_frame(
     room: &Room,
     text: &str,
 ) -> AppResult<Pending> {
-    let frame: ClientFrame = serde_json::from_str(text).map_err(|_| {
-        AppError::Invalid(crate::domain::ValidationError::new(
-            "frame",
-            "Frames must be JSON like {\"text\":\"…\",\"client_id\":\"…\"}.",
-        ))
-    })?;
+    let frame: ClientFrame =
+        serde_json::from_str(text).map_err(|_| AppError::invalid("frame", Code::BadFrame))?;
     let text = frame.text.unwrap_or_default();
     let message = messages::prepare(
         &state.limiter,

@@ -3,7 +3,7 @@
 use poem::{session::Session, web::Data};
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 
-use super::ApiResult;
+use super::{ApiResult, strict};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
@@ -12,9 +12,10 @@ use crate::{
 #[derive(Debug, Object)]
 pub struct Credentials {
     /// 3–32 letters, digits, `_`, `.` or `-`. Any script: `张伟` is fine.
+    #[oai(deserialize_with = "strict::username")]
     pub username: String,
     /// 8–1024 bytes.
-    #[oai(write_only)]
+    #[oai(write_only, deserialize_with = "strict::password")]
     pub password: String,
 }
 
@@ -90,8 +91,8 @@ impl UsersApi {
     /// Log out: the session ends on the server and its sockets close.
     #[oai(path = "/session", method = "delete")]
     async fn log_out(&self, state: Data<&AppState>, session: &Session) -> ApiResult<LoggedOut> {
-        if let Some(login) = auth::end_session(session) {
-            state.hub.revoke(login);
+        if let Some((user_id, login)) = auth::end_session(session) {
+            state.hub.revoke(user_id, login);
         }
         Ok(LoggedOut::NoContent)
     }

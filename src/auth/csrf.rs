@@ -8,7 +8,7 @@ use poem::{
     http::{HeaderMap, Method, header},
 };
 
-use crate::error::AppError;
+use crate::error::{AppError, Code};
 
 /// Whether the request's `Origin` (or `Referer`) names this site, or is absent.
 pub fn is_same_origin(headers: &HeaderMap) -> bool {
@@ -56,7 +56,7 @@ impl<E: Endpoint> Endpoint for SameOriginOnlyEndpoint<E> {
     async fn call(&self, req: Request) -> Result<Self::Output> {
         let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe && !is_same_origin(req.headers()) {
-            return Err(AppError::Forbidden("Cross-site request refused.").into());
+            return Err(AppError::Forbidden(Code::CrossSite).into());
         }
         self.inner.call(req).await
     }

@@ -11,7 +11,7 @@ pub use session::{CurrentUser, SessionStore, cookie_config, end_session, start_s
 
 use crate::{
     domain::{Password, Username},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
     store::{self, Db, StoreError},
 };
 
@@ -37,7 +37,7 @@ pub async fn register(
             id,
             username: username.as_str().to_owned(),
         }),
-        Err(StoreError::Duplicate) => Err(AppError::Conflict("That username is taken.")),
+        Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::UsernameTaken)),
         Err(err) => Err(err.into()),
     }
 }

@@ -71,8 +71,9 @@ impl SessionStorage for SessionStore {
         expires: Option<Duration>,
     ) -> poem::Result<()> {
         let data = serde_json::to_string(entries).map_err(storage_error)?;
+        let login = entries.get("login").and_then(Value::as_str);
         let ttl = expires.unwrap_or(SESSION_TTL).as_millis() as i64;
-        store::sessions::save(&self.db, session_id, &data, now_ms() + ttl)
+        store::sessions::save(&self.db, session_id, &data, login, now_ms() + ttl)
             .await
             .map_err(storage_error)
     }
@@ -121,9 +122,9 @@ pub fn start_session(session: &Session, user: &User) {
     session.set("login", format!("{:032x}", rand::random::<u128>()));
 }
 
-/// Ends the session on the server. Returns the login that ended, if there was one.
-pub fn end_session(session: &Session) -> Option<String> {
-    let login = session.get("login");
+/// Ends the session on the server. Returns the user and login that ended, if any.
+pub fn end_session(session: &Session) -> Option<(i64, String)> {
+    let ended = session.get("user_id").zip(session.get("login"));
     session.purge();
-    login
+    ended
 }

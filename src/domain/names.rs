@@ -1,6 +1,6 @@
 //! Usernames and room names: Unicode letters welcome, unique ignoring case.
 
-use super::ValidationError;
+use super::{Code, ValidationError};
 
 /// A username: 3–32 characters of Unicode letters, digits and `_ . -`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -11,18 +11,13 @@ impl Username {
         let name = raw.trim();
         let count = name.chars().count();
         if !(3..=32).contains(&count) {
-            return Err(ValidationError::new(
-                "username",
-                "Username must be 3 to 32 characters long.",
-            ));
+            return Err(ValidationError::new("username", Code::UsernameLength));
+        }
+        if name.contains(char::is_whitespace) {
+            return Err(ValidationError::new("username", Code::UsernameSpace));
         }
         if let Some(bad) = name.chars().find(|c| !is_name_char(*c)) {
-            return Err(ValidationError::new(
-                "username",
-                format!(
-                    "Username may contain only letters, digits, '_', '.' and '-' (not {bad:?})."
-                ),
-            ));
+            return Err(ValidationError::naming("username", Code::UsernameChar, bad));
         }
         Ok(Self(name.to_owned()))
     }
@@ -46,25 +41,14 @@ impl RoomName {
         let name = raw.trim();
         let count = name.chars().count();
         if !(1..=64).contains(&count) {
-            return Err(ValidationError::new(
-                "name",
-                "Room name must be 1 to 64 characters long.",
-            ));
+            return Err(ValidationError::new("name", Code::RoomNameLength));
         }
         if name.chars().all(|c| c == '.') {
             // "." and ".." would be resolved away in every URL that names the room.
-            return Err(ValidationError::new(
-                "name",
-                "Room name must contain a letter or digit, not only dots.",
-            ));
+            return Err(ValidationError::new("name", Code::RoomNameDots));
         }
         if let Some(bad) = name.chars().find(|c| !(is_name_char(*c) || *c == ' ')) {
-            return Err(ValidationError::new(
-                "name",
-                format!(
-                    "Room name may contain only letters, digits, spaces, '_', '.' and '-' (not {bad:?})."
-                ),
-            ));
+            return Err(ValidationError::naming("name", Code::RoomNameChar, bad));
         }
         Ok(Self(name.to_owned()))
     }

@@ -1,17 +1,18 @@
 //! Passwords, message text and client ids.
 
-use super::ValidationError;
+use super::{Code, ValidationError};
+
+/// The shortest and longest password, in bytes.
+pub const MIN_PASSWORD_BYTES: usize = 8;
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// A password as typed: 8–1024 bytes. Only ever hashed, never stored or logged.
 pub struct Password(String);
 
 impl Password {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if !(8..=1024).contains(&raw.len()) {
-            return Err(ValidationError::new(
-                "password",
-                "Password must be 8 to 1024 bytes long.",
-            ));
+        if !(MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
+            return Err(ValidationError::new("password", Code::PasswordLength));
         }
         Ok(Self(raw.to_owned()))
     }
@@ -38,16 +39,10 @@ impl MessageText {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let text = raw.trim();
         if text.is_empty() {
-            return Err(ValidationError::new(
-                "text",
-                "Message text must not be empty.",
-            ));
+            return Err(ValidationError::new("text", Code::MessageEmpty));
         }
         if text.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(ValidationError::new(
-                "text",
-                format!("Message text must be at most {MAX_MESSAGE_CHARS} characters."),
-            ));
+            return Err(ValidationError::new("text", Code::MessageTooLong));
         }
         Ok(Self(text.to_owned()))
     }
@@ -69,10 +64,7 @@ impl ClientId {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         let count = raw.chars().count();
         if !(1..=64).contains(&count) {
-            return Err(ValidationError::new(
-                "client_id",
-                "client_id must be 1 to 64 characters.",
-            ));
+            return Err(ValidationError::new("client_id", Code::ClientIdLength));
         }
         Ok(Self(raw.to_owned()))
     }

@@ -1,75 +1,74 @@
-//! Fan-out: the one task per node that hands committed messages to the hub, in each
-//! room's commit order, exactly once. Messages arrive from this node's writer and,
-//! with several nodes, from Redis; either may come first, repeat the other, or (Redis
-//! being fire-and-forget) never come at all. Each room's `seq` settles it: a repeat is
-//! dropped, and a jump is filled from the database before anything newer is delivered.
+//! Fan-out: the one task per node that hands committed events to the hub, in each
+//! room's seq order, exactly once. Events arrive from this node's writer and, with
+//! several nodes, from the bridge; either may come first, repeat the other, or (the
+//! bridge being fire-and-forget) never come at all. Each room's `seq` settles it: a
+//! repeat is dropped, and a jump is filled from the database before anything newer
+//! is delivered.
 
 use std::sync::Arc;
 
 use tokio::{sync::mpsc, task::JoinHandle};
 
 use super::{
-    frames::Delivery,
+    delivery::Delivery,
     hub::{Admit, Hub},
-    redis::Outbound,
+    relay::{Outbound, Relay},
 };
 use crate::{
     metrics,
-    store::{self, Db, messages::MessageRow},
+    store::{self, Db, events::Event},
 };
 
 /// What the fan-out task is asked to do.
 #[derive(Debug)]
 pub enum Inbound {
-    /// This node's writer committed a message.
-    Committed(MessageRow),
-    /// Another node committed a message (via Redis).
-    Remote(MessageRow),
-    /// Messages may have been missed (the Redis link was down): catch every watched
-    /// room up from the database.
+    /// This node's writer committed an event.
+    Committed(Event),
+    /// Another node committed an event (via the bridge).
+    Remote(Event),
+    /// Events may have been missed (the link to other nodes was down): catch every
+    /// watched room up from the database.
     Resync,
 }
+
+/// The fan-out's queue. Bounded: a writer that outpaces it waits (backpressure on
+/// commits), and a bridge that does stops reading from Redis, which drops a
+/// subscriber that falls too far behind; the node then resyncs from the database.
+const QUEUE: usize = 16 * 1024;
+/// Gaps are filled from the database this many events at a time.
+const FILL_PAGE: i64 = 500;
 
 /// A handle for feeding the fan-out task.
 #[derive(Clone)]
 pub struct Fanout {
-    inbound: mpsc::UnboundedSender<Inbound>,
+    inbound: mpsc::Sender<Inbound>,
 }
 
 impl Fanout {
-    /// Starts the task. `relay` (the Redis bridge) gets a copy of every message this
-    /// node commits. The task stops when every handle is dropped and its queue is empty.
-    pub fn start(
-        db: Db,
-        hub: Arc<Hub>,
-        relay: Option<mpsc::UnboundedSender<Outbound>>,
-    ) -> (Self, JoinHandle<()>) {
-        let (inbound, queue) = mpsc::unbounded_channel();
+    /// Starts the task. `relay` gets a copy of every event this node commits. The task
+    /// stops when every handle is dropped and its queue is empty.
+    pub fn start(db: Db, hub: Arc<Hub>, relay: Option<Relay>) -> (Self, JoinHandle<()>) {
+        let (inbound, queue) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(db, hub, relay, queue));
         (Self { inbound }, task)
     }
 
-    pub fn send(&self, event: Inbound) {
-        // Fails only once the task has stopped, at shutdown.
-        let _ = self.inbound.send(event);
+    /// Waits while the queue is full. Fails only once the task has stopped, at shutdown.
+    pub async fn send(&self, event: Inbound) {
+        let _ = self.inbound.send(event).await;
     }
 }
 
-async fn run(
-    db: Db,
-    hub: Arc<Hub>,
-    relay: Option<mpsc::UnboundedSender<Outbound>>,
-    mut queue: mpsc::UnboundedReceiver<Inbound>,
-) {
+async fn run(db: Db, hub: Arc<Hub>, relay: Option<Relay>, mut queue: mpsc::Receiver<Inbound>) {
     while let Some(event) = queue.recv().await {
         match event {
-            Inbound::Committed(message) => {
+            Inbound::Committed(event) => {
                 if let Some(relay) = &relay {
-                    let _ = relay.send(Outbound::Message(message.clone()));
+                    relay.try_send(Outbound::Event(event.clone()));
                 }
-                deliver(&db, &hub, message).await;
+                deliver(&db, &hub, event).await;
             }
-            Inbound::Remote(message) => deliver(&db, &hub, message).await,
+            Inbound::Remote(event) => deliver(&db, &hub, event).await,
             Inbound::Resync => {
                 for (room_id, last_seq) in hub.watched_rooms() {
                     fill(&db, &hub, room_id, last_seq, i64::MAX).await;
@@ -79,36 +78,46 @@ async fn run(
     }
 }
 
-async fn deliver(db: &Db, hub: &Hub, message: MessageRow) {
-    match hub.admit(message.room_id, message.seq) {
+async fn deliver(db: &Db, hub: &Hub, event: Event) {
+    match hub.admit(event.room_id, event.seq) {
         Admit::Unwatched | Admit::Duplicate => return,
         Admit::Next => {}
-        Admit::Gap { after } => fill(db, hub, message.room_id, after, message.seq).await,
+        Admit::Gap { after } => fill(db, hub, event.room_id, after, event.seq).await,
     }
-    publish(hub, message);
+    publish(hub, event);
 }
 
-/// Delivers the room's messages with `after < seq < before` from the database.
-async fn fill(db: &Db, hub: &Hub, room_id: i64, after: i64, before: i64) {
-    match store::messages::seq_range(db, room_id, after, before).await {
-        Ok(missed) => {
-            if !missed.is_empty() {
-                tracing::debug!(
-                    room_id,
-                    count = missed.len(),
-                    "filled a gap from the database"
-                );
+/// Delivers the room's events with `after < seq < before` from the database.
+async fn fill(db: &Db, hub: &Hub, room_id: i64, mut after: i64, before: i64) {
+    loop {
+        match store::events::range(db, room_id, after, before, FILL_PAGE).await {
+            Ok(missed) => {
+                let full = missed.len() as i64 == FILL_PAGE;
+                if !missed.is_empty() {
+                    tracing::debug!(
+                        room_id,
+                        count = missed.len(),
+                        "filled a gap from the database"
+                    );
+                }
+                for event in missed {
+                    after = event.seq;
+                    publish(hub, event);
+                }
+                if !full {
+                    return;
+                }
             }
-            for message in missed {
-                publish(hub, message);
+            // The sockets' own catch-up (`after_seq=`) still has them on reconnect.
+            Err(err) => {
+                tracing::error!(%err, room_id, "filling a gap failed");
+                return;
             }
         }
-        // The sockets' own catch-up (`after=`) still has them on reconnect.
-        Err(err) => tracing::error!(%err, room_id, "filling a gap failed"),
     }
 }
 
-fn publish(hub: &Hub, message: MessageRow) {
+fn publish(hub: &Hub, event: Event) {
     metrics::record_published();
-    hub.publish(Arc::new(Delivery::new(message)));
+    hub.publish(Arc::new(Delivery::new(event)));
 }

@@ -1,28 +1,34 @@
-//! The hub: one broadcast channel per room with open sockets on this node, who is
-//! online, and a control channel for logouts and shutdown. Publishing is O(1) whatever
-//! the number of listeners: each socket reads the shared event from the room's ring
-//! buffer at its own pace, and one that falls a whole ring behind is told so
-//! (`Lagged`) and closed. The hub also remembers, per room, the newest `seq` it has
-//! delivered, so `live::fanout` can drop duplicates and notice gaps.
+//! The hub: one broadcast channel per room with open sockets on this node, one per
+//! signed-in user with open sockets here, who is online, and a node-wide control
+//! channel for shutdown. Publishing is O(1) whatever the number of listeners: each
+//! socket reads the shared event from the channel's ring buffer at its own pace, and
+//! one that falls a whole ring behind is told so (`Lagged`) and closed. The hub also
+//! remembers, per room, the newest `seq` it has delivered, so `live::fanout` can drop
+//! duplicates and notice gaps. It does not know how other nodes are reached: it tells
+//! them through a `Relay`, when it has one.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{
-        Arc, Mutex, MutexGuard, OnceLock,
+        Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
 
-use tokio::sync::{broadcast, mpsc};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::{
-    frames::{Delivery, Presence},
-    redis::Outbound,
+    delivery::Delivery,
+    relay::{Outbound, Relay},
 };
+use crate::render::html::Presence;
 
 /// How many events a socket may fall behind its room before it is closed (1013).
 pub const ROOM_BUFFER: usize = 1024;
+/// How many events one person's sockets may fall behind their own channel.
+const USER_BUFFER: usize = 64;
 
 /// Another node's report of who is online is trusted this long without a refresh.
 pub const REMOTE_PRESENCE_TTL: Duration = Duration::from_secs(30);
@@ -30,26 +36,34 @@ pub const REMOTE_PRESENCE_TTL: Duration = Duration::from_secs(30);
 /// What a room's sockets hear.
 #[derive(Clone, Debug)]
 pub enum RoomEvent {
-    Message(Arc<Delivery>),
+    /// A committed event, rendered.
+    Delivery(Arc<Delivery>),
     Presence(Arc<Presence>),
 }
 
-/// What every socket hears, whatever its room.
+/// What every socket on this node hears.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Control {
-    /// This login ended: its sockets close with 1008.
-    Revoke(String),
     /// The server is stopping: sockets close with 1012 so clients reconnect elsewhere.
     Shutdown,
-    /// A user joined (or created) a room: their open pages start counting its unread.
-    Joined {
-        user_id: i64,
-        room_id: i64,
-        last_seq: i64,
-    },
+    /// Logouts may have been missed (the Redis link was down): every socket checks
+    /// that its session still exists.
+    RecheckSessions,
 }
 
-/// Whether a committed message with a given seq should be delivered now.
+/// What one person's sockets hear, on every node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum UserEvent {
+    /// This login ended: its sockets close with 1008.
+    Revoke { login: String },
+    /// They joined (or created) a room: their open pages start counting its unread.
+    Joined { room_id: i64, last_seq: i64 },
+    /// They read a room in some tab: their other pages clear its badge.
+    Read { room_id: i64 },
+}
+
+/// Whether a committed event with a given seq should be delivered now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Admit {
     /// Nobody on this node listens to the room.
@@ -58,7 +72,7 @@ pub enum Admit {
     Duplicate,
     /// The next one: deliver it.
     Next,
-    /// Messages after `after` are missing: fetch them first.
+    /// Events after `after` are missing: fetch them first.
     Gap { after: i64 },
 }
 
@@ -90,33 +104,34 @@ impl Room {
 
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Room>>,
+    users: Mutex<HashMap<i64, broadcast::Sender<UserEvent>>>,
     control: broadcast::Sender<Control>,
     shutting_down: AtomicBool,
-    /// With several nodes: where to tell the others about presence and logouts.
-    relay: OnceLock<mpsc::UnboundedSender<Outbound>>,
+    /// With several nodes: where to tell the others about presence and users' events.
+    relay: Option<Relay>,
 }
 
-impl Default for Hub {
-    fn default() -> Self {
-        Self::new()
-    }
+/// A panic while holding one of the hub's locks cannot leave its map half-updated.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Hub {
-    pub fn new() -> Self {
+    /// A hub that tells other nodes through `relay`, if there are any.
+    pub fn new(relay: Option<Relay>) -> Self {
         Self {
             rooms: Mutex::new(HashMap::new()),
-            control: broadcast::channel(64).0,
+            users: Mutex::new(HashMap::new()),
+            control: broadcast::channel(16).0,
             shutting_down: AtomicBool::new(false),
-            relay: OnceLock::new(),
+            relay,
         }
     }
 
     fn rooms(&self) -> MutexGuard<'_, HashMap<i64, Room>> {
-        // A panic while holding this lock cannot leave the map half-updated.
-        self.rooms
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.rooms)
     }
 
     /// Starts listening to a room. `last_seq` is the room's newest seq as read from the
@@ -133,7 +148,7 @@ impl Hub {
         room.events.subscribe()
     }
 
-    /// Where a committed message with `seq` stands against what was delivered.
+    /// Where a committed event with `seq` stands against what was delivered.
     pub fn admit(&self, room_id: i64, seq: i64) -> Admit {
         let mut rooms = self.rooms();
         let Some(room) = rooms.get(&room_id) else {
@@ -153,13 +168,13 @@ impl Hub {
         }
     }
 
-    /// Hands a committed message to every socket open on its room on this node.
+    /// Hands a committed event to every socket open on its room on this node.
     pub fn publish(&self, delivery: Arc<Delivery>) {
-        let (room_id, seq) = (delivery.message.room_id, delivery.message.seq);
+        let (room_id, seq) = (delivery.event.room_id, delivery.seq());
         if let Some(room) = self.rooms().get_mut(&room_id) {
             room.last_seq = room.last_seq.max(seq);
             // An error only means nobody is listening right now.
-            let _ = room.events.send(RoomEvent::Message(delivery));
+            let _ = room.events.send(RoomEvent::Delivery(delivery));
         }
     }
 
@@ -201,12 +216,9 @@ impl Hub {
             }
         }
         if room.online.len() != users_before {
-            let local: Vec<i64> = room.online.keys().copied().collect();
+            let users: Vec<i64> = room.online.keys().copied().collect();
             Self::announce_presence(room);
-            self.tell_other_nodes(Outbound::Presence {
-                room_id,
-                users: local,
-            });
+            self.tell_other_nodes(Outbound::Presence { room_id, users });
         }
         if room.is_idle() && room.remote_online.is_empty() {
             rooms.remove(&room_id);
@@ -244,14 +256,9 @@ impl Hub {
             .collect()
     }
 
-    /// Relays presence changes and logouts to other nodes (the Redis bridge).
-    pub fn relay_to(&self, relay: mpsc::UnboundedSender<Outbound>) {
-        let _ = self.relay.set(relay);
-    }
-
-    fn tell_other_nodes(&self, event: Outbound) {
-        if let Some(relay) = self.relay.get() {
-            let _ = relay.send(event);
+    fn tell_other_nodes(&self, item: Outbound) {
+        if let Some(relay) = &self.relay {
+            relay.try_send(item);
         }
     }
 
@@ -259,34 +266,44 @@ impl Hub {
         self.control.subscribe()
     }
 
-    /// Closes every socket of `login` (on logout), on every node.
-    pub fn revoke(&self, login: String) {
-        self.tell_other_nodes(Outbound::Revoke(login.clone()));
-        self.revoke_here(login);
-    }
-
-    /// Closes this node's sockets of `login` (another node saw the logout).
-    pub fn revoke_here(&self, login: String) {
-        let _ = self.control.send(Control::Revoke(login));
-    }
-
-    /// Tells `user_id`'s open pages, on every node, about a room they just joined.
-    pub fn joined(&self, user_id: i64, room_id: i64, last_seq: i64) {
-        self.tell_other_nodes(Outbound::Joined {
+    /// Listens to what concerns `user_id` until the channel is dropped.
+    pub fn user(self: &Arc<Self>, user_id: i64) -> UserChannel {
+        let events = lock(&self.users)
+            .entry(user_id)
+            .or_insert_with(|| broadcast::channel(USER_BUFFER).0)
+            .subscribe();
+        UserChannel {
+            events,
             user_id,
-            room_id,
-            last_seq,
-        });
-        self.joined_here(user_id, room_id, last_seq);
+            hub: Arc::clone(self),
+        }
     }
 
-    /// Tells this node's pages of `user_id` about a room they joined.
-    pub fn joined_here(&self, user_id: i64, room_id: i64, last_seq: i64) {
-        let _ = self.control.send(Control::Joined {
+    /// Tells `user_id`'s sockets, on every node.
+    pub fn tell_user(&self, user_id: i64, event: UserEvent) {
+        self.tell_other_nodes(Outbound::User {
             user_id,
-            room_id,
-            last_seq,
+            event: event.clone(),
         });
+        self.tell_user_here(user_id, event);
+    }
+
+    /// Tells `user_id`'s sockets on this node (another node said so).
+    pub fn tell_user_here(&self, user_id: i64, event: UserEvent) {
+        if let Some(channel) = lock(&self.users).get(&user_id) {
+            // An error only means the last socket just closed.
+            let _ = channel.send(event);
+        }
+    }
+
+    /// Closes every socket of one login (on logout), on every node.
+    pub fn revoke(&self, user_id: i64, login: String) {
+        self.tell_user(user_id, UserEvent::Revoke { login });
+    }
+
+    /// Asks every socket on this node to check that its session still exists.
+    pub fn recheck_sessions(&self) {
+        let _ = self.control.send(Control::RecheckSessions);
     }
 
     /// Refuses new sockets from now on and asks open ones to close with 1012.
@@ -313,14 +330,46 @@ impl Drop for PresenceGuard {
     }
 }
 
+/// One socket's subscription to its user's channel; the channel goes when the
+/// user's last socket on this node does.
+pub struct UserChannel {
+    events: broadcast::Receiver<UserEvent>,
+    user_id: i64,
+    hub: Arc<Hub>,
+}
+
+impl UserChannel {
+    /// The next event for this user. `Lagged` means some were missed: close the socket.
+    pub async fn recv(&mut self) -> Result<UserEvent, RecvError> {
+        self.events.recv().await
+    }
+}
+
+impl Drop for UserChannel {
+    fn drop(&mut self) {
+        let mut users = lock(&self.hub.users);
+        // This receiver still counts until the end of `drop`.
+        if users
+            .get(&self.user_id)
+            .is_some_and(|channel| channel.receiver_count() <= 1)
+        {
+            users.remove(&self.user_id);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::messages::MessageRow;
+    use crate::store::{
+        events::{Event, EventKind},
+        messages::MessageRow,
+        reactions::Reactions,
+    };
 
     fn delivery(room_id: i64, id: i64) -> Arc<Delivery> {
         // seq follows id in these tests.
-        Arc::new(Delivery::new(MessageRow {
+        let message = MessageRow {
             id,
             room_id,
             seq: id,
@@ -330,13 +379,22 @@ mod tests {
             text: format!("m{id}"),
             client_id: None,
             sent_at: 0,
+            edited_at: None,
+            deleted: false,
+            reactions: Reactions::default(),
+        };
+        Arc::new(Delivery::new(Event {
+            room_id,
+            room: "r".into(),
+            seq: id,
+            kind: EventKind::Message(message),
         }))
     }
 
     fn next_message(sub: &mut broadcast::Receiver<RoomEvent>) -> Option<i64> {
         loop {
             match sub.try_recv() {
-                Ok(RoomEvent::Message(d)) => return Some(d.message.id),
+                Ok(RoomEvent::Delivery(d)) => return Some(d.event.message_id()),
                 Ok(RoomEvent::Presence(_)) => continue,
                 Err(_) => return None,
             }
@@ -345,7 +403,7 @@ mod tests {
 
     #[test]
     fn a_published_message_reaches_only_its_rooms_subscribers() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let mut a = hub.subscribe(1, 0);
         let mut b = hub.subscribe(1, 0);
         let mut other = hub.subscribe(2, 0);
@@ -357,7 +415,7 @@ mod tests {
 
     #[test]
     fn presence_counts_users_not_sockets() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let _sub = hub.subscribe(1, 0);
         let first = hub.enter(1, 10);
         let second_tab = hub.enter(1, 10);
@@ -372,7 +430,7 @@ mod tests {
 
     #[test]
     fn a_reader_that_falls_a_whole_buffer_behind_is_told_it_lagged() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let mut slow = hub.subscribe(1, 0);
         for id in 0..(ROOM_BUFFER as i64 + 5) {
             hub.publish(delivery(1, id));
@@ -385,7 +443,7 @@ mod tests {
 
     #[test]
     fn a_room_nobody_listens_to_is_forgotten() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let a = hub.subscribe(1, 0);
         let b = hub.subscribe(1, 0);
         drop(a);
@@ -397,7 +455,7 @@ mod tests {
 
     #[test]
     fn admission_drops_repeats_and_reports_gaps() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let _sub = hub.subscribe(1, 10);
         assert_eq!(hub.admit(1, 10), Admit::Duplicate);
         assert_eq!(hub.admit(1, 11), Admit::Next);
@@ -409,12 +467,53 @@ mod tests {
 
     #[test]
     fn users_online_on_other_nodes_count_once() {
-        let hub = Arc::new(Hub::new());
+        let hub = Arc::new(Hub::new(None));
         let _sub = hub.subscribe(1, 0);
         let _here = hub.enter(1, 10);
         hub.remote_presence("node-b", 1, vec![10, 11]);
         assert_eq!(hub.online(1), 2, "user 10 is on both nodes but counts once");
         hub.remote_presence("node-b", 1, vec![]);
         assert_eq!(hub.online(1), 1);
+    }
+}
+
+#[cfg(test)]
+mod user_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_users_event_reaches_only_that_users_sockets() {
+        let hub = Arc::new(Hub::new(None));
+        let mut ann = hub.user(1);
+        let mut ann_again = hub.user(1);
+        let mut bob = hub.user(2);
+        hub.tell_user(1, UserEvent::Read { room_id: 9 });
+        assert_eq!(ann.recv().await.unwrap(), UserEvent::Read { room_id: 9 });
+        assert_eq!(
+            ann_again.recv().await.unwrap(),
+            UserEvent::Read { room_id: 9 }
+        );
+        assert!(bob.events.try_recv().is_err(), "bob hears nothing");
+    }
+
+    #[tokio::test]
+    async fn a_users_channel_goes_with_their_last_socket() {
+        let hub = Arc::new(Hub::new(None));
+        let first = hub.user(1);
+        let second = hub.user(1);
+        drop(first);
+        assert!(lock(&hub.users).contains_key(&1));
+        drop(second);
+        assert!(!lock(&hub.users).contains_key(&1));
+    }
+
+    #[tokio::test]
+    async fn a_user_channel_that_overflows_reports_lagged() {
+        let hub = Arc::new(Hub::new(None));
+        let mut slow = hub.user(1);
+        for room_id in 0..(USER_BUFFER as i64 + 1) {
+            hub.tell_user(1, UserEvent::Read { room_id });
+        }
+        assert!(matches!(slow.recv().await, Err(RecvError::Lagged(_))));
     }
 }

@@ -1,15 +1,20 @@
-//! Live delivery. A message committed by `messages::writer` goes to this node's
-//! `fanout` task (and, with several nodes, through `redis` to theirs), which renders it
-//! once into a `Delivery` (HTML fragment and JSON frame) and publishes it once to the
-//! `hub`, in each room's commit order; every socket open on the room reads it from the
-//! room's bounded channel (`socket` holds what all sockets share).
+//! Live delivery. An event committed by `messages::writer` goes to this node's
+//! `fanout` task (and, with several nodes, through the relay to theirs), which renders
+//! it once into a `Delivery` (JSON frame and page fragment) and publishes it once to
+//! the `hub`, in each room's seq order; every socket open on the room reads it from
+//! the room's bounded channel (`socket` holds what all sockets share). Events for one
+//! person (a logout, a room joined or read elsewhere) go through their own channel in
+//! the hub. `relay` is how the hub and fan-out tell other nodes, and `redis_bridge`
+//! carries it; only `app` wires the two together.
 
+pub mod delivery;
 pub mod fanout;
-pub mod frames;
 pub mod hub;
-pub mod redis;
+pub mod redis_bridge;
+pub mod relay;
 pub mod socket;
 
+pub use delivery::Delivery;
 pub use fanout::{Fanout, Inbound};
-pub use frames::Delivery;
-pub use hub::{Control, Hub, RoomEvent};
+pub use hub::{Control, Hub, RoomEvent, UserEvent};
+pub use relay::Relay;

@@ -1,5 +1,6 @@
-//! What every Hearth WebSocket shares: buffer sizes, the 64 KiB frame limit, ping and
-//! dead-peer detection, write timeouts, close codes, and catching up from the database.
+//! What every Hearth WebSocket shares: admission, buffer sizes, the 64 KiB frame
+//! limit, ping and dead-peer detection, write timeouts, close codes, session re-checks,
+//! and catching up from the database.
 
 use std::time::Duration;
 
@@ -13,35 +14,49 @@ use tokio::sync::broadcast::{
     error::{RecvError, TryRecvError},
 };
 
-use super::hub::{Control, RoomEvent};
+use super::hub::{Control, RoomEvent, UserChannel};
 use crate::{
     AppState,
     auth::{CurrentUser, is_same_origin},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
     rooms::{self, Room},
-    store::{self, Db, StoreError, messages::MessageRow},
+    store::{self, Db, StoreError, events::Event},
 };
+
+/// A socket that passed admission, with its subscriptions.
+pub struct Admitted {
+    pub room: Room,
+    /// Shutdown and session re-checks, for every socket on the node.
+    pub control: broadcast::Receiver<Control>,
+    /// The user's own channel: logouts, rooms joined or read elsewhere.
+    pub user_events: UserChannel,
+}
 
 /// Everything checked before a room's socket is upgraded, the same for pages and
 /// integrations: a cross-site `Origin` is refused (403), a stopping server refuses
-/// (503), and only members of an existing room get in (403, 404). Returns the room and
-/// this socket's subscription to logouts and shutdown, taken *before* the shutdown
-/// check so that a signal sent in between still reaches the socket.
+/// (503), and only members of an existing room get in (403, 404). The subscriptions
+/// to control and to the user's channel are taken *before* the checks, so that a
+/// signal sent in between still reaches the socket.
 pub async fn admit(
     headers: &HeaderMap,
     state: &AppState,
     user: &CurrentUser,
     room_name: &str,
-) -> AppResult<(Room, broadcast::Receiver<Control>)> {
+) -> AppResult<Admitted> {
     if !is_same_origin(headers) {
-        return Err(AppError::Forbidden("Cross-site WebSocket refused."));
+        return Err(AppError::Forbidden(Code::CrossSite));
     }
     let control = state.hub.control();
+    let user_events = state.hub.user(user.id);
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
     let room = rooms::open_as_member(&state.db, user, room_name).await?;
-    Ok((room, control))
+    Ok(Admitted {
+        room,
+        control,
+        user_events,
+    })
 }
 
 /// Client frames larger than this close the socket with 1009.
@@ -54,7 +69,7 @@ const DEAD_AFTER: Duration = Duration::from_secs(40);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(5);
 /// At most this many waiting events are written per flush.
 const MAX_BATCH: usize = 64;
-/// Catch-up reads the database this many messages at a time.
+/// Catch-up reads the database this many events at a time.
 const CATCH_UP_PAGE: i64 = 200;
 
 /// Buffers sized for chat frames: tungstenite's defaults (128 KiB to read per socket)
@@ -81,7 +96,7 @@ pub enum CloseReason {
     TooBig,
     /// 1012: the server is restarting; reconnect.
     Restart,
-    /// 1013: fell too far behind; reconnect and resume with `after=`.
+    /// 1013: fell too far behind; reconnect and resume with `after_seq=`.
     TryAgain(&'static str),
 }
 
@@ -219,23 +234,27 @@ impl Socket {
         }
     }
 
-    /// Sends every stored message of `room_id` with id above `after`, oldest first, a
-    /// page at a time, however many there are. Returns the last id sent (or `after`).
+    /// Sends every stored event of `room_id` with seq above `after_seq`, oldest first,
+    /// a page at a time, however many there are. Returns the last seq sent (or
+    /// `after_seq`): live events at or below it are then skipped, so nothing is sent
+    /// twice and, the socket having subscribed before reading, nothing is missed.
     pub async fn catch_up(
         &mut self,
         db: &Db,
         room_id: i64,
-        after: i64,
-        render: impl Fn(&MessageRow) -> String,
+        after_seq: i64,
+        mut render: impl FnMut(&Event) -> String,
     ) -> Result<i64, CatchUpFailed> {
-        let mut last = after;
+        let mut last = after_seq;
         loop {
-            let page = store::messages::page(db, room_id, Some(last), None, CATCH_UP_PAGE).await?;
+            let page = store::events::range(db, room_id, last, i64::MAX, CATCH_UP_PAGE).await?;
             let full = page.len() as i64 == CATCH_UP_PAGE;
-            for message in &page {
-                self.send_text(render(message)).await?;
-                last = message.id;
+            let mut frames = Vec::with_capacity(page.len());
+            for event in &page {
+                frames.push(render(event));
+                last = event.seq;
             }
+            self.send_all(frames).await?;
             if !full {
                 return Ok(last);
             }
@@ -246,5 +265,60 @@ impl Socket {
     pub async fn close(mut self, reason: CloseReason) {
         let _ = timeout(Duration::from_secs(1), self.ws.send(reason.frame())).await;
         let _ = timeout(Duration::from_secs(1), self.ws.close()).await;
+    }
+}
+
+/// Where a socket resumes from: `after_seq=S` (every event after seq S) or the older
+/// `after=ID` (from the first message after id ID on, with every event since). With
+/// neither, from the room's seq when the socket was admitted: replaying from there
+/// closes the window between admission and subscribing.
+pub async fn resume_point(
+    db: &Db,
+    room: &Room,
+    after_seq: Option<i64>,
+    after_id: Option<i64>,
+) -> Result<i64, StoreError> {
+    match (after_seq, after_id) {
+        (Some(seq), _) => Ok(seq.max(0)),
+        (None, Some(id)) => Ok(store::messages::seq_before_id(db, room.id, id)
+            .await?
+            .unwrap_or(room.last_seq)),
+        (None, None) => Ok(room.last_seq),
+    }
+}
+
+/// Re-checks, every `every`, that the socket's login still has a session (it may have
+/// expired, or been deleted by a logout this node never heard of).
+pub struct SessionCheck {
+    timer: Interval,
+    login: String,
+}
+
+impl SessionCheck {
+    pub fn new(every: Duration, login: &str) -> Self {
+        let mut timer = interval(every);
+        timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        timer.reset();
+        Self {
+            timer,
+            login: login.to_owned(),
+        }
+    }
+
+    /// Resolves when it is time to check again; cancel-safe, for `select!`.
+    pub async fn due(&mut self) {
+        self.timer.tick().await;
+    }
+
+    /// Whether the login still has a live session. A database error counts as yes:
+    /// the next check will tell.
+    pub async fn still_signed_in(&self, db: &Db) -> bool {
+        match store::sessions::login_exists(db, &self.login, store::now_ms()).await {
+            Ok(exists) => exists,
+            Err(err) => {
+                tracing::warn!(%err, "re-checking a socket's session failed");
+                true
+            }
+        }
     }
 }

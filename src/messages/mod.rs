@@ -1,6 +1,7 @@
-//! Sending and reading messages. Every message, from a page, the API or a socket,
-//! takes the same path: `send` parses it, checks the sender's rate, and hands it to the
-//! single `writer`, which commits it and then publishes it once to the live hub.
+//! Sending and changing messages, and reading them. Every write, from a page, the API
+//! or a socket, takes the same path: this module checks it (the value, who may, the
+//! sender's rate) and hands it to the single `writer`, which commits it as the room's
+//! next event and then publishes it once to the live hub.
 
 mod rate;
 mod writer;
@@ -10,12 +11,13 @@ pub use writer::{Pending, Writer};
 
 use crate::{
     auth::CurrentUser,
-    domain::{ClientId, MessageText},
-    error::{AppError, AppResult},
+    domain::{ClientId, Emoji, MessageText},
+    error::{AppError, AppResult, Code},
     rooms::Room,
     store::{
         self, Db,
-        messages::{MessageRow, NewMessage, Stored},
+        events::{Change, ChangeKind, Refusal, Write, Written},
+        messages::{EditRow, MessageRow, NewMessage, Stored},
     },
 };
 
@@ -23,18 +25,30 @@ use crate::{
 pub const MAX_PAGE: i64 = 200;
 pub const DEFAULT_PAGE: i64 = 50;
 
+/// What every write needs: the database (for the checks), the writer, the rate limit.
+#[derive(Clone, Copy)]
+pub struct Outbox<'a> {
+    pub db: &'a Db,
+    pub writer: &'a Writer,
+    pub limiter: &'a RateLimiter,
+}
+
 /// Stores a message from `sender` (already known to be a member of `room`).
 /// Returns the stored message; a retried `client_id` returns the original instead.
 pub async fn send(
-    writer: &Writer,
-    limiter: &RateLimiter,
+    outbox: Outbox<'_>,
     room: &Room,
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,
 ) -> AppResult<Stored> {
-    let message = prepare(limiter, room, sender, text, client_id)?;
-    writer.submit(message).await?.outcome().await
+    let write = prepare(outbox.limiter, room, sender, text, client_id)?;
+    match outbox.writer.submit(write).await?.outcome().await? {
+        Written::Message(stored) => Ok(stored),
+        other => Err(AppError::internal(anyhow::anyhow!(
+            "a message write came back as {other:?}"
+        ))),
+    }
 }
 
 /// Everything `send` checks before storing: the text, the client id and the sender's
@@ -46,18 +60,121 @@ pub fn prepare(
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,
-) -> AppResult<NewMessage> {
+) -> AppResult<Write> {
     let text = MessageText::parse(text)?;
     let client_id = client_id.map(ClientId::parse).transpose()?;
     limiter.check(sender.id)?;
-    Ok(NewMessage {
+    Ok(Write::Message(NewMessage {
         room_id: room.id,
         room: room.name.clone(),
         sender_id: sender.id,
         sender: sender.username.clone(),
         text: text.into_string(),
         client_id: client_id.map(ClientId::into_string),
-    })
+    }))
+}
+
+/// A message `user` may see and act on: it exists and is not deleted (404), and they
+/// are a member of its room now (403).
+pub async fn find_visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<MessageRow> {
+    let message = store::messages::find(db, id)
+        .await?
+        .filter(|m| !m.deleted)
+        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
+    if !store::rooms::is_member(db, message.room_id, user.id).await? {
+        return Err(AppError::Forbidden(Code::NotAMember));
+    }
+    Ok(message)
+}
+
+/// A message `user` wrote and may still change: visible to them (404, 403), and
+/// theirs (403).
+pub async fn find_own(db: &Db, user: &CurrentUser, id: i64) -> AppResult<MessageRow> {
+    let message = find_visible(db, user, id).await?;
+    if message.sender_id != user.id {
+        return Err(AppError::Forbidden(Code::NotTheAuthor));
+    }
+    Ok(message)
+}
+
+/// Replaces the text of `user`'s own message; the earlier version is kept.
+pub async fn edit(
+    outbox: Outbox<'_>,
+    user: &CurrentUser,
+    id: i64,
+    text: &str,
+) -> AppResult<MessageRow> {
+    let message = find_own(outbox.db, user, id).await?;
+    let text = MessageText::parse(text)?;
+    change(outbox, user, &message, ChangeKind::Edit(text.into_string())).await
+}
+
+/// Deletes `user`'s own message, leaving a tombstone.
+pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<()> {
+    let message = find_own(outbox.db, user, id).await?;
+    change(outbox, user, &message, ChangeKind::Delete).await?;
+    Ok(())
+}
+
+/// Adds (or, with `add` false, removes) `user`'s reaction. Doing it twice is the same
+/// as once. Returns the message as it is afterwards.
+pub async fn react(
+    outbox: Outbox<'_>,
+    user: &CurrentUser,
+    id: i64,
+    emoji: &str,
+    add: bool,
+) -> AppResult<MessageRow> {
+    let message = find_visible(outbox.db, user, id).await?;
+    let emoji = Emoji::parse(emoji)?.into_string();
+    change(outbox, user, &message, ChangeKind::React { emoji, add }).await
+}
+
+/// Presses a reaction button: adds `user`'s reaction, or takes it back if it is there.
+pub async fn toggle_reaction(
+    outbox: Outbox<'_>,
+    user: &CurrentUser,
+    id: i64,
+    emoji: &str,
+) -> AppResult<MessageRow> {
+    let message = find_visible(outbox.db, user, id).await?;
+    let emoji = Emoji::parse(emoji)?.into_string();
+    let mine = message
+        .reactions
+        .iter()
+        .any(|r| r.emoji == emoji && r.ids.contains(&user.id));
+    let what = ChangeKind::React { emoji, add: !mine };
+    change(outbox, user, &message, what).await
+}
+
+/// Every earlier version of a message `user` may see, oldest first.
+pub async fn edits(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Vec<EditRow>> {
+    find_visible(db, user, id).await?;
+    Ok(store::messages::edits(db, id).await?)
+}
+
+async fn change(
+    outbox: Outbox<'_>,
+    user: &CurrentUser,
+    message: &MessageRow,
+    what: ChangeKind,
+) -> AppResult<MessageRow> {
+    outbox.limiter.check(user.id)?;
+    let write = Write::Change(Change {
+        room_id: message.room_id,
+        message_id: message.id,
+        actor_id: user.id,
+        what,
+    });
+    match outbox.writer.submit(write).await?.outcome().await? {
+        Written::Changed { message, .. } => Ok(message),
+        // Decided again under the room's lock: the message went meanwhile.
+        Written::Refused(Refusal::NoSuchMessage) => Err(AppError::NotFound(Code::NoSuchMessage)),
+        Written::Refused(Refusal::NotTheAuthor) => Err(AppError::Forbidden(Code::NotTheAuthor)),
+        Written::Message(_) => Err(AppError::internal(anyhow::anyhow!(
+            "a change came back as a message"
+        ))),
+    }
 }
 
 /// Which part of a room's history to read.
@@ -68,14 +185,36 @@ pub struct HistoryQuery {
     pub limit: Option<i64>,
 }
 
-/// A page of a room's history, oldest first.
+/// A page of a room's history, oldest first, deleted messages as tombstones.
 pub async fn history(db: &Db, room: &Room, query: HistoryQuery) -> AppResult<Vec<MessageRow>> {
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(AppError::Invalid(crate::domain::ValidationError::new(
+    let limit = checked_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
+    Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?)
+}
+
+/// `limit`, or `default` without one; 422 outside 1..=`max`.
+pub fn checked_limit(limit: Option<i64>, default: i64, max: i64) -> AppResult<i64> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(AppError::Invalid(crate::error::ValidationError::naming(
             "limit",
-            format!("limit must be between 1 and {MAX_PAGE}."),
+            Code::LimitRange,
+            max.to_string(),
         )));
     }
-    Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?)
+    Ok(limit)
+}
+
+/// Events replayed per request at most, and by default.
+pub const MAX_EVENTS: i64 = 500;
+pub const DEFAULT_EVENTS: i64 = 100;
+
+/// The room's events after `after_seq`, oldest first.
+pub async fn events_after(
+    db: &Db,
+    room: &Room,
+    after_seq: i64,
+    limit: Option<i64>,
+) -> AppResult<Vec<store::events::Event>> {
+    let limit = checked_limit(limit, DEFAULT_EVENTS, MAX_EVENTS)?;
+    Ok(store::events::range(db, room.id, after_seq, i64::MAX, limit).await?)
 }

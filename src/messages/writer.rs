@@ -1,8 +1,8 @@
-//! The one task per node that writes messages. It takes whatever is waiting (up to a
+//! The one task per node that writes events. It takes whatever is waiting (up to a
 //! batch), stores it in one transaction (group commit: one disk sync for many
-//! messages), hands each new message to the fan-out in commit order, then acknowledges
-//! the senders. An acknowledged message is always on disk, and sockets see each
-//! room's messages in commit order.
+//! writes), hands each committed event to the fan-out in commit order, then answers
+//! the callers. An acknowledged message or change is always on disk, and sockets see
+//! each room's events in commit order.
 
 use tokio::{
     sync::{mpsc, oneshot},
@@ -15,19 +15,20 @@ use crate::{
     metrics,
     store::{
         Db, StoreResult,
-        messages::{self, NewMessage, Stored},
+        events::{self, Write, Written},
     },
 };
 
 const MAX_BATCH: usize = 256;
+/// Writes waiting for the writer; a caller waits while it is full.
 const QUEUE: usize = 4096;
 
 struct Job {
-    message: NewMessage,
-    done: oneshot::Sender<StoreResult<Stored>>,
+    write: Write,
+    done: oneshot::Sender<StoreResult<Written>>,
 }
 
-/// A handle for submitting messages to the writer task.
+/// A handle for submitting writes to the writer task.
 #[derive(Clone)]
 pub struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -35,70 +36,70 @@ pub struct Writer {
 
 impl Writer {
     /// Starts the writer. It stops once every `Writer` handle is dropped and the
-    /// messages already submitted are stored: await the handle to know they are.
+    /// writes already submitted are stored: await the handle to know they are.
     pub fn start(db: Db, fanout: Fanout) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(db, fanout, queue));
         (Self { jobs }, task)
     }
 
-    /// Queues one message for storing (waiting only while the queue is full). Messages
-    /// are stored in the order they are queued; `Pending::outcome` says how it went.
-    pub async fn submit(&self, message: NewMessage) -> AppResult<Pending> {
-        let (done, stored) = oneshot::channel();
+    /// Queues one write (waiting only while the queue is full). Writes are stored in
+    /// the order they are queued; `Pending::outcome` says how it went.
+    pub async fn submit(&self, write: Write) -> AppResult<Pending> {
+        let (done, written) = oneshot::channel();
         self.jobs
-            .send(Job { message, done })
+            .send(Job { write, done })
             .await
             .map_err(|_| AppError::ShuttingDown)?;
-        Ok(Pending(stored))
+        Ok(Pending(written))
     }
 }
 
-/// A queued message, not yet known to be stored.
-pub struct Pending(oneshot::Receiver<StoreResult<Stored>>);
+/// A queued write, not yet known to be stored.
+pub struct Pending(oneshot::Receiver<StoreResult<Written>>);
 
 impl Pending {
-    /// Resolves once the message is committed (and handed to the fan-out).
-    pub async fn outcome(self) -> AppResult<Stored> {
-        let stored = self.0.await.map_err(|_| AppError::ShuttingDown)?;
-        Ok(stored?)
+    /// Resolves once the write is committed (and its event handed to the fan-out).
+    pub async fn outcome(self) -> AppResult<Written> {
+        let written = self.0.await.map_err(|_| AppError::ShuttingDown)?;
+        Ok(written?)
     }
 }
 
 async fn run(db: Db, fanout: Fanout, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let messages: Vec<NewMessage> = batch.iter().map(|job| job.message.clone()).collect();
-        match messages::insert_batch(&db, &messages).await {
+        let writes: Vec<Write> = batch.iter().map(|job| job.write.clone()).collect();
+        match events::commit(&db, &writes).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    finish(&fanout, job, Ok(outcome));
+                    finish(&fanout, job, Ok(outcome)).await;
                 }
             }
-            // One bad message must not fail the others: store the rest one by one.
+            // One bad write must not fail the others: store the rest one by one.
             Err(err) if batch.len() > 1 => {
-                tracing::warn!(%err, size = batch.len(), "batch insert failed; retrying singly");
+                tracing::warn!(%err, size = batch.len(), "batch commit failed; retrying singly");
                 for job in batch.drain(..) {
-                    let outcome = messages::insert_batch(&db, std::slice::from_ref(&job.message))
+                    let outcome = events::commit(&db, std::slice::from_ref(&job.write))
                         .await
                         .map(|mut v| v.remove(0));
-                    finish(&fanout, job, outcome);
+                    finish(&fanout, job, outcome).await;
                 }
             }
             Err(err) => {
                 if let Some(job) = batch.pop() {
-                    finish(&fanout, job, Err(err));
+                    finish(&fanout, job, Err(err)).await;
                 }
             }
         }
     }
 }
 
-fn finish(fanout: &Fanout, job: Job, outcome: StoreResult<Stored>) {
-    if let Ok(Stored::New(row)) = &outcome {
+async fn finish(fanout: &Fanout, job: Job, outcome: StoreResult<Written>) {
+    if let Some(event) = outcome.as_ref().ok().and_then(Written::event) {
         metrics::record_stored(1);
-        fanout.send(Inbound::Committed(row.clone()));
+        fanout.send(Inbound::Committed(event)).await;
     }
-    // The sender may have gone; the message is stored and published regardless.
+    // The caller may have gone; the write is stored and published regardless.
     let _ = job.done.send(outcome);
 }

@@ -1,20 +1,26 @@
-//! Messages: the group-commit insert and the history reads.
+//! Messages: the rows every reader wants, and the history reads. (Writes are events:
+//! see `store::events`.)
 
-use super::{Db, StoreResult, on_pool};
+use super::{Db, StoreResult, on_pool, reactions::Reactions};
 
 /// A stored message with its room's and sender's names, as every reader wants it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
 pub struct MessageRow {
     pub id: i64,
     pub room_id: i64,
-    /// 1, 2, 3… within the room, in commit order: a jump means a message was missed.
+    /// The seq of the event that created it: increasing within the room, with gaps
+    /// where other events (edits, deletes, reactions) took a number.
     pub seq: i64,
     pub room: String,
     pub sender_id: i64,
     pub sender: String,
+    /// Empty once deleted.
     pub text: String,
     pub client_id: Option<String>,
     pub sent_at: i64,
+    pub edited_at: Option<i64>,
+    pub deleted: bool,
+    pub reactions: Reactions,
 }
 
 /// A message about to be stored. The names ride along so the stored row can be
@@ -41,89 +47,32 @@ pub enum Stored {
 /// How long a `client_id` protects against a retried send.
 pub const CLIENT_ID_WINDOW_MS: i64 = 10 * 60 * 1000;
 
-/// Stores `batch` in one transaction (group commit: one disk sync for many messages) and
-/// returns one outcome per message, in the batch's order.
-///
-/// Each new message first bumps its room's `last_seq`, which takes the room's row lock
-/// until commit. Inserts into one room are therefore serialised across every writer
-/// on every node: within a room, commit order is seq order and id order, so a reader
-/// resuming "after id N" can never miss a message that commits later with a smaller
-/// id. Rooms are locked in id order (a stable sort keeps each room's messages in
-/// submission order), so two nodes' batches cannot deadlock.
-pub async fn insert_batch(db: &Db, batch: &[NewMessage]) -> StoreResult<Vec<Stored>> {
-    const FIND_RETRY: &str = "SELECT id, seq, text, sent_at FROM messages
-        WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
-        ORDER BY id DESC LIMIT 1";
-    const NEXT_SEQ: &str =
-        "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
-    const INSERT: &str = "INSERT INTO messages (room_id, seq, sender_id, text, client_id, sent_at)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-    let now = super::now_ms();
-    let mut order: Vec<usize> = (0..batch.len()).collect();
-    order.sort_by_key(|&i| batch[i].room_id);
-    on_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
-        let mut out: Vec<Option<Stored>> = vec![None; batch.len()];
-        for &i in &order {
-            let m = &batch[i];
-            let row = |id, seq, text, sent_at| MessageRow {
-                id,
-                room_id: m.room_id,
-                seq,
-                room: m.room.clone(),
-                sender_id: m.sender_id,
-                sender: m.sender.clone(),
-                text,
-                client_id: m.client_id.clone(),
-                sent_at,
-            };
-            if let Some(client_id) = &m.client_id {
-                let earlier: Option<(i64, i64, String, i64)> = sqlx::query_as(FIND_RETRY)
-                    .bind(m.sender_id)
-                    .bind(client_id)
-                    .bind(m.room_id)
-                    .bind(now - CLIENT_ID_WINDOW_MS)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some((id, seq, text, sent_at)) = earlier {
-                    out[i] = Some(Stored::Duplicate(row(id, seq, text, sent_at)));
-                    continue;
-                }
-            }
-            let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
-                .bind(m.room_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let id: i64 = sqlx::query_scalar(INSERT)
-                .bind(m.room_id)
-                .bind(seq)
-                .bind(m.sender_id)
-                .bind(&m.text)
-                .bind(&m.client_id)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-            out[i] = Some(Stored::New(row(id, seq, m.text.clone(), now)));
-        }
-        tx.commit().await?;
-        Ok(out.into_iter().flatten().collect())
-    })
+/// The columns of a `MessageRow`, from `messages m`, `users u` (the sender) and `rooms r`.
+macro_rules! message_columns {
+    () => {
+        "m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
+         m.text, m.client_id, m.sent_at, m.edited_at,
+         (m.deleted_at IS NOT NULL) AS deleted, m.reactions"
+    };
 }
+pub(crate) use message_columns;
 
 /// A message read with its room's and sender's names, then `$tail` (the conditions).
 macro_rules! select_messages {
     ($tail:literal) => {
         concat!(
-            "SELECT m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
-                    m.text, m.client_id, m.sent_at
-               FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id ",
+            "SELECT ",
+            $crate::store::messages::message_columns!(),
+            " FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id ",
             $tail
         )
     };
 }
+pub(crate) use select_messages;
 
-/// Up to `limit` messages of a room with `after < id < before`. Without `after` these are
-/// the newest before `before`; with it, the oldest after `after`. Either way, oldest first.
+/// Up to `limit` messages of a room with `after < id < before`, deleted ones included.
+/// Without `after` these are the newest before `before`; with it, the oldest after
+/// `after`. Either way, oldest first.
 pub async fn page(
     db: &Db,
     room_id: i64,
@@ -151,20 +100,75 @@ pub async fn page(
     Ok(rows)
 }
 
-/// Messages of a room with `after_seq < seq < before_seq`, in seq order: what a node
-/// missed when its feed of committed messages jumped.
-pub async fn seq_range(
+/// A room's newest messages before `before` (oldest first), and the room's `last_seq`
+/// read in the same statement: the page then shows exactly the events up to that seq,
+/// and its socket resumes after it. With no messages at all, the seq is 0.
+pub async fn newest_with_seq(
     db: &Db,
     room_id: i64,
-    after_seq: i64,
-    before_seq: i64,
-) -> StoreResult<Vec<MessageRow>> {
-    const SQL: &str =
-        select_messages!("WHERE m.room_id = $1 AND m.seq > $2 AND m.seq < $3 ORDER BY m.seq");
-    Ok(on_pool!(db, |pool| sqlx::query_as(SQL)
+    before: Option<i64>,
+    limit: i64,
+) -> StoreResult<(Vec<MessageRow>, i64)> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        message: MessageRow,
+        room_seq: i64,
+    }
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        ", r.last_seq AS room_seq
+           FROM messages m JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+          WHERE m.room_id = $1 AND m.id < $2 ORDER BY m.id DESC LIMIT $3"
+    );
+    let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(SQL)
         .bind(room_id)
-        .bind(after_seq)
-        .bind(before_seq)
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
         .fetch_all(pool)
+        .await)?;
+    let seq = rows.first().map_or(0, |r| r.room_seq);
+    Ok((rows.into_iter().rev().map(|r| r.message).collect(), seq))
+}
+
+/// One message, deleted or not.
+pub async fn find(db: &Db, id: i64) -> StoreResult<Option<MessageRow>> {
+    const SQL: &str = select_messages!("WHERE m.id = $1");
+    Ok(on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(id)
+        .fetch_optional(pool)
         .await)?)
+}
+
+/// The seq just before the first message of the room with an id above `after_id`
+/// (so replaying events after it starts with that message), or `None` when there is
+/// no such message.
+pub async fn seq_before_id(db: &Db, room_id: i64, after_id: i64) -> StoreResult<Option<i64>> {
+    let seq: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT seq FROM messages WHERE room_id = $1 AND id > $2 ORDER BY id LIMIT 1"
+    )
+    .bind(room_id)
+    .bind(after_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(seq.map(|s| s - 1))
+}
+
+/// An earlier version of an edited message.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct EditRow {
+    pub text: String,
+    /// When this version was replaced by the next.
+    pub edited_at: i64,
+}
+
+/// Every earlier version of a message, oldest first.
+pub async fn edits(db: &Db, message_id: i64) -> StoreResult<Vec<EditRow>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT text, edited_at FROM message_edits WHERE message_id = $1 ORDER BY id"
+    )
+    .bind(message_id)
+    .fetch_all(pool)
+    .await)?)
 }

@@ -3,7 +3,9 @@
 //! times as Unix milliseconds), so each query is written once and `on_pool!` runs it on
 //! whichever pool this process has.
 
+pub mod events;
 pub mod messages;
+pub mod reactions;
 pub mod rooms;
 pub mod sessions;
 pub mod users;

@@ -13,18 +13,39 @@ pub async fn load(db: &Db, id: &str, now_ms: i64) -> StoreResult<Option<String>>
     .await)?)
 }
 
-pub async fn save(db: &Db, id: &str, data: &str, expires_at_ms: i64) -> StoreResult<()> {
+/// Saves a session; `login` names the login it belongs to, once logged in.
+pub async fn save(
+    db: &Db,
+    id: &str,
+    data: &str,
+    login: Option<&str>,
+    expires_at_ms: i64,
+) -> StoreResult<()> {
     on_pool!(db, |pool| sqlx::query(
-        "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)
-         ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+        "INSERT INTO sessions (id, data, login, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (id) DO UPDATE
+         SET data = excluded.data, login = excluded.login, expires_at = excluded.expires_at"
     )
     .bind(id)
     .bind(data)
+    .bind(login)
     .bind(expires_at_ms)
     .execute(pool)
     .await
     .map(|_| ()))?;
     Ok(())
+}
+
+/// Whether `login` still has a session that has not expired.
+pub async fn login_exists(db: &Db, login: &str, now_ms: i64) -> StoreResult<bool> {
+    let found: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT 1 FROM sessions WHERE login = $1 AND expires_at > $2 LIMIT 1"
+    )
+    .bind(login)
+    .bind(now_ms)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(found.is_some())
 }
 
 pub async fn delete(db: &Db, id: &str) -> StoreResult<()> {

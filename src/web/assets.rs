@@ -28,7 +28,7 @@ macro_rules! asset {
 }
 
 /// htmx and its ws extension are pinned: the file names carry their versions.
-const FILES: [(&str, &str, &[u8]); 4] = [
+const FILES: [(&str, &str, &[u8]); 8] = [
     asset!("app.css", "app.css", "text/css; charset=utf-8"),
     asset!(
         "htmx.min.js",
@@ -41,6 +41,10 @@ const FILES: [(&str, &str, &[u8]); 4] = [
         "text/javascript; charset=utf-8"
     ),
     asset!("hearth.js", "hearth.js", "text/javascript; charset=utf-8"),
+    asset!("icon.svg", "icon.svg", "image/svg+xml"),
+    asset!("icon-32.png", "icon-32.png", "image/png"),
+    asset!("icon-192.png", "icon-192.png", "image/png"),
+    asset!("icon-512.png", "icon-512.png", "image/png"),
 ];
 
 static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
@@ -50,16 +54,10 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             name,
             content_type,
             body,
-            version: format!("{:016x}", fnv1a(body)),
+            version: format!("{:016x}", crate::render::fnv1a(body)),
         })
         .collect()
 });
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
-    })
-}
 
 /// The versioned URL of an asset, for templates.
 pub fn url(name: &str) -> String {
@@ -82,6 +80,20 @@ fn serve(req: &Request, Path(name): Path<String>) -> Response {
         .uri()
         .query()
         .is_some_and(|q| q == format!("v={}", asset.version));
+    respond(asset, versioned)
+}
+
+/// `/favicon.ico`, which browsers and feed readers ask for by habit (pages name
+/// `icon.svg`): the small PNG icon.
+#[handler]
+pub fn favicon() -> Response {
+    match ASSETS.iter().find(|a| a.name == "icon-32.png") {
+        Some(asset) => respond(asset, false),
+        None => StatusCode::NOT_FOUND.into(),
+    }
+}
+
+fn respond(asset: &Asset, versioned: bool) -> Response {
     let cache = if versioned {
         "public, max-age=31536000, immutable"
     } else {

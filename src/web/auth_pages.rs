@@ -8,14 +8,12 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{
-    i18n::{self, Lang},
-    render, views,
-};
+use super::{render, views};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
     error::{AppError, AppResult},
+    i18n::{self, Lang},
 };
 
 #[derive(Deserialize)]
@@ -112,8 +110,8 @@ pub async fn register(
 /// Ends the session on the server and closes its sockets.
 #[handler]
 pub fn log_out(state: Data<&AppState>, session: &Session) -> Redirect {
-    if let Some(login) = auth::end_session(session) {
-        state.hub.revoke(login);
+    if let Some((user_id, login)) = auth::end_session(session) {
+        state.hub.revoke(user_id, login);
     }
     Redirect::see_other("/login")
 }

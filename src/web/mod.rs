@@ -3,9 +3,9 @@
 
 pub mod assets;
 mod auth_pages;
-pub mod i18n;
-mod linkify;
+mod lang;
 mod live;
+mod message_pages;
 mod room_pages;
 pub mod views;
 
@@ -19,7 +19,8 @@ use poem::{
 
 use crate::{
     AppState,
-    error::{AppError, GENERIC_INTERNAL},
+    error::{AppError, Code},
+    i18n::{self, Lang},
 };
 
 pub fn routes() -> Route {
@@ -34,7 +35,8 @@ pub fn routes() -> Route {
             get(auth_pages::register_page).post(auth_pages::register),
         )
         .at("/logout", post(auth_pages::log_out))
-        .at("/lang", post(i18n::switch_language))
+        .at("/lang", post(lang::switch_language))
+        .at("/favicon.ico", get(assets::favicon))
         .at("/me.css", get(room_pages::my_stylesheet))
         .at(
             "/rooms",
@@ -49,6 +51,26 @@ pub fn routes() -> Route {
             get(room_pages::earlier_messages).post(room_pages::post_message),
         )
         .at("/rooms/:name/ws", get(live::room_socket))
+        .at("/messages/:id/menu", get(message_pages::menu))
+        .at("/messages/:id/actions", get(message_pages::actions_page))
+        .at(
+            "/messages/:id/edit",
+            get(message_pages::edit_form).post(message_pages::save_edit),
+        )
+        .at(
+            "/messages/:id/delete",
+            get(message_pages::delete_dialog).post(message_pages::delete),
+        )
+        .at("/messages/:id/content", get(message_pages::content))
+        .at(
+            "/messages/:id/reactions",
+            post(message_pages::toggle_reaction),
+        )
+        .at("/dialogs/react/:id", get(message_pages::react_dialog))
+}
+
+pub(crate) fn is_htmx(req: &Request) -> bool {
+    req.headers().contains_key("HX-Request")
 }
 
 /// `GET /healthz`: 200 once the database answers, with the state of each link:
@@ -97,43 +119,50 @@ pub(crate) fn render(template: &impl Template) -> Result<Html<String>, AppError>
 /// Renders any error raised by a page as HTML: not logged in goes to the login page;
 /// everything else is a small page (or, for htmx, a fragment) saying what happened,
 /// in the reader's language.
-pub fn error_page(err: poem::Error, htmx: bool, lang: i18n::Lang) -> Response {
+pub fn error_page(err: poem::Error, htmx: bool, lang: Lang) -> Response {
     let app_error = err.downcast_ref::<AppError>();
-    let (status, title, detail) = match app_error {
-        Some(AppError::Unauthorized) if htmx => {
-            return Response::builder()
+    if let Some(AppError::Unauthorized) = app_error {
+        return if htmx {
+            Response::builder()
                 .status(StatusCode::UNAUTHORIZED)
                 .header("HX-Redirect", "/login")
-                .finish();
-        }
-        Some(AppError::Unauthorized) => return Redirect::see_other("/login").into_response(),
+                .finish()
+        } else {
+            Redirect::see_other("/login").into_response()
+        };
+    }
+    let (status, detail) = match app_error {
         Some(app) => {
-            // `detail()` logs an internal cause once; the reader gets their language.
-            let _ = app.detail();
-            (app.status(), app.title(), i18n::error_text(lang, app))
+            app.log_if_internal();
+            (app.status(), i18n::error_text(lang, app))
         }
-        None if err.status().is_server_error() => {
-            tracing::error!(error = %err, "internal error");
-            (err.status(), "Internal error", GENERIC_INTERNAL.to_owned())
+        None => {
+            let status = err.status();
+            let code = if status.is_server_error() {
+                tracing::error!(error = %err, "internal error");
+                Code::Internal
+            } else if status == StatusCode::NOT_FOUND {
+                Code::NoSuchPage
+            } else if status == StatusCode::PAYLOAD_TOO_LARGE {
+                Code::TooLarge
+            } else {
+                Code::BadQuery
+            };
+            (status, i18n::code_text(lang, code))
         }
-        None => (
-            err.status(),
-            err.status().canonical_reason().unwrap_or("Error"),
-            err.to_string(),
-        ),
     };
-    let title = i18n::error_title(lang, app_error, title);
+    let title = i18n::error_title(lang, status);
     let body = if htmx {
         views::InlineError { detail: &detail }.render()
     } else {
         views::ErrorPage {
             t: lang.text(),
-            title: &title,
+            title,
             detail: &detail,
         }
         .render()
     };
-    let body = body.unwrap_or_else(|_| GENERIC_INTERNAL.to_owned());
+    let body = body.unwrap_or_else(|_| i18n::code_text(lang, Code::Internal));
     (status, Html(body)).into_response()
 }
 
@@ -160,14 +189,7 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Response> {
         let path = req.uri().path().to_owned();
-        let htmx = req.headers().contains_key("HX-Request");
-        let lang = i18n::Lang::of(req.headers());
-        let mut response = match self.inner.call(req).await {
-            Ok(response) => response.into_response(),
-            // The one place errors become responses: problem+json under /api, HTML elsewhere.
-            Err(err) if path.starts_with("/api/") => crate::api::problem_response(err),
-            Err(err) => error_page(err, htmx, lang),
-        };
+        let mut response = self.inner.call(req).await?.into_response();
         let headers = response.headers_mut();
         // The API docs page is Swagger UI, which needs inline script; it is not ours to rewrite.
         if !path.starts_with("/api/docs") {

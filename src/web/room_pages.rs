@@ -8,31 +8,20 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{
-    i18n::{self, Lang},
-    render, views,
-};
+use super::{is_htmx, render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
     error::{AppError, AppResult},
-    messages::{self, HistoryQuery},
+    i18n::{self, Lang},
+    messages,
+    render::{html::MessageView, room_path},
     rooms::{self, Room},
-    store::rooms::Scope,
+    store::{self, messages::MessageRow, rooms::Scope},
 };
 
 /// A page shows this many messages, and "Load earlier" fetches this many more.
 const PAGE: i64 = 50;
-
-fn is_htmx(req: &Request) -> bool {
-    req.headers().contains_key("HX-Request")
-}
-
-/// `/rooms/<name>` with the name percent-encoded, for redirects.
-fn room_path(name: &str) -> String {
-    let encoded = percent_encoding::utf8_percent_encode(name, percent_encoding::NON_ALPHANUMERIC);
-    format!("/rooms/{encoded}")
-}
 
 #[handler]
 pub async fn rooms_page(
@@ -49,15 +38,16 @@ pub async fn rooms_page(
     })
 }
 
-/// Each viewer's own messages look like theirs: one rule naming their user id, so the
-/// message HTML itself is the same for every recipient and is rendered once.
+/// Each viewer's own messages and reactions look like theirs: rules naming their user
+/// id, so the message HTML itself is the same for every recipient and is rendered once.
 #[handler]
 pub fn my_stylesheet(lang: Lang, user: CurrentUser) -> Response {
     // A CSS string: the catalogue's text, with quotes and backslashes escaped.
     let you = lang.text().you.replace('\\', "\\\\").replace('"', "\\\"");
     let css = format!(
         ".msg[data-uid=\"{id}\"] {{ --msg-bg: var(--mine-bg); --msg-border: var(--mine-border); }}\n\
-         .msg[data-uid=\"{id}\"] .sender::after {{ content: \" {you}\"; font-weight: normal; color: var(--muted); }}\n",
+         .msg[data-uid=\"{id}\"] .sender::after {{ content: \" {you}\"; font-weight: normal; color: var(--muted); }}\n\
+         .reaction[data-uids~=\"{id}\"] {{ --reaction-bg: var(--mine-bg); --reaction-border: var(--accent); }}\n",
         id = user.id
     );
     Response::builder()
@@ -91,7 +81,7 @@ pub async fn create_room(
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
     match rooms::create(&state.db, &state.hub, &user, &form.name).await {
-        Ok(room) => Ok(room_added(lang, req, &room)?),
+        Ok(room) => Ok(room_added(req, &room)),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let dialog = render(&views::CreateDialog {
                 t: lang.text(),
@@ -127,7 +117,7 @@ pub async fn join_room(
     Path(name): Path<String>,
 ) -> AppResult<Response> {
     match rooms::join(&state.db, &state.hub, &user, &name).await {
-        Ok(room) => Ok(room_added(lang, req, &room)?),
+        Ok(room) => Ok(room_added(req, &room)),
         Err(err @ (AppError::NotFound(_) | AppError::Conflict(_))) => {
             let rooms = rooms::list(&state.db, &user, Scope::Available).await?;
             let dialog = render(&views::JoinDialog {
@@ -141,18 +131,16 @@ pub async fn join_room(
     }
 }
 
-/// After creating or joining: htmx closes the dialog and adds the room to the
-/// sidebar; without JavaScript, go to the room.
-fn room_added(lang: Lang, req: &Request, room: &Room) -> AppResult<Response> {
-    if !is_htmx(req) {
-        return Ok(Redirect::see_other(room_path(&room.name)).into_response());
+/// After creating or joining: go into the room (htmx follows `HX-Redirect`).
+fn room_added(req: &Request, room: &Room) -> Response {
+    let path = room_path(&room.name);
+    if is_htmx(req) {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("HX-Redirect", path)
+            .finish();
     }
-    let fragment = render(&views::RoomAdded {
-        t: lang.text(),
-        room_id: room.id,
-        room_name: &room.name,
-    })?;
-    Ok((StatusCode::OK, fragment).into_response())
+    Redirect::see_other(path).into_response()
 }
 
 #[handler]
@@ -163,8 +151,12 @@ pub async fn room_page(
     Path(name): Path<String>,
 ) -> AppResult<Html<String>> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
-    let (history, earlier_before) = page_before(&state, &room, None).await?;
-    let last_id = history.last().map_or(0, |m| m.id);
+    // The messages and the room's seq in one read: the page's socket resumes exactly
+    // after what the page shows.
+    let (mut history, room_seq) =
+        store::messages::newest_with_seq(&state.db, room.id, None, PAGE + 1).await?;
+    let earlier_before = earlier_page(&mut history);
+    let newest = history.last().map_or(0, |m| m.id);
     let mut rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
     let mut members = 1;
     if let Some(this_room) = rooms.iter_mut().find(|r| r.id == room.id) {
@@ -172,7 +164,7 @@ pub async fn room_page(
         // Opening the room reads it. Only write when there was something unread: most
         // page views then take no write lock at all.
         if this_room.unread > 0 {
-            rooms::mark_read(&state.db, user.id, &room, last_id).await?;
+            rooms::mark_read(&state.db, &state.hub, user.id, &room, newest).await?;
             this_room.unread = 0;
         }
     }
@@ -185,10 +177,11 @@ pub async fn room_page(
         room_name: &room.name,
         members,
         online: state.hub.online(room.id),
-        messages: history.iter().map(views::MessageView::new).collect(),
+        messages: history.iter().map(MessageView::new).collect(),
         earlier_before,
-        last_id,
+        room_seq,
         composer,
+        user_id: user.id,
     })
 }
 
@@ -207,34 +200,25 @@ pub async fn earlier_messages(
     Query(query): Query<Before>,
 ) -> AppResult<Html<String>> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
-    let (history, earlier_before) = page_before(&state, &room, query.before).await?;
+    let (mut history, _) =
+        store::messages::newest_with_seq(&state.db, room.id, query.before, PAGE + 1).await?;
+    let earlier_before = earlier_page(&mut history);
     render(&views::HistoryFragment {
         t: lang.text(),
         room_name: &room.name,
-        messages: history.iter().map(views::MessageView::new).collect(),
+        messages: history.iter().map(MessageView::new).collect(),
         earlier_before,
     })
 }
 
-/// Up to `PAGE` messages before `before`, oldest first, and where an earlier page
-/// would start if there is one.
-async fn page_before(
-    state: &AppState,
-    room: &Room,
-    before: Option<i64>,
-) -> AppResult<(Vec<crate::store::messages::MessageRow>, Option<i64>)> {
-    let query = HistoryQuery {
-        after: None,
-        before,
-        limit: Some(PAGE + 1),
-    };
-    let mut history = messages::history(&state.db, room, query).await?;
-    let more = history.len() as i64 > PAGE;
-    if more {
-        history.remove(0);
+/// Given up to `PAGE + 1` messages, oldest first: keeps the newest `PAGE` and says
+/// where an earlier page would start, if there is one.
+fn earlier_page(history: &mut Vec<MessageRow>) -> Option<i64> {
+    if history.len() as i64 <= PAGE {
+        return None;
     }
-    let earlier_before = more.then(|| history.first().map(|m| m.id)).flatten();
-    Ok((history, earlier_before))
+    history.remove(0);
+    history.first().map(|m| m.id)
 }
 
 #[derive(Deserialize)]
@@ -257,16 +241,7 @@ pub async fn post_message(
 ) -> AppResult<Response> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
     let client_id = form.client_id.as_deref().filter(|c| !c.is_empty());
-    match messages::send(
-        &state.writer,
-        &state.limiter,
-        &room,
-        &user,
-        &form.text,
-        client_id,
-    )
-    .await
-    {
+    match messages::send(state.outbox(), &room, &user, &form.text, client_id).await {
         Ok(_) if !is_htmx(req) => Ok(Redirect::see_other(room_path(&room.name)).into_response()),
         Ok(_) => {
             Ok(render(&views::Composer::empty(lang.text(), &room.name, true))?.into_response())

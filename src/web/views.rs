@@ -1,88 +1,8 @@
 //! What the pages show: the template structs and the small view helpers they call.
 
 use askama::Template;
-use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
-use super::{i18n::Text, linkify::linkify};
-use crate::store::{messages::MessageRow, rooms::RoomSummary};
-
-/// Unix milliseconds as RFC 3339 UTC with milliseconds: `2026-11-26T09:05:03.123Z`.
-pub fn rfc3339(ms: i64) -> String {
-    datetime(ms).format(&Rfc3339).unwrap_or_default()
-}
-
-fn datetime(ms: i64) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// A message as pages show it. Only facts every viewer shares, and no words of the
-/// interface: whether it is "mine" is decided by each viewer's own stylesheet
-/// (`/me.css`), and day headings and grouping by the page's script in the viewer's
-/// time zone, so one rendering serves every recipient in every language.
-pub struct MessageView<'a> {
-    m: &'a MessageRow,
-}
-
-impl<'a> MessageView<'a> {
-    pub fn new(m: &'a MessageRow) -> Self {
-        Self { m }
-    }
-    pub fn id(&self) -> i64 {
-        self.m.id
-    }
-    pub fn sender_id(&self) -> i64 {
-        self.m.sender_id
-    }
-    pub fn sender(&self) -> &str {
-        &self.m.sender
-    }
-    pub fn text(&self) -> &str {
-        &self.m.text
-    }
-    /// The text as HTML: escaped, with `http(s)://` addresses as links.
-    pub fn text_html(&self) -> String {
-        linkify(&self.m.text)
-    }
-    pub fn iso(&self) -> String {
-        rfc3339(self.m.sent_at)
-    }
-    /// `HH:MM` in UTC; the page's script shows it in the viewer's own time zone.
-    pub fn clock(&self) -> String {
-        datetime(self.m.sent_at)
-            .format(format_description!("[hour]:[minute]"))
-            .unwrap_or_default()
-    }
-    pub fn initials(&self) -> String {
-        initials(&self.m.sender)
-    }
-    pub fn hue(&self) -> u32 {
-        hue(&self.m.sender)
-    }
-}
-
-/// Up to two letters for an avatar: "ann_lee" → "AL", "张伟" → "张".
-pub fn initials(name: &str) -> String {
-    let mut parts = name.split(['_', '.', '-']).filter(|p| !p.is_empty());
-    let first = parts.next().and_then(|p| p.chars().next());
-    let second = parts.next().and_then(|p| p.chars().next());
-    first
-        .into_iter()
-        .chain(second.filter(|c| c.is_ascii_alphabetic()))
-        .flat_map(char::to_uppercase)
-        .collect()
-}
-
-/// One of twelve avatar colours, always the same for a name (FNV-1a: stable across builds).
-pub fn hue(name: &str) -> u32 {
-    let hash = name
-        .to_lowercase()
-        .bytes()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
-        });
-    (hash % 12) as u32
-}
+use crate::{i18n::Text, render::html::MessageView, store::rooms::RoomSummary};
 
 #[derive(Template)]
 #[template(path = "pages/login.html")]
@@ -140,9 +60,11 @@ pub struct RoomPage<'a> {
     pub messages: Vec<MessageView<'a>>,
     /// Set when there are older messages: the id "Load earlier" reads before.
     pub earlier_before: Option<i64>,
-    /// The newest message shown: the page's socket resumes after it.
-    pub last_id: i64,
+    /// The room's seq the page shows everything up to: its socket resumes after it.
+    pub room_seq: i64,
     pub composer: String,
+    /// The reader's user id, for their script (Up-arrow edits their last message).
+    pub user_id: i64,
 }
 
 #[derive(Template)]
@@ -195,35 +117,68 @@ pub struct JoinDialog<'a> {
     pub error: Option<String>,
 }
 
+/// The actions of one message: a menu (htmx) or, without JavaScript, a page.
 #[derive(Template)]
-#[template(path = "partials/room_added.html")]
-pub struct RoomAdded<'a> {
+#[template(path = "partials/message_menu.html")]
+pub struct MessageMenu<'a> {
     pub t: &'static Text,
-    pub room_id: i64,
+    pub id: i64,
+    pub mine: bool,
+    pub common: &'a [&'static str],
+}
+
+#[derive(Template)]
+#[template(path = "pages/message_actions.html")]
+pub struct MessageActionsPage<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
     pub room_name: &'a str,
+    pub message: MessageView<'a>,
+    pub mine: bool,
+    pub common: &'a [&'static str],
+    pub edit_text: &'a str,
+    pub error: Option<String>,
+    /// Shows the delete confirmation instead of the actions.
+    pub confirm_delete: bool,
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_rfc3339_utc() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_764_151_503_123), "2025-11-26T10:05:03.123Z");
-    }
-
-    #[test]
-    fn initials_take_up_to_two_parts() {
-        assert_eq!(initials("ann_lee"), "AL");
-        assert_eq!(initials("bob"), "B");
-        assert_eq!(initials("张伟"), "张");
-        assert_eq!(initials("émile.zola"), "ÉZ");
-    }
-
-    #[test]
-    fn a_name_always_gets_the_same_hue() {
-        assert_eq!(hue("Alice"), hue("alice"));
-        assert!(hue("alice") < 12);
-    }
+/// The edit form that replaces a message's text in place (htmx).
+#[derive(Template)]
+#[template(path = "partials/edit_form.html")]
+pub struct EditForm<'a> {
+    pub t: &'static Text,
+    pub id: i64,
+    pub text: &'a str,
+    pub error: Option<String>,
 }
+
+/// A message's text and "(edited)" mark, as the edit form's Save or Cancel leaves it.
+#[derive(Template)]
+#[template(
+    source = r#"{% import "partials/macros.html" as ui %}{% call ui::content(m.content(), false) %}{% endcall %}"#,
+    ext = "html"
+)]
+pub struct Content<'a> {
+    pub m: MessageView<'a>,
+}
+
+#[derive(Template)]
+#[template(path = "partials/dialog_delete.html")]
+pub struct DeleteDialog {
+    pub t: &'static Text,
+    pub id: i64,
+}
+
+#[derive(Template)]
+#[template(path = "partials/dialog_react.html")]
+pub struct ReactDialog<'a> {
+    pub t: &'static Text,
+    pub id: i64,
+    pub emoji: &'a str,
+    pub error: Option<String>,
+}
+
+/// The six reactions offered first.
+pub const COMMON_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];

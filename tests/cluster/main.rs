@@ -82,9 +82,9 @@ async fn online_and_unread_counts_agree_across_nodes() {
 
     // Bob watches the hall on node 1; Ann opens it on node 0.
     let mut bob_page = bob.ws("/rooms/hall/ws").await;
-    send_json(&mut bob_page, json!({ "after": "0" })).await;
+    send_json(&mut bob_page, json!({ "after_seq": "0" })).await;
     let mut ann_page = ann.ws("/rooms/hall/ws").await;
-    send_json(&mut ann_page, json!({ "after": "0" })).await;
+    send_json(&mut ann_page, json!({ "after_seq": "0" })).await;
     wait_for_online(&mut bob_page, 2).await;
     wait_for_online(&mut ann_page, 2).await;
 

@@ -1,6 +1,6 @@
 //! The room page's WebSocket, `GET /rooms/{name}/ws`, as htmx's ws extension uses it:
-//! the page first sends `{"after":"<newest id shown>"}` (htmx sends form values as
-//! strings), then receives HTML fragments to swap in out of band.
+//! the page first sends `{"after_seq":"<the room's seq it shows>"}` (htmx sends form
+//! values as strings), then receives HTML fragments to swap in out of band.
 
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ fn page_ws(room: &str) -> String {
 /// Opens the room page's socket and says where the page is, as the page's resume form does.
 async fn open_page(user: &User, room: &str, after: &str) -> Ws {
     let mut ws = user.ws(&page_ws(room)).await;
-    send_json(&mut ws, json!({ "after": after })).await;
+    send_json(&mut ws, json!({ "after_seq": after })).await;
     ws
 }
 
@@ -283,7 +283,7 @@ async fn a_page_socket_opened_from_another_site_is_refused_with_403() {
         .await
         .expect("a same-origin page socket opens");
     ws.send(tungstenite::Message::text(
-        json!({ "after": "0" }).to_string(),
+        json!({ "after_seq": "0" }).to_string(),
     ))
     .await
     .expect("send");

@@ -72,7 +72,7 @@ async fn a_bad_registration_shows_the_form_again_with_what_is_wrong() {
             "bob smith",
             PASSWORD,
             422,
-            "Username may contain only letters",
+            "Spaces are not allowed in usernames.",
         ),
         (
             "bob",

@@ -1,4 +1,4 @@
-//! The pages in English and Simplified Chinese. Each language is one catalogue
+//! Hearth in English and Simplified Chinese. Each language is one catalogue
 //! ([`en::TEXT`], [`zh::TEXT`]) of every string a page shows; templates read it as `t`.
 //!
 //! The language is the `hearth_lang` cookie if set (the switch on every page posts to
@@ -12,13 +12,11 @@ mod errors;
 mod zh;
 
 use poem::{
-    FromRequest, IntoResponse, Request, RequestBody, Response, handler,
-    http::{HeaderMap, StatusCode, header},
-    web::{Form, Redirect},
+    FromRequest, Request, RequestBody,
+    http::{HeaderMap, header},
 };
-use serde::Deserialize;
 
-pub use errors::{error_text, error_title};
+pub use errors::{code_text, error_text, error_title};
 
 /// Declares the catalogue's keys once: the struct every language fills in (a
 /// missing key does not compile) and a list of its entries for the tests.
@@ -51,6 +49,10 @@ catalogue! {
     // A room.
     online, connection_lost, messages_in, empty_room, today, yesterday, message,
     message_placeholder, composer_hint, send, load_earlier,
+    // A message's actions.
+    message_actions, actions_for, react, react_with, other_reaction, emoji, emoji_hint, edit,
+    delete, edit_message, save, edit_hint, edited, edited_at, delete_title, delete_body,
+    back_to_room,
     // Error pages.
     back_to_rooms,
 }
@@ -85,7 +87,7 @@ pub enum Lang {
     Zh,
 }
 
-const COOKIE: &str = "hearth_lang";
+pub const COOKIE: &str = "hearth_lang";
 
 impl Lang {
     pub fn text(self) -> &'static Text {
@@ -104,7 +106,7 @@ impl Lang {
         }
     }
 
-    fn code(self) -> &'static str {
+    pub fn code(self) -> &'static str {
         match self {
             Lang::En => "en",
             Lang::Zh => "zh",
@@ -132,7 +134,7 @@ impl<'a> FromRequest<'a> for Lang {
 }
 
 /// The first value of cookie `name`, read straight from the `Cookie` header.
-fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+pub fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -164,48 +166,6 @@ fn from_accept_language(value: &str) -> Option<Lang> {
         }
     }
     best.map(|(_, lang)| lang)
-}
-
-#[derive(Deserialize)]
-pub struct LangForm {
-    #[serde(default)]
-    lang: String,
-}
-
-/// `POST /lang`: remember the chosen language for a year and go back to the page the
-/// form was on. A plain form, so it works without JavaScript.
-#[handler]
-pub fn switch_language(req: &Request, Form(form): Form<LangForm>) -> Response {
-    let Some(lang) = Lang::parse(&form.lang) else {
-        return (StatusCode::UNPROCESSABLE_ENTITY, "Unknown language.").into_response();
-    };
-    let back = back_path(req.headers()).unwrap_or("/").to_owned();
-    // Not Secure-only: it holds a language code, nothing to protect, and must work on
-    // plain-HTTP installs too. HttpOnly: no script needs it.
-    let cookie = format!(
-        "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
-        lang.code()
-    );
-    let mut response = Redirect::see_other(back).into_response();
-    if let Ok(value) = cookie.parse() {
-        response.headers_mut().insert(header::SET_COOKIE, value);
-    }
-    response
-}
-
-/// The path of the page a same-site form was posted from (its `Referer`), if it is
-/// safely one of ours: never `//other.site`, which browsers read as another host.
-fn back_path(headers: &HeaderMap) -> Option<&str> {
-    let referer = headers.get(header::REFERER)?.to_str().ok()?;
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let rest = referer.split_once("://")?.1;
-    let path_at = rest.find('/')?;
-    let (authority, path) = rest.split_at(path_at);
-    let local = authority.eq_ignore_ascii_case(host)
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && !path.starts_with("/lang");
-    local.then_some(path)
 }
 
 #[cfg(test)]
@@ -297,25 +257,5 @@ mod tests {
             Lang::En
         );
         assert_eq!(Lang::of(&HeaderMap::new()), Lang::En);
-    }
-
-    #[test]
-    fn switching_goes_back_only_to_a_page_of_this_site() {
-        let back = |referer: &str| {
-            back_path(&headers(&[
-                (header::HOST, "chat.example:8000"),
-                (header::REFERER, referer),
-            ]))
-            .map(str::to_owned)
-        };
-        assert_eq!(
-            back("http://chat.example:8000/rooms/Porch?x=1").as_deref(),
-            Some("/rooms/Porch?x=1")
-        );
-        assert_eq!(back("http://evil.example/rooms"), None);
-        assert_eq!(back("http://chat.example:8000//evil.example/x"), None);
-        assert_eq!(back("http://chat.example:8000/\\evil.example"), None);
-        assert_eq!(back("http://chat.example:8000"), None);
-        assert_eq!(back("javascript:alert(1)"), None);
     }
 }

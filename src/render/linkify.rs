@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 /// What a link in someone's message may do: open without access to this page
 /// (`noopener`), and vouch for nothing (`nofollow ugc`: user-generated content).
-const LINK_REL: &str = "noopener nofollow ugc";
+pub const LINK_REL: &str = "noopener nofollow ugc";
 
 /// The message text, escaped, with web addresses as links.
 pub fn linkify(text: &str) -> String {
@@ -99,7 +99,8 @@ fn is_url_char(c: char) -> bool {
     }
 }
 
-fn escape_into(html: &mut String, text: &str) {
+/// Appends `text` to `html` with every character that means something in HTML escaped.
+pub fn escape_into(html: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '&' => html.push_str("&amp;"),

@@ -1,9 +1,11 @@
-//! The Redis bridge, for several nodes: every message this node commits (and every
-//! change in who is online here) is published once to one Redis channel, and what
-//! other nodes publish there is handed to this node's fan-out. Redis pub/sub is
-//! fire-and-forget, so nothing relies on it for completeness: a dropped link is
-//! re-established with backoff, and on return every node catches its rooms up from
-//! the database. While the link is down, this node keeps serving its own sockets.
+//! The Redis bridge, for several nodes: what this node's relay carries (every event it
+//! commits, who is online here, users' logouts and joins) is published once to one
+//! Redis channel, and what other nodes publish there is handed to this node's fan-out
+//! and hub. Redis pub/sub is fire-and-forget, so nothing relies on it for
+//! completeness: a dropped link is re-established with backoff, and on return every
+//! node catches its rooms up from the database and re-checks its sockets' sessions.
+//! While the link is down, this node keeps serving its own sockets. Only `app` knows
+//! this module exists.
 
 use std::{
     sync::{
@@ -15,66 +17,19 @@ use std::{
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
-use serde::{Deserialize, Serialize};
 use tokio::{sync::mpsc, task::JoinHandle, time::sleep};
 
 use super::{
     fanout::{Fanout, Inbound},
     hub::Hub,
+    relay::{Outbound, Wire, WireItem},
 };
-use crate::{metrics, store::messages::MessageRow};
+use crate::metrics;
 
 const CHANNEL: &str = "hearth:events";
 /// How often this node repeats who is online here (others forget it after 30 s).
 const PRESENCE_REFRESH: Duration = Duration::from_secs(10);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
-
-/// What this node tells the others.
-#[derive(Debug)]
-pub enum Outbound {
-    Message(MessageRow),
-    Presence {
-        room_id: i64,
-        users: Vec<i64>,
-    },
-    /// A login ended: its sockets on every node close.
-    Revoke(String),
-    /// A user joined a room: their pages everywhere start counting its unread.
-    Joined {
-        user_id: i64,
-        room_id: i64,
-        last_seq: i64,
-    },
-}
-
-/// What travels on the Redis channel.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-enum Wire {
-    Message {
-        node: String,
-        message: MessageRow,
-    },
-    Presence {
-        node: String,
-        room_id: i64,
-        users: Vec<i64>,
-    },
-    Revoke {
-        node: String,
-        login: String,
-    },
-    Joined {
-        node: String,
-        user_id: i64,
-        room_id: i64,
-        last_seq: i64,
-    },
-    /// "My link was down: catch up from the database."
-    Resync {
-        node: String,
-    },
-}
 
 /// Whether the link to Redis is up, for `/healthz`.
 #[derive(Clone, Default)]
@@ -92,7 +47,7 @@ pub fn start(
     node: String,
     hub: Arc<Hub>,
     fanout: Fanout,
-    outbound: mpsc::UnboundedReceiver<Outbound>,
+    outbound: mpsc::Receiver<Outbound>,
 ) -> anyhow::Result<(RedisStatus, JoinHandle<()>)> {
     let client = redis::Client::open(url)?;
     let status = RedisStatus::default();
@@ -121,7 +76,7 @@ enum Ended {
 }
 
 impl Bridge {
-    async fn run(self, mut outbound: mpsc::UnboundedReceiver<Outbound>) {
+    async fn run(self, mut outbound: mpsc::Receiver<Outbound>) {
         let mut backoff = Duration::from_millis(100);
         let mut connected_before = false;
         loop {
@@ -154,7 +109,7 @@ impl Bridge {
     /// One connected stretch: subscribe, announce ourselves, then relay both ways.
     async fn session(
         &self,
-        outbound: &mut mpsc::UnboundedReceiver<Outbound>,
+        outbound: &mut mpsc::Receiver<Outbound>,
         reconnect: bool,
     ) -> redis::RedisResult<Ended> {
         let mut subscriber = self.client.get_async_pubsub().await?;
@@ -165,14 +120,8 @@ impl Bridge {
         if reconnect {
             metrics::record_redis_reconnect();
             tracing::info!("Redis link re-established; catching up from the database");
-            self.fanout.send(Inbound::Resync);
-            self.publish(
-                &mut publisher,
-                &Wire::Resync {
-                    node: self.node.clone(),
-                },
-            )
-            .await?;
+            self.catch_up().await;
+            self.publish(&mut publisher, WireItem::Resync).await?;
         }
         self.publish_presence(&mut publisher).await?;
         let mut refresh = tokio::time::interval(PRESENCE_REFRESH);
@@ -181,56 +130,49 @@ impl Bridge {
                 message = incoming.next() => {
                     let Some(message) = message else { return Ok(Ended::LinkLost) };
                     match serde_json::from_slice::<Wire>(message.get_payload_bytes()) {
-                        Ok(wire) => self.receive(wire),
+                        Ok(wire) if wire.node != self.node => self.receive(wire.node, wire.item).await,
+                        Ok(_) => {}
                         Err(err) => tracing::warn!(%err, "ignoring an unreadable Redis message"),
                     }
                 }
-                next = outbound.recv() => {
-                    let wire = match next {
-                        None => return Ok(Ended::Shutdown),
-                        Some(Outbound::Message(message)) => Wire::Message { node: self.node.clone(), message },
-                        Some(Outbound::Presence { room_id, users }) => Wire::Presence { node: self.node.clone(), room_id, users },
-                        Some(Outbound::Revoke(login)) => Wire::Revoke { node: self.node.clone(), login },
-                        Some(Outbound::Joined { user_id, room_id, last_seq }) => Wire::Joined { node: self.node.clone(), user_id, room_id, last_seq },
-                    };
-                    self.publish(&mut publisher, &wire).await?;
-                }
+                next = outbound.recv() => match next {
+                    None => return Ok(Ended::Shutdown),
+                    Some(item) => self.publish(&mut publisher, item.into()).await?,
+                },
                 _ = refresh.tick() => self.publish_presence(&mut publisher).await?,
             }
         }
     }
 
-    fn receive(&self, wire: Wire) {
-        match wire {
-            Wire::Message { node, .. }
-            | Wire::Presence { node, .. }
-            | Wire::Revoke { node, .. }
-            | Wire::Joined { node, .. }
-            | Wire::Resync { node }
-                if node == self.node => {}
-            Wire::Message { message, .. } => self.fanout.send(Inbound::Remote(message)),
-            Wire::Presence {
-                node,
-                room_id,
-                users,
-            } => self.hub.remote_presence(&node, room_id, users),
-            Wire::Revoke { login, .. } => self.hub.revoke_here(login),
-            Wire::Joined {
-                user_id,
-                room_id,
-                last_seq,
-                ..
-            } => self.hub.joined_here(user_id, room_id, last_seq),
-            Wire::Resync { .. } => self.fanout.send(Inbound::Resync),
+    /// Events, logouts and joins may have been missed while a link was down.
+    async fn catch_up(&self) {
+        self.fanout.send(Inbound::Resync).await;
+        self.hub.recheck_sessions();
+    }
+
+    /// Another node's news. Waiting here while the fan-out is full is the backpressure
+    /// that keeps its queue bounded (see `live::fanout`).
+    async fn receive(&self, node: String, item: WireItem) {
+        match item {
+            WireItem::Event { event } => self.fanout.send(Inbound::Remote(event)).await,
+            WireItem::Presence { room_id, users } => {
+                self.hub.remote_presence(&node, room_id, users)
+            }
+            WireItem::User { user_id, event } => self.hub.tell_user_here(user_id, event),
+            WireItem::Resync => self.catch_up().await,
         }
     }
 
     async fn publish(
         &self,
         publisher: &mut redis::aio::MultiplexedConnection,
-        wire: &Wire,
+        item: WireItem,
     ) -> redis::RedisResult<()> {
-        let payload = serde_json::to_vec(wire).expect("wire messages always serialise");
+        let wire = Wire {
+            node: self.node.clone(),
+            item,
+        };
+        let payload = serde_json::to_vec(&wire).expect("wire messages always serialise");
         publisher.publish::<_, _, ()>(CHANNEL, payload).await
     }
 
@@ -239,12 +181,8 @@ impl Bridge {
         publisher: &mut redis::aio::MultiplexedConnection,
     ) -> redis::RedisResult<()> {
         for (room_id, users) in self.hub.local_presence() {
-            let wire = Wire::Presence {
-                node: self.node.clone(),
-                room_id,
-                users,
-            };
-            self.publish(publisher, &wire).await?;
+            self.publish(publisher, WireItem::Presence { room_id, users })
+                .await?;
         }
         Ok(())
     }

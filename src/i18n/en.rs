@@ -50,5 +50,23 @@ pub const TEXT: Text = Text {
     send: "Send",
     load_earlier: "Load earlier",
 
+    message_actions: "Message actions",
+    actions_for: "Actions for the message from",
+    react: "React",
+    react_with: "React with {emoji}",
+    other_reaction: "Other reaction…",
+    emoji: "Emoji",
+    emoji_hint: "One emoji, such as 👍 or 🎉.",
+    edit: "Edit",
+    delete: "Delete",
+    edit_message: "Edit message",
+    save: "Save",
+    edit_hint: "Enter saves · Esc cancels",
+    edited: "(edited)",
+    edited_at: "Edited {time}",
+    delete_title: "Delete this message?",
+    delete_body: "It will be removed for everyone in the room. This cannot be undone.",
+    back_to_room: "Back to {room}",
+
     back_to_rooms: "Back to your rooms",
 };

@@ -50,5 +50,23 @@ pub const TEXT: Text = Text {
     send: "发送",
     load_earlier: "加载更早的消息",
 
+    message_actions: "消息操作",
+    actions_for: "操作此消息，发送者：",
+    react: "回应",
+    react_with: "用 {emoji} 回应",
+    other_reaction: "其他回应…",
+    emoji: "表情符号",
+    emoji_hint: "一个表情符号，例如 👍 或 🎉。",
+    edit: "编辑",
+    delete: "删除",
+    edit_message: "编辑消息",
+    save: "保存",
+    edit_hint: "按 Enter 保存 · Esc 取消",
+    edited: "（已编辑）",
+    edited_at: "编辑于 {time}",
+    delete_title: "删除这条消息？",
+    delete_body: "聊天室里的所有人都将看不到它。此操作无法撤销。",
+    back_to_room: "返回 {room}",
+
     back_to_rooms: "返回你的聊天室",
 };

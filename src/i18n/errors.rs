@@ -1,0 +1,243 @@
+//! What went wrong, in the reader's language: each error's [`Code`] (with the value
+//! it names, if any) looked up in the language's catalogue. The match is exhaustive,
+//! so a new code does not compile until every language says it.
+
+use super::Lang;
+use crate::{
+    domain::{MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES},
+    error::{AppError, Code},
+};
+
+/// The sentence a reader sees for `err`.
+pub fn error_text(lang: Lang, err: &AppError) -> String {
+    let value = match err {
+        AppError::Invalid(v) => v.value.as_deref(),
+        _ => None,
+    };
+    let retry = err.retry_after().unwrap_or(1);
+    match lang {
+        Lang::En => english(err.code(), value, retry),
+        Lang::Zh => chinese(err.code(), value, retry),
+    }
+}
+
+/// The sentence for a code alone (no value to name), for error frames and tests.
+pub fn code_text(lang: Lang, code: Code) -> String {
+    match lang {
+        Lang::En => english(code, None, 1),
+        Lang::Zh => chinese(code, None, 1),
+    }
+}
+
+fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
+    let named = |v: Option<&str>| v.map(|c| format!(" (not “{c}”)")).unwrap_or_default();
+    match code {
+        Code::UsernameLength => "Username must be 3 to 32 characters long.".into(),
+        Code::UsernameSpace => "Spaces are not allowed in usernames.".into(),
+        Code::UsernameChar => format!(
+            "Username may contain only letters, digits, “_”, “.” and “-”{}.",
+            named(value)
+        ),
+        Code::UsernameMixedScripts => {
+            "Username may not mix letters of different scripts (such as Latin and Cyrillic).".into()
+        }
+        Code::PasswordLength => {
+            format!("Password must be {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes long.")
+        }
+        Code::PasswordCommon => "That password is too common. Choose another.".into(),
+        Code::RoomNameLength => "Room name must be 1 to 64 characters long.".into(),
+        Code::RoomNameDots => "Room name must contain a letter or digit, not only dots.".into(),
+        Code::RoomNameChar => format!(
+            "Room name may contain only letters, digits, spaces, “_”, “.” and “-”{}.",
+            named(value)
+        ),
+        Code::ControlChar => "Control characters are not allowed.".into(),
+        Code::MessageEmpty => "Message text must not be empty.".into(),
+        Code::MessageTooLong => {
+            format!("Message text must be at most {MAX_MESSAGE_CHARS} characters.")
+        }
+        Code::ClientIdLength => "client_id must be 1 to 64 characters.".into(),
+        Code::LimitRange => format!(
+            "limit must be between 1 and {}.",
+            value.unwrap_or("the maximum")
+        ),
+        Code::BadFrame => "Frames must be JSON like {\"text\":\"…\",\"client_id\":\"…\"}.".into(),
+        Code::BinaryFrame => "Binary frames are not supported; send JSON text.".into(),
+        Code::WrongType => format!(
+            "The request body is not valid: {}.",
+            value.unwrap_or("check each field's type")
+        ),
+        Code::NotOneEmoji => "A reaction must be exactly one emoji.".into(),
+        Code::BadQuery => "That address has a value Hearth cannot read.".into(),
+        Code::NotLoggedIn => "You need to log in first.".into(),
+        Code::BadCredentials => "Wrong username or password.".into(),
+        Code::CrossSite => "Cross-site request refused.".into(),
+        Code::NotAMember => "You are not a member of this room.".into(),
+        Code::NotTheAuthor => "Only the person who wrote a message can change it.".into(),
+        Code::NoSuchRoom => "There is no room with that name.".into(),
+        Code::NoSuchMessage => "That message does not exist, or was deleted.".into(),
+        Code::NoSuchPage => "There is no page at this address.".into(),
+        Code::UsernameTaken => "That username is taken.".into(),
+        Code::RoomExists => "A room with that name already exists.".into(),
+        Code::AlreadyMember => "You are already a member of this room.".into(),
+        Code::TooLarge => "That request is too large.".into(),
+        Code::TooManyRequests if retry_secs == 1 => {
+            "Too many attempts. Try again in 1 second.".into()
+        }
+        Code::TooManyRequests => {
+            format!("Too many attempts. Try again in {retry_secs} seconds.")
+        }
+        Code::ShuttingDown => "Hearth is restarting. Try again in a moment.".into(),
+        Code::Internal => "Something went wrong on our side. Please try again.".into(),
+    }
+}
+
+fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
+    let named = |v: Option<&str>| v.map(|c| format!("（不能用“{c}”）")).unwrap_or_default();
+    match code {
+        Code::UsernameLength => "用户名须为 3 到 32 个字符。".into(),
+        Code::UsernameSpace => "用户名中不能有空格。".into(),
+        Code::UsernameChar => format!("用户名只能包含字母、数字、“_”、“.”和“-”{}。", named(value)),
+        Code::UsernameMixedScripts => {
+            "用户名不能混用不同文字的字母（例如拉丁字母和西里尔字母）。".into()
+        }
+        Code::PasswordLength => {
+            format!("密码长度须为 {MIN_PASSWORD_BYTES} 到 {MAX_PASSWORD_BYTES} 字节。")
+        }
+        Code::PasswordCommon => "这个密码太常见了，请换一个。".into(),
+        Code::RoomNameLength => "聊天室名称须为 1 到 64 个字符。".into(),
+        Code::RoomNameDots => "聊天室名称须包含字母或数字，不能只有点。".into(),
+        Code::RoomNameChar => format!(
+            "聊天室名称只能包含字母、数字、空格、“_”、“.”和“-”{}。",
+            named(value)
+        ),
+        Code::ControlChar => "不能包含控制字符。".into(),
+        Code::MessageEmpty => "消息不能为空。".into(),
+        Code::MessageTooLong => format!("消息最多 {MAX_MESSAGE_CHARS} 个字符。"),
+        Code::ClientIdLength => "client_id 须为 1 到 64 个字符。".into(),
+        Code::LimitRange => format!("limit 须在 1 到 {} 之间。", value.unwrap_or("上限")),
+        Code::BadFrame => "帧必须是 JSON，例如 {\"text\":\"…\",\"client_id\":\"…\"}。".into(),
+        Code::BinaryFrame => "不支持二进制帧，请发送 JSON 文本。".into(),
+        Code::WrongType => format!(
+            "请求内容无效：{}。",
+            value.unwrap_or("请检查每个字段的类型")
+        ),
+        Code::NotOneEmoji => "回应必须恰好是一个表情符号。".into(),
+        Code::BadQuery => "这个地址里有 Hearth 读不懂的值。".into(),
+        Code::NotLoggedIn => "请先登录。".into(),
+        Code::BadCredentials => "用户名或密码错误。".into(),
+        Code::CrossSite => "已拒绝跨站请求。".into(),
+        Code::NotAMember => "你不是这个聊天室的成员。".into(),
+        Code::NotTheAuthor => "只有消息的作者才能修改它。".into(),
+        Code::NoSuchRoom => "没有这个名称的聊天室。".into(),
+        Code::NoSuchMessage => "这条消息不存在，或已被删除。".into(),
+        Code::NoSuchPage => "这个地址没有页面。".into(),
+        Code::UsernameTaken => "这个用户名已被占用。".into(),
+        Code::RoomExists => "已有同名的聊天室。".into(),
+        Code::AlreadyMember => "你已经是这个聊天室的成员了。".into(),
+        Code::TooLarge => "请求内容太大。".into(),
+        Code::TooManyRequests => format!("尝试次数过多，请 {retry_secs} 秒后再试。"),
+        Code::ShuttingDown => "Hearth 正在重启，请稍后再试。".into(),
+        Code::Internal => "服务器出了点问题，请再试一次。".into(),
+    }
+}
+
+/// A short title for the kind of problem, for error pages and problem+json.
+pub fn error_title(lang: Lang, status: poem::http::StatusCode) -> &'static str {
+    use poem::http::StatusCode as S;
+    match (lang, status) {
+        (Lang::En, S::UNPROCESSABLE_ENTITY) => "Invalid input",
+        (Lang::En, S::UNAUTHORIZED) => "Not logged in",
+        (Lang::En, S::FORBIDDEN) => "Forbidden",
+        (Lang::En, S::NOT_FOUND) => "Not found",
+        (Lang::En, S::CONFLICT) => "Conflict",
+        (Lang::En, S::PAYLOAD_TOO_LARGE) => "Too large",
+        (Lang::En, S::TOO_MANY_REQUESTS) => "Too many requests",
+        (Lang::En, S::SERVICE_UNAVAILABLE) => "Shutting down",
+        (Lang::En, S::BAD_REQUEST) => "Bad request",
+        (Lang::En, S::METHOD_NOT_ALLOWED) => "Method not allowed",
+        (Lang::En, _) => "Something went wrong",
+        (Lang::Zh, S::UNPROCESSABLE_ENTITY) => "输入有误",
+        (Lang::Zh, S::UNAUTHORIZED) => "尚未登录",
+        (Lang::Zh, S::FORBIDDEN) => "无权访问",
+        (Lang::Zh, S::NOT_FOUND) => "找不到",
+        (Lang::Zh, S::CONFLICT) => "冲突",
+        (Lang::Zh, S::PAYLOAD_TOO_LARGE) => "内容太大",
+        (Lang::Zh, S::TOO_MANY_REQUESTS) => "请求过多",
+        (Lang::Zh, S::SERVICE_UNAVAILABLE) => "正在关闭",
+        (Lang::Zh, S::BAD_REQUEST) => "请求有误",
+        (Lang::Zh, S::METHOD_NOT_ALLOWED) => "不支持的请求方法",
+        (Lang::Zh, _) => "出错了",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{MessageText, Password, RoomName, Username};
+
+    fn invalid(err: crate::error::ValidationError) -> AppError {
+        AppError::Invalid(err)
+    }
+
+    #[test]
+    fn a_refused_value_is_named_in_both_languages() {
+        let err = invalid(Username::parse("bob!").unwrap_err());
+        assert_eq!(
+            error_text(Lang::En, &err),
+            "Username may contain only letters, digits, “_”, “.” and “-” (not “!”)."
+        );
+        assert!(error_text(Lang::Zh, &err).contains("“!”"));
+    }
+
+    #[test]
+    fn a_space_in_a_username_is_said_plainly() {
+        let err = invalid(Username::parse("bob smith").unwrap_err());
+        assert_eq!(
+            error_text(Lang::En, &err),
+            "Spaces are not allowed in usernames."
+        );
+        assert_eq!(error_text(Lang::Zh, &err), "用户名中不能有空格。");
+    }
+
+    #[test]
+    fn waits_of_one_second_and_many_read_correctly() {
+        let wait = |secs| AppError::TooManyRequests {
+            retry_after_secs: secs,
+        };
+        assert_eq!(
+            error_text(Lang::En, &wait(1)),
+            "Too many attempts. Try again in 1 second."
+        );
+        assert_eq!(
+            error_text(Lang::En, &wait(42)),
+            "Too many attempts. Try again in 42 seconds."
+        );
+        assert_eq!(
+            error_text(Lang::Zh, &wait(42)),
+            "尝试次数过多，请 42 秒后再试。"
+        );
+    }
+
+    #[test]
+    fn every_rule_has_a_sentence_that_differs_by_language() {
+        let errors = [
+            invalid(Username::parse("ab").unwrap_err()),
+            invalid(Password::parse("short").unwrap_err()),
+            invalid(RoomName::parse("").unwrap_err()),
+            invalid(RoomName::parse("..").unwrap_err()),
+            invalid(MessageText::parse("  ").unwrap_err()),
+            invalid(MessageText::parse(&"x".repeat(4001)).unwrap_err()),
+            AppError::Unauthorized,
+            AppError::BadCredentials,
+            AppError::NotFound(Code::NoSuchRoom),
+            AppError::internal(anyhow::anyhow!("disk on fire")),
+        ];
+        for err in errors {
+            let (en, zh) = (error_text(Lang::En, &err), error_text(Lang::Zh, &err));
+            assert!(!en.is_empty() && !zh.is_empty());
+            assert_ne!(en, zh, "{err:?} is translated");
+            assert!(!en.contains("disk"), "internal causes are never shown");
+        }
+    }
+}

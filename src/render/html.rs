@@ -1,0 +1,321 @@
+//! How messages and events look in a page. Live fragments are rendered once per event
+//! for every reader, so they hold only facts every viewer shares and no interface
+//! words: whose message it is and whose reactions are pressed are marked by each
+//! viewer's own stylesheet (`/me.css`) and script, and labels come from the page, in
+//! the reader's language (`aria-labelledby`, `data-*` on the log).
+
+use askama::Template;
+
+use super::{clock, hue, initials, linkify, rfc3339};
+use crate::store::{
+    events::{Event, EventKind},
+    messages::MessageRow,
+    reactions::Reaction,
+};
+
+/// A message as pages show it.
+pub struct MessageView<'a> {
+    m: &'a MessageRow,
+}
+
+impl<'a> MessageView<'a> {
+    pub fn new(m: &'a MessageRow) -> Self {
+        Self { m }
+    }
+    pub fn id(&self) -> i64 {
+        self.m.id
+    }
+    pub fn deleted(&self) -> bool {
+        self.m.deleted
+    }
+    pub fn sender_id(&self) -> i64 {
+        self.m.sender_id
+    }
+    pub fn sender(&self) -> &str {
+        &self.m.sender
+    }
+    pub fn iso(&self) -> String {
+        rfc3339(self.m.sent_at)
+    }
+    pub fn clock(&self) -> String {
+        clock(self.m.sent_at)
+    }
+    pub fn initials(&self) -> String {
+        initials(&self.m.sender)
+    }
+    pub fn hue(&self) -> u32 {
+        hue(&self.m.sender)
+    }
+    pub fn content(&self) -> ContentView<'a> {
+        ContentView {
+            id: self.m.id,
+            text: &self.m.text,
+            edited_at: self.m.edited_at,
+        }
+    }
+    pub fn reactions(&self) -> ReactionsView<'a> {
+        ReactionsView {
+            id: self.m.id,
+            list: &self.m.reactions.0,
+        }
+    }
+}
+
+/// A message's text and its "(edited)" mark: what an edit replaces.
+pub struct ContentView<'a> {
+    id: i64,
+    text: &'a str,
+    edited_at: Option<i64>,
+}
+
+impl ContentView<'_> {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+    /// The text as HTML: escaped, with `http(s)://` addresses as links.
+    pub fn text_html(&self) -> String {
+        linkify(self.text)
+    }
+    pub fn edited_iso(&self) -> Option<String> {
+        self.edited_at.map(rfc3339)
+    }
+}
+
+/// A message's row of reaction buttons.
+pub struct ReactionsView<'a> {
+    id: i64,
+    list: &'a [Reaction],
+}
+
+impl ReactionsView<'_> {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+    pub fn items(&self) -> impl Iterator<Item = ReactionButton<'_>> {
+        self.list.iter().map(|r| ReactionButton { r })
+    }
+}
+
+pub struct ReactionButton<'a> {
+    r: &'a Reaction,
+}
+
+impl ReactionButton<'_> {
+    pub fn emoji(&self) -> &str {
+        &self.r.emoji
+    }
+    pub fn count(&self) -> usize {
+        self.r.users.len()
+    }
+    /// The button's accessible name: the emoji, how many, and who (no words needed).
+    pub fn label(&self) -> String {
+        format!(
+            "{} {}: {}",
+            self.r.emoji,
+            self.count(),
+            self.r.users.join(", ")
+        )
+    }
+    /// Who reacted, as a token list each viewer's stylesheet and script match their
+    /// own id against (`[data-uids~="7"]`).
+    pub fn uids(&self) -> String {
+        self.r
+            .ids
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+    /// A stable, id-safe key for the emoji, so focus can follow a button across updates.
+    pub fn key(&self) -> String {
+        self.r
+            .emoji
+            .chars()
+            .map(|c| format!("{:x}", c as u32))
+            .collect::<Vec<_>>()
+            .join("-")
+    }
+}
+
+/// The page fragment for one event: the message appended, its content or reactions
+/// replaced, or the message removed; and the page's resume point moved to the event.
+pub fn event_html(event: &Event) -> String {
+    let fragment = match &event.kind {
+        EventKind::Message(m) => EventFragment {
+            seq: event.seq,
+            created: (!m.deleted).then(|| MessageView::new(m)),
+            ..EventFragment::at(event.seq)
+        }
+        .render(),
+        EventKind::Edit {
+            id,
+            text,
+            edited_at,
+        } => EventFragment {
+            edited: Some(ContentView {
+                id: *id,
+                text,
+                edited_at: Some(*edited_at),
+            }),
+            ..EventFragment::at(event.seq)
+        }
+        .render(),
+        EventKind::Delete { id } => EventFragment {
+            deleted: Some(*id),
+            ..EventFragment::at(event.seq)
+        }
+        .render(),
+        EventKind::Reactions { id, reactions } => EventFragment {
+            reacted: Some(ReactionsView {
+                id: *id,
+                list: reactions,
+            }),
+            ..EventFragment::at(event.seq)
+        }
+        .render(),
+    };
+    fragment.unwrap_or_else(|err| {
+        tracing::error!(%err, "rendering an event fragment failed");
+        String::new()
+    })
+}
+
+#[derive(Template)]
+#[template(path = "partials/event.html")]
+struct EventFragment<'a> {
+    seq: i64,
+    created: Option<MessageView<'a>>,
+    edited: Option<ContentView<'a>>,
+    deleted: Option<i64>,
+    reacted: Option<ReactionsView<'a>>,
+}
+
+impl EventFragment<'_> {
+    fn at(seq: i64) -> Self {
+        Self {
+            seq,
+            created: None,
+            edited: None,
+            deleted: None,
+            reacted: None,
+        }
+    }
+}
+
+/// How many members are online in a room, as a page fragment.
+#[derive(Debug)]
+pub struct Presence {
+    pub online: usize,
+    pub html: String,
+}
+
+impl Presence {
+    pub fn new(online: usize) -> Self {
+        let html = OnlineCount { online }.render().unwrap_or_default();
+        Self { online, html }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "partials/online.html")]
+struct OnlineCount {
+    online: usize,
+}
+
+/// The sidebar badge of a room with unread messages, swapped in out of band.
+#[derive(Template)]
+#[template(path = "partials/unread.html")]
+pub struct UnreadBadge {
+    pub room_id: i64,
+    pub unread: i64,
+    pub oob: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::reactions::Reactions;
+
+    fn message(text: &str) -> MessageRow {
+        MessageRow {
+            id: 5,
+            room_id: 1,
+            seq: 9,
+            room: "r".into(),
+            sender_id: 3,
+            sender: "ann".into(),
+            text: text.into(),
+            client_id: None,
+            sent_at: 0,
+            edited_at: None,
+            deleted: false,
+            reactions: Reactions::default(),
+        }
+    }
+
+    fn event(seq: i64, kind: EventKind) -> Event {
+        Event {
+            room_id: 1,
+            room: "r".into(),
+            seq,
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_new_message_is_appended_escaped_and_moves_the_resume_point() {
+        let html = event_html(&event(9, EventKind::Message(message("<script>x</script>"))));
+        assert!(
+            html.contains(r#"hx-swap-oob="beforeend:#messages""#),
+            "{html}"
+        );
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.contains(r#"id="resume-seq""#) && html.contains(r#"value="9""#));
+    }
+
+    #[test]
+    fn an_edit_replaces_only_the_content_and_a_delete_removes_the_message() {
+        let edit = event_html(&event(
+            10,
+            EventKind::Edit {
+                id: 5,
+                text: "fixed <i>".into(),
+                edited_at: 1000,
+            },
+        ));
+        assert!(edit.contains(r#"id="c-5""#) && edit.contains(r#"hx-swap-oob="true""#));
+        assert!(edit.contains("fixed &lt;i&gt;") && edit.contains("data-at="));
+        assert!(!edit.contains("beforeend"));
+        let delete = event_html(&event(11, EventKind::Delete { id: 5 }));
+        assert!(
+            delete.contains(r#"id="m-5" hx-swap-oob="delete""#),
+            "{delete}"
+        );
+    }
+
+    #[test]
+    fn reactions_name_the_emoji_the_count_and_who() {
+        let reactions = vec![Reaction {
+            emoji: "👍".into(),
+            users: vec!["ann".into(), "<bob>".into()],
+            ids: vec![3, 4],
+        }];
+        let html = event_html(&event(12, EventKind::Reactions { id: 5, reactions }));
+        assert!(
+            html.contains(r#"aria-label="👍 2: ann, &#60;bob&#62;""#),
+            "{html}"
+        );
+        assert!(html.contains(r#"data-uids="3 4""#), "{html}");
+        assert!(html.contains(r#"id="r-5""#));
+    }
+
+    #[test]
+    fn a_deleted_message_replayed_adds_nothing_but_the_resume_point() {
+        let mut m = message("");
+        m.deleted = true;
+        let html = event_html(&event(9, EventKind::Message(m)));
+        assert!(!html.contains("<article"), "{html}");
+        assert!(html.contains(r#"id="resume-seq""#));
+    }
+}

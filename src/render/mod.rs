@@ -1,0 +1,88 @@
+//! How Hearth shows things, once for every surface: a message or event as a JSON
+//! object (the API and the JSON socket) and as an HTML fragment (pages and the page
+//! socket), times as RFC 3339, avatars' initials and colours. Below `live`, `web` and
+//! `api`, so none of them needs another for what they all show.
+
+pub mod html;
+pub mod json;
+mod linkify;
+
+pub use linkify::{LINK_REL, escape_into, linkify};
+
+use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
+
+/// Unix milliseconds as RFC 3339 UTC with milliseconds: `2026-11-26T09:05:03.123Z`.
+pub fn rfc3339(ms: i64) -> String {
+    datetime(ms).format(&Rfc3339).unwrap_or_default()
+}
+
+/// `HH:MM` in UTC; the page's script shows it in the viewer's own time zone.
+pub fn clock(ms: i64) -> String {
+    datetime(ms)
+        .format(format_description!("[hour]:[minute]"))
+        .unwrap_or_default()
+}
+
+fn datetime(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Up to two letters for an avatar: "ann_lee" → "AL", "张伟" → "张".
+pub fn initials(name: &str) -> String {
+    let mut parts = name.split(['_', '.', '-']).filter(|p| !p.is_empty());
+    let first = parts.next().and_then(|p| p.chars().next());
+    let second = parts.next().and_then(|p| p.chars().next());
+    first
+        .into_iter()
+        .chain(second.filter(|c| c.is_ascii_alphabetic()))
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+/// One of twelve avatar colours, always the same for a name.
+pub fn hue(name: &str) -> u32 {
+    (fnv1a(name.to_lowercase().as_bytes()) % 12) as u32
+}
+
+/// FNV-1a: a small hash that is stable across builds (for colours and asset versions).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ *b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// A path segment, percent-encoded: room names in URLs.
+pub fn encode_segment(segment: &str) -> String {
+    percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// `/rooms/<name>` with the name percent-encoded.
+pub fn room_path(name: &str) -> String {
+    format!("/rooms/{}", encode_segment(name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_764_151_503_123), "2025-11-26T10:05:03.123Z");
+    }
+
+    #[test]
+    fn initials_take_up_to_two_parts() {
+        assert_eq!(initials("ann_lee"), "AL");
+        assert_eq!(initials("bob"), "B");
+        assert_eq!(initials("张伟"), "张");
+        assert_eq!(initials("émile.zola"), "ÉZ");
+    }
+
+    #[test]
+    fn a_name_always_gets_the_same_hue() {
+        assert_eq!(hue("Alice"), hue("alice"));
+        assert!(hue("alice") < 12);
+    }
+}

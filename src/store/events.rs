@@ -1,0 +1,424 @@
+//! A room as a stream of events: a message created, edited or deleted, or its reactions
+//! changed. Each event takes its room's next `seq` under the room's row lock, so
+//! within a room commit order is seq order (and, for messages, id order) on every
+//! database and every node. `commit` writes a batch of them in one transaction (group
+//! commit); `range` reads them back for catch-up and gap filling.
+
+use serde::{Deserialize, Serialize};
+
+use super::{
+    Db, StoreResult,
+    messages::{
+        CLIENT_ID_WINDOW_MS, MessageRow, NewMessage, Stored, message_columns, select_messages,
+    },
+    now_ms, on_pool,
+    reactions::{Reaction, Reactions},
+};
+
+/// One event of a room, as stored, relayed between nodes and rendered for sockets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    pub room_id: i64,
+    pub room: String,
+    pub seq: i64,
+    pub kind: EventKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EventKind {
+    Message(MessageRow),
+    Edit {
+        id: i64,
+        text: String,
+        edited_at: i64,
+    },
+    Delete {
+        id: i64,
+    },
+    Reactions {
+        id: i64,
+        reactions: Vec<Reaction>,
+    },
+}
+
+impl Event {
+    /// The message the event is about.
+    pub fn message_id(&self) -> i64 {
+        match &self.kind {
+            EventKind::Message(m) => m.id,
+            EventKind::Edit { id, .. }
+            | EventKind::Delete { id }
+            | EventKind::Reactions { id, .. } => *id,
+        }
+    }
+}
+
+/// A change to an existing message, asked for by `actor_id`.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub room_id: i64,
+    pub message_id: i64,
+    pub actor_id: i64,
+    pub what: ChangeKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ChangeKind {
+    Edit(String),
+    Delete,
+    React { emoji: String, add: bool },
+}
+
+/// One write the batch takes.
+#[derive(Debug, Clone)]
+pub enum Write {
+    Message(NewMessage),
+    Change(Change),
+}
+
+impl Write {
+    fn room_id(&self) -> i64 {
+        match self {
+            Write::Message(m) => m.room_id,
+            Write::Change(c) => c.room_id,
+        }
+    }
+}
+
+/// Why a change was not made (decided under the room's lock, so it is current).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No such message in the room, or it was deleted.
+    NoSuchMessage,
+    /// Only the sender may edit or delete it.
+    NotTheAuthor,
+}
+
+/// What one write did.
+#[derive(Debug, Clone)]
+pub enum Written {
+    Message(Stored),
+    /// The message after the change; `event` is `None` when nothing changed (a reaction
+    /// added twice, or removed when it was not there).
+    Changed {
+        message: MessageRow,
+        event: Option<Box<Event>>,
+    },
+    Refused(Refusal),
+}
+
+impl Written {
+    /// The event this write committed, if it committed one.
+    pub fn event(&self) -> Option<Event> {
+        match self {
+            Written::Message(Stored::New(m)) => Some(Event {
+                room_id: m.room_id,
+                room: m.room.clone(),
+                seq: m.seq,
+                kind: EventKind::Message(m.clone()),
+            }),
+            Written::Changed { event, .. } => event.as_deref().cloned(),
+            _ => None,
+        }
+    }
+}
+
+const NEXT_SEQ: &str = "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
+/// Takes the room's row lock without using a seq: checks made after it cannot be
+/// overtaken by another writer before this transaction commits.
+const LOCK_ROOM: &str = "UPDATE rooms SET last_seq = last_seq WHERE id = $1";
+const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, message_id, body, at)
+    VALUES ($1, $2, $3, $4, $5, $6)";
+
+/// Stores `batch` in one transaction (group commit: one disk sync for many writes) and
+/// returns one outcome per write, in the batch's order.
+///
+/// Rooms are locked in id order (a stable sort keeps each room's writes in submission
+/// order), so two nodes' batches cannot deadlock.
+pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
+    const FIND_RETRY: &str = "SELECT id FROM messages
+        WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
+        ORDER BY id DESC LIMIT 1";
+    const INSERT: &str = "INSERT INTO messages (room_id, seq, sender_id, text, client_id, sent_at)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    const MESSAGE: &str = select_messages!("WHERE m.id = $1");
+    const CURRENT: &str =
+        "SELECT sender_id, deleted_at, text FROM messages WHERE id = $1 AND room_id = $2";
+    let now = now_ms();
+    let mut order: Vec<usize> = (0..batch.len()).collect();
+    order.sort_by_key(|&i| batch[i].room_id());
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let mut out: Vec<Option<Written>> = vec![None; batch.len()];
+        for &i in &order {
+            let written = match &batch[i] {
+                Write::Message(m) => {
+                    let earlier: Option<i64> = match &m.client_id {
+                        Some(client_id) => {
+                            sqlx::query_scalar(FIND_RETRY)
+                                .bind(m.sender_id)
+                                .bind(client_id)
+                                .bind(m.room_id)
+                                .bind(now - CLIENT_ID_WINDOW_MS)
+                                .fetch_optional(&mut *tx)
+                                .await?
+                        }
+                        None => None,
+                    };
+                    if let Some(id) = earlier {
+                        let row: MessageRow =
+                            sqlx::query_as(MESSAGE).bind(id).fetch_one(&mut *tx).await?;
+                        Written::Message(Stored::Duplicate(row))
+                    } else {
+                        let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                            .bind(m.room_id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        let id: i64 = sqlx::query_scalar(INSERT)
+                            .bind(m.room_id)
+                            .bind(seq)
+                            .bind(m.sender_id)
+                            .bind(&m.text)
+                            .bind(&m.client_id)
+                            .bind(now)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        Written::Message(Stored::New(MessageRow {
+                            id,
+                            room_id: m.room_id,
+                            seq,
+                            room: m.room.clone(),
+                            sender_id: m.sender_id,
+                            sender: m.sender.clone(),
+                            text: m.text.clone(),
+                            client_id: m.client_id.clone(),
+                            sent_at: now,
+                            edited_at: None,
+                            deleted: false,
+                            reactions: Reactions::default(),
+                        }))
+                    }
+                }
+                Write::Change(c) => {
+                    sqlx::query(LOCK_ROOM)
+                        .bind(c.room_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    let current: Option<(i64, Option<i64>, String)> = sqlx::query_as(CURRENT)
+                        .bind(c.message_id)
+                        .bind(c.room_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let authored = |sender: i64| sender == c.actor_id;
+                    match (current, &c.what) {
+                        (None, _) | (Some((_, Some(_), _)), _) => {
+                            Written::Refused(Refusal::NoSuchMessage)
+                        }
+                        (Some((sender, None, _)), ChangeKind::Edit(_) | ChangeKind::Delete)
+                            if !authored(sender) =>
+                        {
+                            Written::Refused(Refusal::NotTheAuthor)
+                        }
+                        (Some((_, None, old_text)), what) => {
+                            // Returns the new seq and the event's kind and body, or None
+                            // when the change changed nothing.
+                            let change: Option<(i64, &str, Option<String>)> = match what {
+                                ChangeKind::Edit(text) => {
+                                    let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                                        .bind(c.room_id)
+                                        .fetch_one(&mut *tx)
+                                        .await?;
+                                    sqlx::query(
+                                        "INSERT INTO message_edits (message_id, text, edited_at)
+                                         VALUES ($1, $2, $3)",
+                                    )
+                                    .bind(c.message_id)
+                                    .bind(&old_text)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    sqlx::query(
+                                        "UPDATE messages SET text = $2, edited_at = $3 WHERE id = $1",
+                                    )
+                                    .bind(c.message_id)
+                                    .bind(text)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    Some((seq, "edit", Some(text.clone())))
+                                }
+                                ChangeKind::Delete => {
+                                    let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                                        .bind(c.room_id)
+                                        .fetch_one(&mut *tx)
+                                        .await?;
+                                    // The tombstone keeps id, seq, room and sender; every
+                                    // word of it, earlier versions included, goes.
+                                    sqlx::query(
+                                        "UPDATE messages SET text = '', deleted_at = $2,
+                                                edited_at = NULL, reactions = '[]'
+                                         WHERE id = $1",
+                                    )
+                                    .bind(c.message_id)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                                    for sql in [
+                                        "DELETE FROM message_edits WHERE message_id = $1",
+                                        "DELETE FROM reactions WHERE message_id = $1",
+                                        "UPDATE message_changes SET body = NULL WHERE message_id = $1",
+                                    ] {
+                                        sqlx::query(sql)
+                                            .bind(c.message_id)
+                                            .execute(&mut *tx)
+                                            .await?;
+                                    }
+                                    Some((seq, "delete", None))
+                                }
+                                ChangeKind::React { emoji, add } => {
+                                    let sql = if *add {
+                                        "INSERT INTO reactions (message_id, user_id, emoji)
+                                         VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                                    } else {
+                                        "DELETE FROM reactions
+                                         WHERE message_id = $1 AND user_id = $2 AND emoji = $3"
+                                    };
+                                    let changed = sqlx::query(sql)
+                                        .bind(c.message_id)
+                                        .bind(c.actor_id)
+                                        .bind(emoji)
+                                        .execute(&mut *tx)
+                                        .await?
+                                        .rows_affected();
+                                    if changed == 0 {
+                                        None
+                                    } else {
+                                        let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                                            .bind(c.room_id)
+                                            .fetch_one(&mut *tx)
+                                            .await?;
+                                        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+                                            "SELECT r.emoji, u.username, r.user_id
+                                               FROM reactions r JOIN users u ON u.id = r.user_id
+                                              WHERE r.message_id = $1 ORDER BY r.id",
+                                        )
+                                        .bind(c.message_id)
+                                        .fetch_all(&mut *tx)
+                                        .await?;
+                                        let json = Reactions::from_rows(rows).to_json();
+                                        sqlx::query(
+                                            "UPDATE messages SET reactions = $2 WHERE id = $1",
+                                        )
+                                        .bind(c.message_id)
+                                        .bind(&json)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                        Some((seq, "reactions", Some(json)))
+                                    }
+                                }
+                            };
+                            if let Some((seq, kind, body)) = &change {
+                                sqlx::query(ADD_CHANGE)
+                                    .bind(c.room_id)
+                                    .bind(*seq)
+                                    .bind(*kind)
+                                    .bind(c.message_id)
+                                    .bind(body)
+                                    .bind(now)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                            let message: MessageRow = sqlx::query_as(MESSAGE)
+                                .bind(c.message_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            let event = change.map(|(seq, kind, body)| {
+                                Box::new(Event {
+                                    room_id: c.room_id,
+                                    room: message.room.clone(),
+                                    seq,
+                                    kind: change_kind(kind, c.message_id, body, now),
+                                })
+                            });
+                            Written::Changed { message, event }
+                        }
+                    }
+                }
+            };
+            out[i] = Some(written);
+        }
+        tx.commit().await?;
+        Ok(out.into_iter().flatten().collect())
+    })
+}
+
+/// A stored change as an event.
+fn change_kind(kind: &str, id: i64, body: Option<String>, at: i64) -> EventKind {
+    match kind {
+        "edit" => EventKind::Edit {
+            id,
+            text: body.unwrap_or_default(),
+            edited_at: at,
+        },
+        "reactions" => EventKind::Reactions {
+            id,
+            reactions: Reactions::parse(body.as_deref()).0,
+        },
+        _ => EventKind::Delete { id },
+    }
+}
+
+/// The room's events with `after_seq < seq < before_seq`, oldest first, at most
+/// `limit`: catch-up for a socket that was away, and what a node missed when its feed
+/// of committed events jumped. A message's creation is read as it is now (a deleted
+/// one as its tombstone); the events after it bring every reader to the same state.
+pub async fn range(
+    db: &Db,
+    room_id: i64,
+    after_seq: i64,
+    before_seq: i64,
+    limit: i64,
+) -> StoreResult<Vec<Event>> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        event_seq: i64,
+        kind: String,
+        body: Option<String>,
+        at: i64,
+        #[sqlx(flatten)]
+        message: MessageRow,
+    }
+    const SQL: &str = concat!(
+        "SELECT ",
+        message_columns!(),
+        ", e.event_seq, e.kind, e.body, e.at FROM (
+            SELECT seq AS event_seq, 'message' AS kind, id AS message_id, NULL AS body, sent_at AS at
+              FROM messages WHERE room_id = $1 AND seq > $2 AND seq < $3
+            UNION ALL
+            SELECT seq, kind, message_id, body, at
+              FROM message_changes WHERE room_id = $1 AND seq > $2 AND seq < $3
+         ) e JOIN messages m ON m.id = e.message_id
+             JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+         ORDER BY e.event_seq LIMIT $4"
+    );
+    let rows: Vec<Row> = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(room_id)
+        .bind(after_seq)
+        .bind(before_seq)
+        .bind(limit)
+        .fetch_all(pool)
+        .await)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| Event {
+            room_id: row.message.room_id,
+            room: row.message.room.clone(),
+            seq: row.event_seq,
+            kind: match row.kind.as_str() {
+                "message" => EventKind::Message(row.message),
+                kind => change_kind(kind, row.message.id, row.body, row.at),
+            },
+        })
+        .collect())
+}

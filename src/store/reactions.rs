@@ -1,0 +1,104 @@
+//! A message's reactions as every reader sees them: each emoji once, in the order it
+//! was first used, with who reacted. Stored on the message row as JSON (rebuilt from
+//! the `reactions` table whenever they change), so reading a message needs no join.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Database, Decode, Type, error::BoxDynError};
+
+/// One emoji under a message and the people who reacted with it, in the order they did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction {
+    pub emoji: String,
+    pub users: Vec<String>,
+    /// The same people's ids, so each reader's stylesheet can mark their own.
+    pub ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Reactions(pub Vec<Reaction>);
+
+impl Reactions {
+    /// Groups `(emoji, username, user_id)` rows, given in the order they were added.
+    pub fn from_rows(rows: impl IntoIterator<Item = (String, String, i64)>) -> Self {
+        let mut list: Vec<Reaction> = Vec::new();
+        for (emoji, user, id) in rows {
+            match list.iter_mut().find(|r| r.emoji == emoji) {
+                Some(r) => {
+                    r.users.push(user);
+                    r.ids.push(id);
+                }
+                None => list.push(Reaction {
+                    emoji,
+                    users: vec![user],
+                    ids: vec![id],
+                }),
+            }
+        }
+        Reactions(list)
+    }
+
+    /// The stored form (what `decode` reads back).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("reactions always serialise")
+    }
+
+    /// Reads the stored form; anything unreadable counts as no reactions.
+    pub fn parse(json: Option<&str>) -> Self {
+        match json {
+            None | Some("[]") | Some("") => Reactions::default(),
+            Some(text) => serde_json::from_str(text).unwrap_or_default(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Reaction> {
+        self.0.iter()
+    }
+}
+
+impl<DB: Database> Type<DB> for Reactions
+where
+    String: Type<DB>,
+{
+    fn type_info() -> DB::TypeInfo {
+        <String as Type<DB>>::type_info()
+    }
+
+    fn compatible(ty: &DB::TypeInfo) -> bool {
+        <String as Type<DB>>::compatible(ty)
+    }
+}
+
+impl<'r, DB: Database> Decode<'r, DB> for Reactions
+where
+    &'r str: Decode<'r, DB>,
+{
+    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
+        let text = <&str as Decode<DB>>::decode(value)?;
+        Ok(Reactions::parse(Some(text)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_group_by_emoji_in_the_order_each_was_first_used() {
+        let rows = [
+            ("👍".to_owned(), "ann".to_owned(), 1),
+            ("🎉".to_owned(), "bob".to_owned(), 2),
+            ("👍".to_owned(), "bob".to_owned(), 2),
+        ];
+        let reactions = Reactions::from_rows(rows);
+        assert_eq!(reactions.0.len(), 2);
+        assert_eq!(reactions.0[0].emoji, "👍");
+        assert_eq!(reactions.0[0].users, ["ann", "bob"]);
+        assert_eq!(reactions.0[1].emoji, "🎉");
+        assert_eq!(Reactions::parse(Some(&reactions.to_json())), reactions);
+    }
+}
