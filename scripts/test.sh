@@ -41,7 +41,7 @@ load_smoke
 # playwright-core and checked with axe-core; both are pinned in tests/browser and
 # used only here. A CJK font makes the Chinese screenshots readable.
 browser_tests() {
-  need_packages chromium chromium-driver fonts-wqy-microhei
+  need_packages chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
   cargo build --quiet
   node --test tests/browser/

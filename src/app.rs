@@ -89,18 +89,18 @@ impl App {
             None => (None, None),
         };
         let hub = Arc::new(Hub::new(relay.clone()));
-        let (fanout, fanout_task) = Fanout::start(db.clone(), Arc::clone(&hub), relay);
+        let (fanout, committed, fanout_task) = Fanout::start(db.clone(), Arc::clone(&hub), relay);
         let (redis, redis_task) = match (&config.redis_url, outbound) {
             (Some(url), Some(outbound)) => {
                 let node = format!("{:016x}", rand::random::<u64>());
                 let (status, task) =
-                    redis_bridge::start(url, node, Arc::clone(&hub), fanout.clone(), outbound)
+                    redis_bridge::start(url, node, Arc::clone(&hub), fanout, outbound)
                         .context("configuring Redis")?;
                 (Some(status), Some(task))
             }
             _ => (None, None),
         };
-        let (writer, writer_task) = Writer::start(db.clone(), fanout);
+        let (writer, writer_task) = Writer::start(db.clone(), committed);
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let passwords = Passwords::new(cores);
         passwords.warm_up();

@@ -1,20 +1,32 @@
-//! Hearth: a self-hosted group chat. A guided tour, in the order a message travels:
+//! Hearth: a self-hosted group chat. A guided tour, in the order an event travels from
+//! a socket (or a form, or the API) to the database and back out to every screen:
 //!
 //! - [`config`]: flags and environment variables.
-//! - [`domain`]: validated values (`Username`, `RoomName`, `MessageText`, …), one rule each.
-//! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
+//! - [`error`]: what can go wrong, as a status and a [`error::Code`]; never words.
+//! - [`domain`]: validated values (`Username`, `RoomName`, `MessageText`, `Emoji`, …),
+//!   one rule each.
+//! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike. A room is a stream
+//!   of events (`store::events`): a message created, edited or deleted, or its reactions
+//!   changed, each numbered by the room's next `seq` under the room's row lock.
 //! - [`auth`]: passwords (argon2id), sessions in the database, login throttling, CSRF.
 //! - [`rooms`]: creating, joining and listing rooms; the membership rule.
-//! - [`messages`]: the send path — parse, rate-limit, then the single writer task that
-//!   commits in batches and publishes each committed message once.
-//! - [`live`]: the fan-out task that delivers each committed message once, in commit
-//!   order (with Redis between nodes), the hub that hands it to every open socket,
-//!   and what all sockets share (pings, limits, catch-up).
+//! - [`messages`]: the write path — check a message or a change (who may, the value,
+//!   the sender's rate), then the single writer task that commits writes in batches
+//!   and hands each committed event to the fan-out, once, in commit order.
+//! - [`render`]: how a message or event looks, once for every surface: the JSON object
+//!   (API and JSON socket) and the HTML fragment (pages and page socket).
+//! - [`live`]: the fan-out task that delivers each committed event once, in seq order
+//!   (filling gaps from the database, and, through a relay that only `app` connects
+//!   to Redis, to and from other nodes); the hub that hands it to every open socket
+//!   of the room, and to one person's sockets for what concerns them alone (a logout,
+//!   a room joined or read elsewhere); and what all sockets share (catch-up by seq,
+//!   pings, limits, session re-checks).
+//! - [`i18n`]: English and Simplified Chinese: the pages' words and every error code's.
 //! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
-//! - [`error`]: what can go wrong, rendered as a page or as problem+json.
 //! - [`metrics`]: Prometheus counters at `/metrics`.
-//! - [`app`]: wiring it all together, serving, shutting down.
+//! - [`app`]: wiring it all together (errors become problem+json or pages in one
+//!   place), serving, shutting down.
 
 pub mod api;
 pub mod app;

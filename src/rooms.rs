@@ -1,16 +1,25 @@
 //! Rooms: creating, joining, listing, and the membership rule (only members read or
-//! post; an unknown room is a 404 whoever asks).
+//! post; an unknown room is a 404 whoever asks). What a person's other open pages must
+//! hear about (a room joined, a room read) goes out through [`RoomNews`], which the
+//! live hub implements: this module does not know who listens.
 
 use crate::{
     auth::CurrentUser,
     domain::RoomName,
     error::{AppError, AppResult, Code},
-    live::{Hub, UserEvent},
     store::{
         self, Db, StoreError,
         rooms::{RoomRow, RoomSummary, Scope},
     },
 };
+
+/// What a person's open pages, on every node, hear about their rooms.
+pub trait RoomNews {
+    /// They joined (or created) a room: their pages start counting its unread.
+    fn joined(&self, user_id: i64, room_id: i64, last_seq: i64);
+    /// They read a room up to its newest message: their other pages clear its badge.
+    fn read(&self, user_id: i64, room_id: i64);
+}
 
 /// A room, as found by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +44,17 @@ impl From<RoomRow> for Room {
 }
 
 /// Creates a room named `name` with `user` as its first member.
-pub async fn create(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppResult<Room> {
+pub async fn create(
+    db: &Db,
+    news: &impl RoomNews,
+    user: &CurrentUser,
+    name: &str,
+) -> AppResult<Room> {
     let name = RoomName::parse(name)?;
     match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
         Ok(row) => {
             let room = Room::from(row);
-            joined(hub, user, &room);
+            news.joined(user.id, room.id, room.last_seq);
             Ok(room)
         }
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::RoomExists)),
@@ -67,11 +81,16 @@ pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResul
 
 /// Makes `user` a member of the room called `name`; their open pages start counting
 /// its unread messages.
-pub async fn join(db: &Db, hub: &Hub, user: &CurrentUser, name: &str) -> AppResult<Room> {
+pub async fn join(
+    db: &Db,
+    news: &impl RoomNews,
+    user: &CurrentUser,
+    name: &str,
+) -> AppResult<Room> {
     let room = find(db, name).await?;
     match store::rooms::add_member(db, room.id, user.id).await {
         Ok(()) => {
-            joined(hub, user, &room);
+            news.joined(user.id, room.id, room.last_seq);
             Ok(room)
         }
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::AlreadyMember)),
@@ -87,25 +106,16 @@ pub async fn member_count(db: &Db, room: &Room) -> AppResult<i64> {
     Ok(store::rooms::member_count(db, room.id).await?)
 }
 
-/// Their open pages, on every node, start counting the room's unread.
-fn joined(hub: &Hub, user: &CurrentUser, room: &Room) {
-    let event = UserEvent::Joined {
-        room_id: room.id,
-        last_seq: room.last_seq,
-    };
-    hub.tell_user(user.id, event);
-}
-
 /// Records that `user_id` has seen everything in `room` up to `message_id`; their
 /// other pages, on every node, clear the room's badge.
 pub async fn mark_read(
     db: &Db,
-    hub: &Hub,
+    news: &impl RoomNews,
     user_id: i64,
     room: &Room,
     message_id: i64,
 ) -> AppResult<()> {
     store::rooms::mark_read(db, room.id, user_id, message_id).await?;
-    hub.tell_user(user_id, UserEvent::Read { room_id: room.id });
+    news.read(user_id, room.id);
     Ok(())
 }

@@ -114,7 +114,7 @@ impl RoomsApi {
         user: CurrentUser,
         body: Json<NewRoom>,
     ) -> ApiResult<RoomCreated> {
-        let room = rooms::create(&state.db, &state.hub, &user, &body.name).await?;
+        let room = rooms::create(&state.db, &*state.hub, &user, &body.name).await?;
         Ok(RoomCreated::Created(Json(RoomOut {
             name: room.name,
             members: 1,
@@ -130,7 +130,7 @@ impl RoomsApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<RoomCreated> {
-        let room = rooms::join(&state.db, &state.hub, &user, &name).await?;
+        let room = rooms::join(&state.db, &*state.hub, &user, &name).await?;
         let members = rooms::member_count(&state.db, &room).await?;
         Ok(RoomCreated::Created(Json(RoomOut {
             name: room.name,

@@ -19,38 +19,42 @@ use crate::{
     store::{self, Db, events::Event},
 };
 
-/// What the fan-out task is asked to do.
+/// What the fan-out task hears from other nodes (through the bridge).
 #[derive(Debug)]
 pub enum Inbound {
-    /// This node's writer committed an event.
-    Committed(Event),
-    /// Another node committed an event (via the bridge).
-    Remote(Event),
+    /// Another node committed an event.
+    Remote(Box<Event>),
     /// Events may have been missed (the link to other nodes was down): catch every
     /// watched room up from the database.
     Resync,
 }
 
-/// The fan-out's queue. Bounded: a writer that outpaces it waits (backpressure on
+/// The fan-out's queues. Bounded: a writer that outpaces it waits (backpressure on
 /// commits), and a bridge that does stops reading from Redis, which drops a
 /// subscriber that falls too far behind; the node then resyncs from the database.
 const QUEUE: usize = 16 * 1024;
 /// Gaps are filled from the database this many events at a time.
 const FILL_PAGE: i64 = 500;
 
-/// A handle for feeding the fan-out task.
+/// A handle for the bridge to feed the fan-out task with other nodes' news.
 #[derive(Clone)]
 pub struct Fanout {
     inbound: mpsc::Sender<Inbound>,
 }
 
+/// Where this node's writer hands each event it commits, in commit order.
+pub type Committed = mpsc::Sender<Event>;
+
 impl Fanout {
     /// Starts the task. `relay` gets a copy of every event this node commits. The task
-    /// stops when every handle is dropped and its queue is empty.
-    pub fn start(db: Db, hub: Arc<Hub>, relay: Option<Relay>) -> (Self, JoinHandle<()>) {
-        let (inbound, queue) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(db, hub, relay, queue));
-        (Self { inbound }, task)
+    /// stops once the writer has dropped its `Committed` sender and every event it
+    /// committed is delivered (the bridge's handle does not keep it alive, so a node
+    /// linked to others stops as quickly as one alone).
+    pub fn start(db: Db, hub: Arc<Hub>, relay: Option<Relay>) -> (Self, Committed, JoinHandle<()>) {
+        let (committed, from_writer) = mpsc::channel(QUEUE);
+        let (inbound, from_nodes) = mpsc::channel(QUEUE);
+        let task = tokio::spawn(run(db, hub, relay, from_writer, from_nodes));
+        (Self { inbound }, committed, task)
     }
 
     /// Waits while the queue is full. Fails only once the task has stopped, at shutdown.
@@ -59,21 +63,30 @@ impl Fanout {
     }
 }
 
-async fn run(db: Db, hub: Arc<Hub>, relay: Option<Relay>, mut queue: mpsc::Receiver<Inbound>) {
-    while let Some(event) = queue.recv().await {
-        match event {
-            Inbound::Committed(event) => {
+async fn run(
+    db: Db,
+    hub: Arc<Hub>,
+    relay: Option<Relay>,
+    mut from_writer: mpsc::Receiver<Event>,
+    mut from_nodes: mpsc::Receiver<Inbound>,
+) {
+    loop {
+        tokio::select! {
+            committed = from_writer.recv() => {
+                let Some(event) = committed else { return };
                 if let Some(relay) = &relay {
                     relay.try_send(Outbound::Event(event.clone()));
                 }
                 deliver(&db, &hub, event).await;
             }
-            Inbound::Remote(event) => deliver(&db, &hub, event).await,
-            Inbound::Resync => {
-                for (room_id, last_seq) in hub.watched_rooms() {
-                    fill(&db, &hub, room_id, last_seq, i64::MAX).await;
+            Some(news) = from_nodes.recv() => match news {
+                Inbound::Remote(event) => deliver(&db, &hub, *event).await,
+                Inbound::Resync => {
+                    for (room_id, last_seq) in hub.watched_rooms() {
+                        fill(&db, &hub, room_id, last_seq, i64::MAX).await;
+                    }
                 }
-            }
+            },
         }
     }
 }

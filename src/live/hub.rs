@@ -23,7 +23,7 @@ use super::{
     delivery::Delivery,
     relay::{Outbound, Relay},
 };
-use crate::render::html::Presence;
+use crate::{render::html::Presence, rooms::RoomNews};
 
 /// How many events a socket may fall behind its room before it is closed (1013).
 pub const ROOM_BUFFER: usize = 1024;
@@ -327,6 +327,16 @@ pub struct PresenceGuard {
 impl Drop for PresenceGuard {
     fn drop(&mut self) {
         self.hub.change_presence(self.room_id, self.user_id, false);
+    }
+}
+
+impl RoomNews for Hub {
+    fn joined(&self, user_id: i64, room_id: i64, last_seq: i64) {
+        self.tell_user(user_id, UserEvent::Joined { room_id, last_seq });
+    }
+
+    fn read(&self, user_id: i64, room_id: i64) {
+        self.tell_user(user_id, UserEvent::Read { room_id });
     }
 }
 

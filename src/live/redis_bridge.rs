@@ -154,7 +154,7 @@ impl Bridge {
     /// that keeps its queue bounded (see `live::fanout`).
     async fn receive(&self, node: String, item: WireItem) {
         match item {
-            WireItem::Event { event } => self.fanout.send(Inbound::Remote(event)).await,
+            WireItem::Event { event } => self.fanout.send(Inbound::Remote(Box::new(event))).await,
             WireItem::Presence { room_id, users } => {
                 self.hub.remote_presence(&node, room_id, users)
             }

@@ -11,11 +11,10 @@ use tokio::{
 
 use crate::{
     error::{AppError, AppResult},
-    live::{Fanout, Inbound},
     metrics,
     store::{
         Db, StoreResult,
-        events::{self, Write, Written},
+        events::{self, Event, Write, Written},
     },
 };
 
@@ -35,11 +34,12 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer. It stops once every `Writer` handle is dropped and the
-    /// writes already submitted are stored: await the handle to know they are.
-    pub fn start(db: Db, fanout: Fanout) -> (Self, JoinHandle<()>) {
+    /// Starts the writer; each committed event goes to `committed` (the live
+    /// fan-out), in commit order. It stops once every `Writer` handle is dropped and
+    /// the writes already submitted are stored: await the handle to know they are.
+    pub fn start(db: Db, committed: mpsc::Sender<Event>) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(db, fanout, queue));
+        let task = tokio::spawn(run(db, committed, queue));
         (Self { jobs }, task)
     }
 
@@ -66,14 +66,14 @@ impl Pending {
     }
 }
 
-async fn run(db: Db, fanout: Fanout, mut queue: mpsc::Receiver<Job>) {
+async fn run(db: Db, committed: mpsc::Sender<Event>, mut queue: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let writes: Vec<Write> = batch.iter().map(|job| job.write.clone()).collect();
         match events::commit(&db, &writes).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    finish(&fanout, job, Ok(outcome)).await;
+                    finish(&committed, job, Ok(outcome)).await;
                 }
             }
             // One bad write must not fail the others: store the rest one by one.
@@ -83,22 +83,23 @@ async fn run(db: Db, fanout: Fanout, mut queue: mpsc::Receiver<Job>) {
                     let outcome = events::commit(&db, std::slice::from_ref(&job.write))
                         .await
                         .map(|mut v| v.remove(0));
-                    finish(&fanout, job, outcome).await;
+                    finish(&committed, job, outcome).await;
                 }
             }
             Err(err) => {
                 if let Some(job) = batch.pop() {
-                    finish(&fanout, job, Err(err)).await;
+                    finish(&committed, job, Err(err)).await;
                 }
             }
         }
     }
 }
 
-async fn finish(fanout: &Fanout, job: Job, outcome: StoreResult<Written>) {
+async fn finish(committed: &mpsc::Sender<Event>, job: Job, outcome: StoreResult<Written>) {
     if let Some(event) = outcome.as_ref().ok().and_then(Written::event) {
         metrics::record_stored(1);
-        fanout.send(Inbound::Committed(event)).await;
+        // Waits while the fan-out is behind; fails only once it has stopped.
+        let _ = committed.send(event).await;
     }
     // The caller may have gone; the write is stored and published regardless.
     let _ = job.done.send(outcome);

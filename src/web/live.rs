@@ -237,7 +237,7 @@ async fn serve(
                 save_read_armed = false;
                 if newest_message > read_saved {
                     read_saved = newest_message;
-                    if let Err(err) = rooms::mark_read(&state.db, hub, user.id, &room, newest_message).await {
+                    if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, &room, newest_message).await {
                         tracing::warn!(%err, "saving the read marker failed");
                     }
                 }
@@ -245,7 +245,7 @@ async fn serve(
         }
     };
     if newest_message > read_saved {
-        let _ = rooms::mark_read(&state.db, hub, user.id, &room, newest_message).await;
+        let _ = rooms::mark_read(&state.db, &**hub, user.id, &room, newest_message).await;
     }
     if let Some(reason) = reason {
         socket.close(reason).await;

@@ -80,7 +80,7 @@ pub async fn create_room(
     user: CurrentUser,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
-    match rooms::create(&state.db, &state.hub, &user, &form.name).await {
+    match rooms::create(&state.db, &*state.hub, &user, &form.name).await {
         Ok(room) => Ok(room_added(req, &room)),
         Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
             let dialog = render(&views::CreateDialog {
@@ -116,7 +116,7 @@ pub async fn join_room(
     user: CurrentUser,
     Path(name): Path<String>,
 ) -> AppResult<Response> {
-    match rooms::join(&state.db, &state.hub, &user, &name).await {
+    match rooms::join(&state.db, &*state.hub, &user, &name).await {
         Ok(room) => Ok(room_added(req, &room)),
         Err(err @ (AppError::NotFound(_) | AppError::Conflict(_))) => {
             let rooms = rooms::list(&state.db, &user, Scope::Available).await?;
@@ -164,7 +164,7 @@ pub async fn room_page(
         // Opening the room reads it. Only write when there was something unread: most
         // page views then take no write lock at all.
         if this_room.unread > 0 {
-            rooms::mark_read(&state.db, &state.hub, user.id, &room, newest).await?;
+            rooms::mark_read(&state.db, &*state.hub, user.id, &room, newest).await?;
             this_room.unread = 0;
         }
     }
