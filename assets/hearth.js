@@ -11,6 +11,11 @@
   // The ws extension's own backoff doubles up to 64 s, so after a server restart a
   // page could sit disconnected for a minute. Cap it at 5 s, with jitter so that a
   // restart's clients do not all come back in the same instant.
+  // New content is processed (its hx-* attributes bound) as it is swapped in, not 20 ms
+  // later: a "Load earlier" pressed the moment it appears must work. (The delay is
+  // for CSS transitions, which Hearth does not use.)
+  htmx.config.defaultSettleDelay = 0;
+
   htmx.config.wsReconnectDelay = function (retries) {
     var ceiling = Math.min(5000, 500 * Math.pow(2, retries));
     return ceiling / 2 + Math.random() * ceiling / 2;
@@ -58,7 +63,7 @@
     root.querySelectorAll("time[datetime]:not([data-local])").forEach(function (t) {
       var when = new Date(t.getAttribute("datetime"));
       if (isNaN(when)) return;
-      t.textContent = when.toLocaleTimeString(dateLocale(), { hour: "2-digit", minute: "2-digit" });
+      t.textContent = when.toLocaleTimeString(dateLocale(), { hour: "numeric", minute: "2-digit" });
       t.title = when.toLocaleString(dateLocale());
       t.setAttribute("data-local", "");
     });
@@ -142,14 +147,44 @@
 
   // Dialogs loaded by htmx open as real modals: focus stays inside, Esc closes them,
   // and closing returns focus to the button that opened them.
+  // The control that opened the dialog now showing. A dialog that comes back with an
+  // error replaces the first one, so the browser's own memory of the opener is lost
+  // with it: Cancel and Esc must still return there.
+  var dialogOpener = null;
+
   function openDialogs(root) {
     var dialogs = root.matches && root.matches("dialog[data-modal]") ? [root] : [];
     root.querySelectorAll("dialog[data-modal]").forEach(function (d) { dialogs.push(d); });
     dialogs.forEach(function (dialog) {
       if (dialog.open) return;
-      dialog.addEventListener("close", function () { dialog.remove(); });
+      var active = document.activeElement;
+      if (active && active !== document.body && !active.closest("dialog")) dialogOpener = active;
+      dialog.addEventListener("close", function () {
+        dialog.remove();
+        // A replacement dialog is already open: it owns the opener now.
+        if (document.querySelector("dialog[open]")) return;
+        var opener = dialogOpener;
+        dialogOpener = null;
+        if (opener && document.body.contains(opener)) opener.focus();
+      });
       dialog.showModal();
+      var first = dialog.querySelector("[autofocus]") || dialog.querySelector(".join-list button");
+      if (first) first.focus();
     });
+  }
+
+  // The Join dialog's filter: rooms whose name does not contain what was typed hide.
+  function filterRooms(input) {
+    var wanted = input.value.trim().toLocaleLowerCase();
+    var list = input.closest("dialog").querySelectorAll(".join-list li");
+    var shown = 0;
+    list.forEach(function (item) {
+      var name = item.querySelector(".room-name").textContent.toLocaleLowerCase();
+      item.hidden = wanted !== "" && name.indexOf(wanted) < 0;
+      if (!item.hidden) shown++;
+    });
+    var none = input.closest("dialog").querySelector(".no-match");
+    if (none) none.hidden = shown > 0;
   }
 
   // A dialog's form succeeded (the answer is no new dialog): close it properly, so
@@ -178,13 +213,24 @@
   // at stays where it was, and keyboard focus lands on the next "Load earlier".
   var earlier = null;
 
+  // The message at the top of the view, and how far below the log's top edge it is.
+  function topMessage(log) {
+    var top = log.getBoundingClientRect().top;
+    var msgs = log.querySelectorAll(".msg");
+    for (var i = 0; i < msgs.length; i++) {
+      var rect = msgs[i].getBoundingClientRect();
+      if (rect.bottom > top) return { msg: msgs[i], offset: rect.top - top };
+    }
+    return null;
+  }
+
   function startLoadingEarlier(elt, xhr) {
     var log = document.getElementById("messages");
     if (!log || !elt.closest || !elt.closest("#load-earlier")) return;
     earlier = {
       xhr: xhr,
       log: log,
-      fromBottom: log.scrollHeight - log.scrollTop,
+      anchor: topMessage(log),
       hadFocus: elt.contains(document.activeElement) || elt === document.activeElement
     };
     log.setAttribute("aria-busy", "true");
@@ -194,18 +240,206 @@
     return earlier && evt.detail && evt.detail.xhr === earlier.xhr;
   }
 
+  // The message that was at the top stays exactly where it was, however much the
+  // older messages above it (and their day headings and grouping) take.
   function keepPlaceAfterEarlier() {
-    earlier.log.scrollTop = earlier.log.scrollHeight - earlier.fromBottom;
+    var anchor = earlier.anchor;
+    if (!anchor || !document.body.contains(anchor.msg)) return;
+    var top = earlier.log.getBoundingClientRect().top;
+    earlier.log.scrollTop += anchor.msg.getBoundingClientRect().top - top - anchor.offset;
   }
 
+  // Keyboard focus stays in view: on the log, from which Tab reaches the next "Load
+  // earlier" and the arrow keys scroll.
   function finishLoadingEarlier() {
     var done = earlier;
+    keepPlaceAfterEarlier();
     earlier = null;
     done.log.removeAttribute("aria-busy");
-    if (done.hadFocus) {
-      var next = document.querySelector("#load-earlier button");
-      (next || done.log).focus({ preventScroll: true });
+    if (done.hadFocus) done.log.focus({ preventScroll: true });
+  }
+
+  // ---- unread, at a glance ---------------------------------------------------------
+
+  // How many rooms have unread messages: a dot on the phone's Rooms button (with the
+  // number in its accessible name) and "(3) Hearth" in the tab's title.
+  var baseTitle = null;
+
+  function summariseUnread() {
+    var badges = document.querySelectorAll("#room-list .badge");
+    if (!badges.length && !document.getElementById("room-list")) return;
+    var rooms = 0;
+    badges.forEach(function (b) { if (!b.hidden && b.textContent.trim() !== "0") rooms++; });
+    var dot = document.querySelector(".nav-unread");
+    if (dot) {
+      dot.hidden = rooms === 0;
+      dot.textContent = rooms > 0 ? String(rooms) : "";
     }
+    var toggle = document.getElementById("nav-toggle");
+    if (toggle) {
+      var label = toggle.getAttribute("data-label") || "";
+      var unread = (toggle.getAttribute("data-unread") || "").replace(/\{[^}]*\}/, rooms);
+      toggle.setAttribute("aria-label", rooms > 0 ? label + " (" + unread + ")" : label);
+    }
+    if (baseTitle === null) baseTitle = document.title.replace(/^\(\d+\) /, "");
+    document.title = rooms > 0 ? "(" + rooms + ") " + baseTitle : baseTitle;
+  }
+
+  // ---- being signed out ------------------------------------------------------------
+
+  // A socket closed with 1008 was signed out (here or elsewhere): say so, with a way
+  // back to this very page, instead of "Reconnecting…" forever.
+  function signedOut() {
+    document.body.classList.remove("ws-down");
+    document.body.classList.add("signed-out-now");
+    var note = document.getElementById("signed-out");
+    if (!note) return;
+    var link = note.querySelector("a");
+    if (link) link.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
+    note.hidden = false;
+  }
+
+  // ---- drafts and unsent messages ----------------------------------------------------
+
+  // What is typed in a room's composer is kept (in this tab) until it is sent, so a
+  // trip to the login page or a reload loses nothing.
+  function draftKey() {
+    return "hearth:draft:" + location.pathname;
+  }
+
+  function outboxKey() {
+    return "hearth:outbox:" + location.pathname;
+  }
+
+  function storage() {
+    try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  function saveDraft(box) {
+    var store = storage();
+    if (!store) return;
+    if (box.value.trim() === "") store.removeItem(draftKey());
+    else store.setItem(draftKey(), box.value);
+  }
+
+  function restoreDraft() {
+    var box = document.getElementById("composer-text");
+    var store = storage();
+    if (!box || !store || box.value !== "") return;
+    var draft = store.getItem(draftKey());
+    if (draft) box.value = draft;
+  }
+
+  function outbox() {
+    var store = storage();
+    try { return JSON.parse((store && store.getItem(outboxKey())) || "[]"); } catch (e) { return []; }
+  }
+
+  function saveOutbox(items) {
+    var store = storage();
+    if (!store) return;
+    if (items.length) store.setItem(outboxKey(), JSON.stringify(items));
+    else store.removeItem(outboxKey());
+  }
+
+  function newClientId() {
+    var bytes = new Uint8Array(16);
+    crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  // A message the server never got shows under the conversation as "Not sent", with
+  // Retry. Its client_id stays the same, so however often it is retried it is stored
+  // once.
+  function showUnsent(item) {
+    var log = document.getElementById("messages");
+    if (!log || document.querySelector('.unsent[data-client-id="' + item.client_id + '"]')) return;
+    var box = document.createElement("div");
+    box.className = "unsent";
+    box.setAttribute("data-client-id", item.client_id);
+    var text = document.createElement("p");
+    text.className = "text";
+    text.textContent = item.text;
+    var status = document.createElement("p");
+    status.className = "unsent-status";
+    var words = document.createElement("span");
+    words.textContent = log.getAttribute("data-not-sent") || "";
+    var retry = document.createElement("button");
+    retry.type = "button";
+    retry.className = "retry";
+    retry.textContent = log.getAttribute("data-retry") || "Retry";
+    retry.addEventListener("click", sendUnsent);
+    status.appendChild(words);
+    status.appendChild(document.createTextNode(" "));
+    status.appendChild(retry);
+    box.appendChild(text);
+    box.appendChild(status);
+    log.appendChild(box);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function keepUnsent(text, clientId) {
+    var items = outbox().filter(function (i) { return i.client_id !== clientId; });
+    items.push({ text: text, client_id: clientId });
+    saveOutbox(items);
+    showUnsent({ text: text, client_id: clientId });
+  }
+
+  var sendingUnsent = false;
+
+  // Sends every unsent message, oldest first, each with its own client_id. One that
+  // goes through leaves the list (its echo comes through the socket); the first that
+  // fails stops the round, to be retried when the connection is back.
+  function sendUnsent() {
+    var form = document.getElementById("composer");
+    var log = document.getElementById("messages");
+    if (!form || sendingUnsent) return;
+    var items = outbox();
+    if (!items.length) return;
+    sendingUnsent = true;
+    document.querySelectorAll(".unsent-status span").forEach(function (s) {
+      s.textContent = (log && log.getAttribute("data-sending")) || "";
+    });
+    var next = function () {
+      var item = outbox()[0];
+      if (!item) { sendingUnsent = false; return; }
+      var body = new URLSearchParams({ text: item.text, client_id: item.client_id });
+      fetch(form.getAttribute("action"), {
+        method: "POST",
+        body: body,
+        headers: { "HX-Request": "true" },
+        credentials: "same-origin"
+      }).then(function (res) {
+        if (res.status === 401) { sendingUnsent = false; signedOut(); return; }
+        if (!res.ok && res.status !== 422) throw new Error("not sent");
+        saveOutbox(outbox().filter(function (i) { return i.client_id !== item.client_id; }));
+        var shown = document.querySelector('.unsent[data-client-id="' + item.client_id + '"]');
+        if (shown) shown.remove();
+        next();
+      }).catch(function () {
+        sendingUnsent = false;
+        document.querySelectorAll(".unsent-status span").forEach(function (s) {
+          s.textContent = (log && log.getAttribute("data-not-sent")) || "";
+        });
+      });
+    };
+    next();
+  }
+
+  // The composer's own request failed without an answer (the server is down or
+  // restarting): the message moves to the unsent list and the box is free again.
+  function composerFailed(evt) {
+    var form = evt.detail.elt;
+    if (!form || form.id !== "composer") return;
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    if (status !== 0 && status < 500) return;
+    var box = form.querySelector("textarea");
+    var id = form.querySelector('input[name="client_id"]');
+    if (!box || !id || box.value.trim() === "") return;
+    keepUnsent(box.value, id.value);
+    box.value = "";
+    id.value = newClientId();
+    saveDraft(box);
   }
 
   // ---- a message's actions menu -------------------------------------------------
@@ -371,6 +605,10 @@
       if (name === "htmx:afterRequest" && elt && elt.closest) {
         var chosen = elt.closest(".msg-menu");
         if (chosen && chosen.hidden) chosen.remove();
+        if (elt.id === "composer" && evt.detail.successful) {
+          var store = storage();
+          if (store) store.removeItem(draftKey());
+        }
       }
       if (name === "htmx:load" && elt && elt.querySelectorAll) {
         localTimes(elt);
@@ -417,15 +655,29 @@
         finishLoadingEarlier();
       } else if (name === "htmx:wsOpen") {
         document.body.classList.remove("ws-down");
+        sendUnsent();
       } else if (name === "htmx:wsClose") {
-        document.body.classList.add("ws-down");
+        var code = evt.detail && evt.detail.event && evt.detail.event.code;
+        if (code === 1008) signedOut();
+        else document.body.classList.add("ws-down");
+      } else if (name === "htmx:sendError" || name === "htmx:responseError") {
+        composerFailed(evt);
       }
+      if (name === "htmx:load" || name === "htmx:oobAfterSwap") summariseUnread();
     }
   });
 
   document.addEventListener("DOMContentLoaded", function () {
     var log = document.getElementById("messages");
     if (log) log.scrollTop = log.scrollHeight;
+    restoreDraft();
+    outbox().forEach(showUnsent);
+    summariseUnread();
+  });
+
+  document.addEventListener("input", function (e) {
+    if (e.target.id === "composer-text") saveDraft(e.target);
+    if (e.target.classList && e.target.classList.contains("room-filter")) filterRooms(e.target);
   });
 
   // "Today" becomes "Yesterday" at midnight for a page left open.
@@ -440,6 +692,13 @@
     var closer = e.target.closest && e.target.closest("[data-close-dialog]");
     var dialog = closer && closer.closest("dialog");
     if (dialog) dialog.close();
+    // On a phone, a tap outside the open sidebar closes it.
+    var toggle = document.getElementById("nav-toggle");
+    var sidebar = document.getElementById("sidebar");
+    if (toggle && toggle.checked && sidebar && !sidebar.contains(e.target) &&
+        !e.target.closest(".phone-bar") && !e.target.closest("dialog")) {
+      toggle.checked = false;
+    }
     // A click anywhere else closes an open actions menu.
     document.querySelectorAll(".msg-menu:not([hidden])").forEach(function (menu) {
       var trigger = triggerOf(menu);

@@ -17,7 +17,6 @@ use crate::{
     api,
     auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
     config::Config,
-    i18n::Lang,
     live::{
         Fanout, Hub, Relay,
         redis_bridge::{self, RedisStatus},
@@ -205,22 +204,23 @@ fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'stati
         .nest("/assets", web::assets::routes())
         .nest("/api", api::routes())
         .with(SameOriginOnly)
-        .with(sessions)
         .around(errors_as_responses)
+        .with(sessions)
         .with(web::SecurityHeaders)
         .data(state)
 }
 
 /// The one place errors become responses: problem+json under `/api`, a page (or an
-/// htmx fragment) in the reader's language elsewhere.
+/// htmx fragment) in the reader's language elsewhere. It runs inside the session
+/// layer, so an error page knows who is reading.
 async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::Result<Response> {
     let api = req.uri().path().starts_with("/api/");
-    let htmx = web::is_htmx(&req);
-    let lang = Lang::of(req.headers());
-    Ok(match inner.call(req).await {
-        Ok(response) => response.into_response(),
-        Err(err) if api => api::problem_response(err),
-        Err(err) => web::error_page(err, htmx, lang),
+    let asker = (!api).then(|| web::Asker::of(&req));
+    let state = req.data::<AppState>().cloned();
+    Ok(match (inner.call(req).await, asker) {
+        (Ok(response), _) => response.into_response(),
+        (Err(err), Some(asker)) => web::error_page(state.as_ref(), err, asker).await,
+        (Err(err), None) => api::problem_response(err),
     })
 }
 

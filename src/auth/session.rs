@@ -95,6 +95,13 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// Who the request is logged in as, if anyone (for code outside a handler).
+    pub fn of(req: &Request) -> Option<Self> {
+        req.extensions()
+            .get::<Session>()
+            .and_then(CurrentUser::from_session)
+    }
+
     fn from_session(session: &Session) -> Option<Self> {
         Some(Self {
             id: session.get("user_id")?,
@@ -106,10 +113,7 @@ impl CurrentUser {
 
 impl<'a> FromRequest<'a> for CurrentUser {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
-        req.extensions()
-            .get::<Session>()
-            .and_then(CurrentUser::from_session)
-            .ok_or_else(|| AppError::Unauthorized.into())
+        CurrentUser::of(req).ok_or_else(|| AppError::Unauthorized.into())
     }
 }
 

@@ -37,6 +37,8 @@ pub const TEXT: Text = Text {
     nothing_to_join: "There are no rooms to join yet. Create one instead!",
     members_one: "{n} member",
     members_other: "{n} members",
+    filter_rooms: "Filter rooms",
+    no_matching_rooms: "No room matches.",
 
     online: "online",
     connection_lost: "Connection lost. Reconnecting…",
@@ -69,4 +71,13 @@ pub const TEXT: Text = Text {
     back_to_room: "Back to {room}",
 
     back_to_rooms: "Back to your rooms",
+    not_a_member_yet: "You are not a member of this room yet. Anyone may join it.",
+    join: "Join this room",
+
+    signed_out: "You have been logged out.",
+    signed_out_elsewhere: "You have been signed out.",
+    not_sent: "Not sent.",
+    retry: "Retry",
+    sending: "Sending…",
+    unread_rooms: "{n} rooms with unread messages",
 };

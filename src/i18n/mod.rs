@@ -45,7 +45,7 @@ catalogue! {
     // The shell: sidebar, dialogs, welcome.
     skip_to_conversation, rooms, show_rooms, join_a_room, create_a_room, no_rooms_hint,
     log_out, signed_in_as, welcome, welcome_hint, unread, you, name, cancel, create, close,
-    nothing_to_join, members_one, members_other,
+    nothing_to_join, members_one, members_other, filter_rooms, no_matching_rooms,
     // A room.
     online, connection_lost, messages_in, empty_room, today, yesterday, message,
     message_placeholder, composer_hint, send, load_earlier,
@@ -53,8 +53,10 @@ catalogue! {
     message_actions, actions_for, react, react_with, other_reaction, emoji, emoji_hint, edit,
     delete, edit_message, save, edit_hint, edited, edited_at, delete_title, delete_body,
     back_to_room,
-    // Error pages.
-    back_to_rooms,
+    // Error pages, and a room one is not in.
+    back_to_rooms, not_a_member_yet, join,
+    // Being signed out, and messages that could not be sent.
+    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms,
 }
 
 impl Text {

@@ -37,6 +37,8 @@ pub const TEXT: Text = Text {
     nothing_to_join: "还没有可加入的聊天室。不如自己创建一个！",
     members_one: "{n} 位成员",
     members_other: "{n} 位成员",
+    filter_rooms: "筛选聊天室",
+    no_matching_rooms: "没有匹配的聊天室。",
 
     online: "人在线",
     connection_lost: "连接已断开，正在重新连接…",
@@ -69,4 +71,13 @@ pub const TEXT: Text = Text {
     back_to_room: "返回 {room}",
 
     back_to_rooms: "返回你的聊天室",
+    not_a_member_yet: "你还不是这个聊天室的成员。任何人都可以加入。",
+    join: "加入这个聊天室",
+
+    signed_out: "你已退出登录。",
+    signed_out_elsewhere: "你已被退出登录。",
+    not_sent: "未发送。",
+    retry: "重试",
+    sending: "正在发送…",
+    unread_rooms: "{n} 个聊天室有未读消息",
 };

@@ -43,6 +43,22 @@ pub async fn admit(
     user: &CurrentUser,
     room_name: &str,
 ) -> AppResult<Admitted> {
+    let (control, user_events) = admit_user(headers, state, user)?;
+    let room = rooms::open_as_member(&state.db, user, room_name).await?;
+    Ok(Admitted {
+        room,
+        control,
+        user_events,
+    })
+}
+
+/// The checks for a socket that is about its user rather than one room (a page's
+/// sidebar): same site (403) and not stopping (503). Returns its subscriptions.
+pub fn admit_user(
+    headers: &HeaderMap,
+    state: &AppState,
+    user: &CurrentUser,
+) -> AppResult<(broadcast::Receiver<Control>, UserChannel)> {
     if !is_same_origin(headers) {
         return Err(AppError::Forbidden(Code::CrossSite));
     }
@@ -51,12 +67,7 @@ pub async fn admit(
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
-    let room = rooms::open_as_member(&state.db, user, room_name).await?;
-    Ok(Admitted {
-        room,
-        control,
-        user_events,
-    })
+    Ok((control, user_events))
 }
 
 /// Client frames larger than this close the socket with 1009.

@@ -4,7 +4,7 @@ use poem::{
     IntoResponse, Response, handler,
     http::header,
     session::Session,
-    web::{Data, Form, Redirect},
+    web::{Data, Form, Query, Redirect},
 };
 use serde::Deserialize;
 
@@ -22,6 +22,36 @@ pub struct CredentialsForm {
     username: String,
     #[serde(default)]
     password: String,
+    /// Where to go after logging in (a local path only).
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    #[serde(default)]
+    next: String,
+    /// Set after logging out, to say so.
+    signed_out: Option<String>,
+}
+
+/// A refused login or registration, shown next to the field it is about.
+fn form_error(lang: Lang, err: &AppError) -> views::FormError {
+    let at = match err {
+        AppError::Invalid(v) if v.field == "password" => "password",
+        AppError::Invalid(_) | AppError::Conflict(_) => "username",
+        AppError::BadCredentials => "both",
+        _ => "form",
+    };
+    views::FormError {
+        text: i18n::error_text(lang, err),
+        at,
+    }
+}
+
+/// Where a login goes next: the page asked for, if it is a path on this site.
+fn next_page(next: &str) -> &str {
+    super::local_path(next).unwrap_or("/rooms")
 }
 
 /// `/`: your rooms if you are logged in, the login page if not.
@@ -34,13 +64,19 @@ pub fn home(user: Option<CurrentUser>) -> Redirect {
 }
 
 #[handler]
-pub fn login_page(lang: Lang, user: Option<CurrentUser>) -> AppResult<Response> {
+pub fn login_page(
+    lang: Lang,
+    user: Option<CurrentUser>,
+    Query(query): Query<LoginQuery>,
+) -> AppResult<Response> {
     if user.is_some() {
-        return Ok(Redirect::see_other("/rooms").into_response());
+        return Ok(Redirect::see_other(next_page(&query.next)).into_response());
     }
     Ok(render(&views::LoginPage {
         t: lang.text(),
         username: "",
+        next: super::local_path(&query.next).unwrap_or(""),
+        signed_out: query.signed_out.is_some(),
         error: None,
     })?
     .into_response())
@@ -56,13 +92,15 @@ pub async fn log_in(
     match auth::log_in(&state.db, &state.passwords, &form.username, &form.password).await {
         Ok(user) => {
             auth::start_session(session, &user);
-            Ok(Redirect::see_other("/rooms").into_response())
+            Ok(Redirect::see_other(next_page(&form.next)).into_response())
         }
         Err(err @ (AppError::BadCredentials | AppError::TooManyRequests { .. })) => {
             let page = render(&views::LoginPage {
                 t: lang.text(),
                 username: &form.username,
-                error: Some(i18n::error_text(lang, &err)),
+                next: super::local_path(&form.next).unwrap_or(""),
+                signed_out: false,
+                error: Some(form_error(lang, &err)),
             })?;
             Ok(with_retry_after((err.status(), page).into_response(), &err))
         }
@@ -99,7 +137,7 @@ pub async fn register(
             let page = render(&views::RegisterPage {
                 t: lang.text(),
                 username: &form.username,
-                error: Some(i18n::error_text(lang, &err)),
+                error: Some(form_error(lang, &err)),
             })?;
             Ok((err.status(), page).into_response())
         }
@@ -113,7 +151,7 @@ pub fn log_out(state: Data<&AppState>, session: &Session) -> Redirect {
     if let Some((user_id, login)) = auth::end_session(session) {
         state.hub.revoke(user_id, login);
     }
-    Redirect::see_other("/login")
+    Redirect::see_other("/login?signed_out=1")
 }
 
 fn with_retry_after(mut response: Response, err: &AppError) -> Response {

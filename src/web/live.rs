@@ -1,8 +1,10 @@
-//! The room page's WebSocket (`/rooms/{name}/ws`, opened by htmx's ws extension). It
-//! streams the room's events as HTML fragments htmx swaps in (a new message appended,
-//! an edit or reactions replaced in place, a deleted message removed), keeps the
-//! "N online" count and the sidebar's unread badges current, and catches up after a
-//! reconnect: on every (re)connect the page sends `{"after_seq": <its seq>}` first.
+//! The pages' WebSockets, opened by htmx's ws extension. On a room page
+//! (`/rooms/{name}/ws`) it streams the room's events as HTML fragments htmx swaps in (a
+//! new message appended, an edit or reactions replaced in place, a deleted message
+//! removed), keeps the "N online" count current, and catches up after a reconnect: on
+//! every (re)connect the page sends `{"after_seq": <its seq>}` first. On every other
+//! logged-in page (`/ws`) it keeps the sidebar live. Both keep the sidebar's unread
+//! badges current and close with 1008 when the session ends.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -13,7 +15,7 @@ use poem::{
 };
 use serde::Deserialize;
 use tokio::{
-    sync::broadcast::error::RecvError,
+    sync::broadcast::{self, error::RecvError},
     time::{Instant, timeout},
 };
 use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
@@ -24,13 +26,12 @@ use crate::{
     error::AppResult,
     live::{
         Control, RoomEvent, UserEvent,
-        socket::{
-            self, Admitted, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket,
-        },
+        hub::UserChannel,
+        socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket},
     },
     metrics,
     render::html::{Presence, UnreadBadge, event_html},
-    rooms,
+    rooms::{self, Room},
     store::{
         events::EventKind,
         rooms::{RoomSummary, Scope},
@@ -42,6 +43,7 @@ const RESUME_WAIT: Duration = Duration::from_secs(3);
 /// How often the read marker is saved while messages stream in.
 const SAVE_READ_EVERY: Duration = Duration::from_secs(2);
 
+/// `/rooms/{name}/ws`: a room page's socket.
 #[handler]
 pub async fn room_socket(
     req: &Request,
@@ -51,11 +53,49 @@ pub async fn room_socket(
     state: Data<&AppState>,
 ) -> AppResult<impl IntoResponse> {
     let admitted = socket::admit(req.headers(), &state, &user, &name).await?;
-    let others = rooms::list(&state.db, &user, Scope::Joined).await?;
+    let joined = rooms::list(&state.db, &user, Scope::Joined).await?;
     let state = state.clone();
+    let listening = Listening {
+        room: Some(admitted.room),
+        control: admitted.control,
+        user_events: admitted.user_events,
+        joined,
+    };
     Ok(ws
         .config(socket::config())
-        .on_upgrade(move |ws| serve(state, user, admitted, others, Socket::new(ws))))
+        .on_upgrade(move |ws| serve(state, user, listening, Socket::new(ws))))
+}
+
+/// `/ws`: the socket of every other logged-in page, for its sidebar.
+#[handler]
+pub async fn sidebar_socket(
+    req: &Request,
+    user: CurrentUser,
+    ws: WebSocket,
+    state: Data<&AppState>,
+) -> AppResult<impl IntoResponse> {
+    let (control, user_events) = socket::admit_user(req.headers(), &state, &user)?;
+    let joined = rooms::list(&state.db, &user, Scope::Joined).await?;
+    let state = state.clone();
+    let listening = Listening {
+        room: None,
+        control,
+        user_events,
+        joined,
+    };
+    Ok(ws
+        .config(socket::config())
+        .on_upgrade(move |ws| serve(state, user, listening, Socket::new(ws))))
+}
+
+/// What a page's socket listens to.
+struct Listening {
+    /// The room the page shows, if it shows one.
+    room: Option<Room>,
+    control: broadcast::Receiver<Control>,
+    user_events: UserChannel,
+    /// The reader's rooms, with their unread counts when the socket opened.
+    joined: Vec<RoomSummary>,
 }
 
 #[derive(Deserialize)]
@@ -73,69 +113,92 @@ fn parse_resume(text: &str) -> Option<i64> {
     }
 }
 
-async fn serve(
-    state: AppState,
-    user: CurrentUser,
-    admitted: Admitted,
-    joined: Vec<RoomSummary>,
-    mut socket: Socket,
-) {
-    let Admitted {
+/// The next event of the page's room; never, on a page without one.
+async fn next_in_room(
+    events: &mut Option<broadcast::Receiver<RoomEvent>>,
+) -> Result<RoomEvent, RecvError> {
+    match events {
+        Some(events) => events.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn badge(room_id: i64, unread: i64) -> String {
+    let badge = UnreadBadge {
+        room_id,
+        unread,
+        oob: true,
+    };
+    badge.render().unwrap_or_default()
+}
+
+async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut socket: Socket) {
+    let Listening {
         room,
         mut control,
         mut user_events,
-    } = admitted;
+        joined,
+    } = listening;
     let hub = &state.hub;
-    let mut events = hub.subscribe(room.id, room.last_seq);
+    let current = room.as_ref().map(|r| r.id);
+    let mut events = room.as_ref().map(|r| hub.subscribe(r.id, r.last_seq));
     let _gauge = metrics::SocketGauge::open();
     // Other rooms only feed the sidebar's unread badges.
     let mut unread: HashMap<i64, i64> = HashMap::new();
     let mut elsewhere = StreamMap::new();
-    for other in joined.iter().filter(|r| r.id != room.id) {
+    for other in joined.iter().filter(|r| Some(r.id) != current) {
         unread.insert(other.id, other.unread);
         elsewhere.insert(
             other.id,
             BroadcastStream::new(hub.subscribe(other.id, other.last_seq)),
         );
     }
-    let _online = hub.enter(room.id, user.id);
+    let _online = room.as_ref().map(|r| hub.enter(r.id, user.id));
 
-    // Catch up from where the page is before going live. The browser may answer our
-    // first ping before its script sends the resume frame: skip control frames.
-    let first_text = timeout(RESUME_WAIT, async {
-        loop {
-            match socket.receive().await {
-                Ok(Incoming::Nothing) => continue,
-                other => return other,
-            }
-        }
-    });
-    let from = match first_text.await {
-        Ok(Ok(Incoming::Text(text))) => parse_resume(&text).unwrap_or(room.last_seq),
-        _ => room.last_seq,
-    };
     // The newest message shown, for the read marker (0: none yet).
     let mut newest_message = 0;
-    let mut last = match socket
-        .catch_up(&state.db, room.id, from, |event| {
-            if let EventKind::Message(m) = &event.kind {
-                newest_message = newest_message.max(m.id);
+    let mut last = 0;
+    if let Some(room) = &room {
+        // Catch up from where the page is before going live. The browser may answer
+        // our first ping before its script sends the resume frame: skip control frames.
+        let first_text = timeout(RESUME_WAIT, async {
+            loop {
+                match socket.receive().await {
+                    Ok(Incoming::Nothing) => continue,
+                    other => return other,
+                }
             }
-            event_html(event)
-        })
-        .await
-    {
-        Ok(seq) => seq,
-        Err(CatchUpFailed::Gone) => return,
-        Err(CatchUpFailed::Store(err)) => {
-            tracing::error!(%err, "page catch-up failed");
-            return socket
-                .close(CloseReason::TryAgain("catch-up failed; retry"))
-                .await;
-        }
-    };
-    let online = Presence::new(hub.online(room.id));
-    if socket.send_text(online.html).await.is_err() {
+        });
+        let from = match first_text.await {
+            Ok(Ok(Incoming::Text(text))) => parse_resume(&text).unwrap_or(room.last_seq),
+            _ => room.last_seq,
+        };
+        last = match socket
+            .catch_up(&state.db, room.id, from, |event| {
+                if let EventKind::Message(m) = &event.kind {
+                    newest_message = newest_message.max(m.id);
+                }
+                event_html(event)
+            })
+            .await
+        {
+            Ok(seq) => seq,
+            Err(CatchUpFailed::Gone) => return,
+            Err(CatchUpFailed::Store(err)) => {
+                tracing::error!(%err, "page catch-up failed");
+                return socket
+                    .close(CloseReason::TryAgain("catch-up failed; retry"))
+                    .await;
+            }
+        };
+    }
+    // The badges as they are now (a reconnecting page may show stale ones), and the
+    // online count: the page is live from here.
+    let mut opening: Vec<String> = unread.iter().map(|(id, n)| badge(*id, *n)).collect();
+    if let Some(room) = &room {
+        opening.push(Presence::new(hub.online(room.id)).html);
+    }
+    if socket.send_all(opening).await.is_err() {
         return;
     }
 
@@ -148,8 +211,9 @@ async fn serve(
     let mut save_read_armed = newest_message > 0;
     let reason = loop {
         tokio::select! {
-            event = events.recv() => {
-                let batch = match socket::with_waiting_events(event, &mut events) {
+            event = next_in_room(&mut events) => {
+                let Some(room_events) = events.as_mut() else { continue };
+                let batch = match socket::with_waiting_events(event, room_events) {
                     Ok(batch) => batch,
                     Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("too slow; reconnect")),
                     Err(RecvError::Closed) => break Some(CloseReason::Restart),
@@ -186,8 +250,7 @@ async fn serve(
                 {
                     let count = unread.entry(room_id).or_default();
                     *count += 1;
-                    let badge = UnreadBadge { room_id, unread: *count, oob: true };
-                    if socket.send_text(badge.render().unwrap_or_default()).await.is_err() {
+                    if socket.send_text(badge(room_id, *count)).await.is_err() {
                         break None;
                     }
                 }
@@ -210,15 +273,14 @@ async fn serve(
             },
             mine = user_events.recv() => match mine {
                 Ok(UserEvent::Revoke { login }) if login == user.login => break Some(CloseReason::Policy("logged out")),
-                Ok(UserEvent::Joined { room_id, last_seq }) if room_id != room.id && !elsewhere.contains_key(&room_id) => {
+                Ok(UserEvent::Joined { room_id, last_seq }) if Some(room_id) != current && !elsewhere.contains_key(&room_id) => {
                     unread.insert(room_id, 0);
                     elsewhere.insert(room_id, BroadcastStream::new(hub.subscribe(room_id, last_seq)));
                 }
-                Ok(UserEvent::Read { room_id }) if room_id != room.id => {
+                Ok(UserEvent::Read { room_id }) if Some(room_id) != current => {
                     if let Some(count) = unread.get_mut(&room_id).filter(|c| **c > 0) {
                         *count = 0;
-                        let badge = UnreadBadge { room_id, unread: 0, oob: true };
-                        if socket.send_text(badge.render().unwrap_or_default()).await.is_err() {
+                        if socket.send_text(badge(room_id, 0)).await.is_err() {
                             break None;
                         }
                     }
@@ -235,17 +297,19 @@ async fn serve(
             },
             _ = &mut save_read, if save_read_armed => {
                 save_read_armed = false;
-                if newest_message > read_saved {
+                if let Some(room) = &room && newest_message > read_saved {
                     read_saved = newest_message;
-                    if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, &room, newest_message).await {
+                    if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, room, newest_message).await {
                         tracing::warn!(%err, "saving the read marker failed");
                     }
                 }
             },
         }
     };
-    if newest_message > read_saved {
-        let _ = rooms::mark_read(&state.db, &**hub, user.id, &room, newest_message).await;
+    if let Some(room) = &room
+        && newest_message > read_saved
+    {
+        let _ = rooms::mark_read(&state.db, &**hub, user.id, room, newest_message).await;
     }
     if let Some(reason) = reason {
         socket.close(reason).await;

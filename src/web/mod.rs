@@ -3,6 +3,7 @@
 
 pub mod assets;
 mod auth_pages;
+mod errors;
 mod lang;
 mod live;
 mod message_pages;
@@ -14,14 +15,10 @@ use poem::{
     Endpoint, IntoResponse, Middleware, Request, Response, Result, Route, get, handler,
     http::{StatusCode, header},
     post,
-    web::{Data, Html, Redirect},
+    web::{Data, Html},
 };
 
-use crate::{
-    AppState,
-    error::{AppError, Code},
-    i18n::{self, Lang},
-};
+use crate::{AppState, error::AppError};
 
 pub fn routes() -> Route {
     Route::new()
@@ -51,6 +48,7 @@ pub fn routes() -> Route {
             get(room_pages::earlier_messages).post(room_pages::post_message),
         )
         .at("/rooms/:name/ws", get(live::room_socket))
+        .at("/ws", get(live::sidebar_socket))
         .at("/messages/:id/menu", get(message_pages::menu))
         .at("/messages/:id/actions", get(message_pages::actions_page))
         .at(
@@ -69,8 +67,22 @@ pub fn routes() -> Route {
         .at("/dialogs/react/:id", get(message_pages::react_dialog))
 }
 
+pub use errors::{Asker, error_page};
+
 pub(crate) fn is_htmx(req: &Request) -> bool {
     req.headers().contains_key("HX-Request")
+}
+
+/// `candidate` if it is a path on this site, safe to redirect to: it starts with one
+/// `/` (never `//host` or `/\host`, which browsers read as another site) and holds no
+/// control characters.
+pub(crate) fn local_path(candidate: &str) -> Option<&str> {
+    let local = candidate.starts_with('/')
+        && !candidate.starts_with("//")
+        && !candidate.starts_with("/\\")
+        && candidate.len() <= 2048
+        && !candidate.chars().any(char::is_control);
+    local.then_some(candidate)
 }
 
 /// `GET /healthz`: 200 once the database answers, with the state of each link:
@@ -116,56 +128,6 @@ pub(crate) fn render(template: &impl Template) -> Result<Html<String>, AppError>
     template.render().map(Html).map_err(AppError::internal)
 }
 
-/// Renders any error raised by a page as HTML: not logged in goes to the login page;
-/// everything else is a small page (or, for htmx, a fragment) saying what happened,
-/// in the reader's language.
-pub fn error_page(err: poem::Error, htmx: bool, lang: Lang) -> Response {
-    let app_error = err.downcast_ref::<AppError>();
-    if let Some(AppError::Unauthorized) = app_error {
-        return if htmx {
-            Response::builder()
-                .status(StatusCode::UNAUTHORIZED)
-                .header("HX-Redirect", "/login")
-                .finish()
-        } else {
-            Redirect::see_other("/login").into_response()
-        };
-    }
-    let (status, detail) = match app_error {
-        Some(app) => {
-            app.log_if_internal();
-            (app.status(), i18n::error_text(lang, app))
-        }
-        None => {
-            let status = err.status();
-            let code = if status.is_server_error() {
-                tracing::error!(error = %err, "internal error");
-                Code::Internal
-            } else if status == StatusCode::NOT_FOUND {
-                Code::NoSuchPage
-            } else if status == StatusCode::PAYLOAD_TOO_LARGE {
-                Code::TooLarge
-            } else {
-                Code::BadQuery
-            };
-            (status, i18n::code_text(lang, code))
-        }
-    };
-    let title = i18n::error_title(lang, status);
-    let body = if htmx {
-        views::InlineError { detail: &detail }.render()
-    } else {
-        views::ErrorPage {
-            t: lang.text(),
-            title,
-            detail: &detail,
-        }
-        .render()
-    };
-    let body = body.unwrap_or_else(|_| i18n::code_text(lang, Code::Internal));
-    (status, Html(body)).into_response()
-}
-
 /// Headers every response gets: a strict Content-Security-Policy (no inline script,
 /// no eval, nothing from elsewhere), no MIME sniffing, and a careful referrer.
 pub struct SecurityHeaders;
@@ -189,8 +151,22 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
 
     async fn call(&self, req: Request) -> Result<Response> {
         let path = req.uri().path().to_owned();
-        let mut response = self.inner.call(req).await?.into_response();
+        // Errors are pages or problem+json by now (`app::errors_as_responses`); the
+        // few raised outside it (by the session layer) still get these headers.
+        let mut response = match self.inner.call(req).await {
+            Ok(response) => response.into_response(),
+            Err(err) => err.into_response(),
+        };
         let headers = response.headers_mut();
+        // Nothing personal stays in the browser's cache or its Back button: pages,
+        // fragments and API answers are `no-store` unless they say otherwise (assets
+        // and `/me.css` do).
+        if !headers.contains_key(header::CACHE_CONTROL) {
+            headers.insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("no-store"),
+            );
+        }
         // The API docs page is Swagger UI, which needs inline script; it is not ours to rewrite.
         if !path.starts_with("/api/docs") {
             headers.insert(

@@ -12,7 +12,7 @@ use super::{is_htmx, render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
     i18n::{self, Lang},
     messages,
     render::{html::MessageView, room_path},
@@ -149,8 +149,24 @@ pub async fn room_page(
     state: Data<&AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
-) -> AppResult<Html<String>> {
-    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+) -> AppResult<Response> {
+    let room = match rooms::open_as_member(&state.db, &user, &name).await {
+        Ok(room) => room,
+        // Any room may be joined: show it, with a way in.
+        Err(AppError::Forbidden(Code::NotAMember)) => {
+            let room = rooms::find(&state.db, &name).await?;
+            let preview = render(&views::RoomPreview {
+                t: lang.text(),
+                username: &user.username,
+                rooms: &rooms::list(&state.db, &user, Scope::Joined).await?,
+                current_room_id: 0,
+                room_name: &room.name,
+                members: rooms::member_count(&state.db, &room).await?,
+            })?;
+            return Ok((StatusCode::FORBIDDEN, preview).into_response());
+        }
+        Err(err) => return Err(err),
+    };
     // The messages and the room's seq in one read: the page's socket resumes exactly
     // after what the page shows.
     let (mut history, room_seq) =
@@ -183,6 +199,7 @@ pub async fn room_page(
         composer,
         user_id: user.id,
     })
+    .map(IntoResponse::into_response)
 }
 
 #[derive(Deserialize)]

@@ -4,12 +4,30 @@ use askama::Template;
 
 use crate::{i18n::Text, render::html::MessageView, store::rooms::RoomSummary};
 
+/// A refused form's error and where it goes: next to `username`, `password`, under
+/// `both` (for a login that failed as a whole), or atop the `form`.
+pub struct FormError {
+    pub text: String,
+    pub at: &'static str,
+}
+
+impl FormError {
+    /// Whether `field` is one the error is about (for `aria-invalid`).
+    pub fn marks(&self, field: &str) -> bool {
+        self.at == field || self.at == "both"
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/login.html")]
 pub struct LoginPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
-    pub error: Option<String>,
+    /// The local page to go to after logging in, if one was asked for.
+    pub next: &'a str,
+    /// Just logged out: say so.
+    pub signed_out: bool,
+    pub error: Option<FormError>,
 }
 
 #[derive(Template)]
@@ -17,7 +35,7 @@ pub struct LoginPage<'a> {
 pub struct RegisterPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
-    pub error: Option<String>,
+    pub error: Option<FormError>,
 }
 
 #[derive(Template)]
@@ -26,6 +44,30 @@ pub struct ErrorPage<'a> {
     pub t: &'static Text,
     pub title: &'a str,
     pub detail: &'a str,
+}
+
+/// An error for a logged-in reader, inside the app's shell.
+#[derive(Template)]
+#[template(path = "pages/error_shell.html")]
+pub struct ErrorInShell<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    pub title: &'a str,
+    pub detail: &'a str,
+}
+
+/// A room the reader is not in (yet): its name, its size, and a Join button.
+#[derive(Template)]
+#[template(path = "pages/room_preview.html")]
+pub struct RoomPreview<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    pub room_name: &'a str,
+    pub members: i64,
 }
 
 /// An error inside whatever htmx was swapping.
@@ -88,6 +130,18 @@ pub struct Composer<'a> {
 }
 
 impl<'a> Composer<'a> {
+    /// "Message {room}", with a long room name cut short so the hint fits one line.
+    pub fn placeholder(&self) -> String {
+        const SHOWN: usize = 24;
+        let name = if self.room_name.chars().count() > SHOWN {
+            let short: String = self.room_name.chars().take(SHOWN - 1).collect();
+            format!("{short}…")
+        } else {
+            self.room_name.to_owned()
+        };
+        crate::i18n::fill(self.t.message_placeholder, name)
+    }
+
     /// An empty composer with a fresh `client_id`, so a double submit stores once.
     pub fn empty(t: &'static Text, room_name: &'a str, focus: bool) -> Self {
         Self {

@@ -47,7 +47,7 @@ describe("two people chatting in real browsers", () => {
   it("Ann registers through the form, creates rooms in a dialog and sees them in the sidebar", async () => {
     const { page } = ann;
     await h.register(page, "ann");
-    await page.getByText("You are not in any room yet").first().waitFor();
+    await page.getByRole("main").getByText("You are not in any room yet").waitFor();
 
     const [fragment] = await Promise.all([
       page.waitForResponse((r) => r.url().includes("/dialogs/create-room")),
@@ -179,11 +179,24 @@ describe("two people chatting in real browsers", () => {
     let texts = await h.shownTexts(page);
     assert.equal(texts.length, 50);
     assert.equal(texts[0], "archived 071");
+    // The message at the top of the view, and where it is on screen.
+    const topOfView = () => page.evaluate(() => {
+      const log = document.getElementById("messages");
+      const top = log.getBoundingClientRect().top;
+      const msg = [...log.querySelectorAll(".msg")].find((m) => m.getBoundingClientRect().bottom > top);
+      return { id: msg.id, y: msg.getBoundingClientRect().top };
+    });
     for (const firstShown of ["archived 021", "archived 001"]) {
       // With the keyboard, as someone without a mouse would.
       await page.getByRole("button", { name: "Load earlier" }).focus();
+      const before = await topOfView();
       await page.keyboard.press("Enter");
       await page.waitForFunction((t) => document.querySelector("#messages .msg .text").textContent === t, firstShown);
+      // Wait for the state the next step needs: the page has finished taking them in.
+      await page.waitForFunction(() => !document.getElementById("messages").hasAttribute("aria-busy"));
+      // What the reader was looking at stays where it was (not thrown to the bottom).
+      const after = await page.evaluate((id) => document.getElementById(id).getBoundingClientRect().top, before.id);
+      assert.ok(Math.abs(after - before.y) <= 2, `${before.id} stayed at ${before.y}px (now ${after}px)`);
     }
     texts = await h.shownTexts(page);
     assert.equal(texts.length, 120);
@@ -241,12 +254,13 @@ describe("two people chatting in real browsers", () => {
     await h.waitForMessage(ann.page, "back online");
   });
 
-  it("logging out leaves /rooms redirecting to the login page", async () => {
+  it("logging out says so, and leaves /rooms redirecting to the login page", async () => {
     const { page } = ann;
     await page.getByRole("button", { name: "Log out" }).click();
-    await page.waitForURL("**/login");
+    await page.waitForURL("**/login?signed_out=1");
+    await page.getByRole("status").getByText("You have been logged out.").waitFor();
     await page.goto("/rooms");
-    assert.match(page.url(), /\/login$/);
+    assert.match(page.url(), /\/login\?next=%2Frooms$/);
     await page.getByRole("heading", { name: "Log in" }).waitFor();
   });
 

@@ -33,16 +33,20 @@ fn is_online_count(fragment: &str) -> bool {
 }
 
 /// Opens the page's socket on a room with nothing to catch up on, and waits for the
-/// online count: the server sends it just before going live, once it listens to the
-/// room, the sidebar's other rooms, and logouts.
+/// online count: the server sends it (after the sidebar's current badges) just before
+/// going live, once it listens to the room, the sidebar's other rooms, and logouts.
 async fn live_page(user: &User, room: &str) -> Ws {
     let mut ws = open_page(user, room, "0").await;
-    let first = next_text(&mut ws, WAIT).await;
-    assert!(
-        is_online_count(&first),
-        "expected the online count, got {first}"
-    );
-    ws
+    loop {
+        let first = next_text(&mut ws, WAIT).await;
+        if is_online_count(&first) {
+            return ws;
+        }
+        assert!(
+            first.contains("class=\"badge\""),
+            "expected badges, then the online count, got {first}"
+        );
+    }
 }
 
 /// The next fragment for which `wanted` holds, passing over others (presence updates).

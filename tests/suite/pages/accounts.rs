@@ -8,7 +8,8 @@ use super::*;
 async fn the_front_page_sends_you_to_log_in_or_to_your_rooms() {
     let app = spawn_app().await;
     assert_redirect(&app.client().get("/").await, "/login");
-    assert_redirect(&app.client().get("/rooms").await, "/login");
+    // Logging in afterwards leads back to the page that was asked for.
+    assert_redirect(&app.client().get("/rooms").await, "/login?next=%2Frooms");
     let alice = app.user("alice").await;
     assert_redirect(&alice.get("/").await, "/rooms");
     assert_redirect(&alice.get("/login").await, "/rooms");
@@ -144,7 +145,7 @@ async fn logging_in_again_gives_a_new_session_and_the_old_one_stops_working() {
         .send()
         .await
         .expect("GET");
-    assert_redirect(&old, "/login");
+    assert_redirect(&old, "/login?next=%2Frooms");
 }
 
 #[tokio::test]
@@ -182,8 +183,8 @@ async fn logging_out_ends_the_session_even_for_a_replayed_cookie() {
     assert!(has_button(&html, "Log out"));
     let cookie = alice.cookie().expect("a session cookie");
 
-    assert_redirect(&submit(&alice, "/logout", &[]).await, "/login");
-    assert_redirect(&alice.get("/rooms").await, "/login");
+    assert_redirect(&submit(&alice, "/logout", &[]).await, "/login?signed_out=1");
+    assert_redirect(&alice.get("/rooms").await, "/login?next=%2Frooms");
 
     let replay = app.client();
     let send_old = |path: &str| {
@@ -193,12 +194,28 @@ async fn logging_out_ends_the_session_even_for_a_replayed_cookie() {
             .header("Cookie", cookie.clone())
             .send()
     };
-    assert_redirect(&send_old("/rooms").await.expect("GET"), "/login");
+    assert_redirect(
+        &send_old("/rooms").await.expect("GET"),
+        "/login?next=%2Frooms",
+    );
     let api = send_old("/api/v1/session").await.expect("GET");
     assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
 
-    // htmx cannot follow a 303 to a full page; it is told where to go instead.
+    // htmx cannot follow a 303 to a full page; it is told where to go instead (and to
+    // come back to the page it was on).
     let fragment = htmx_get(&alice, "/dialogs/create-room").await;
     assert_eq!(fragment.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(header(&fragment, "HX-Redirect"), "/login");
+    let fragment = alice
+        .http
+        .get(app.url("/dialogs/create-room"))
+        .header("HX-Request", "true")
+        .header("HX-Current-URL", app.url("/rooms/Porch?x=1"))
+        .send()
+        .await
+        .expect("htmx GET");
+    assert_eq!(
+        header(&fragment, "HX-Redirect"),
+        "/login?next=%2Frooms%2FPorch%3Fx%3D1"
+    );
 }

@@ -107,9 +107,14 @@ async fn only_members_see_a_room_and_an_unknown_room_is_not_found() {
     bob.create_room("Private").await;
     bob.say("Private", "for members only").await;
 
+    // A room one is not in shows its name and size and a way in, never its messages.
     let (status, html) = page(alice.get("/rooms/Private").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert!(html.contains("You are not a member of this room."));
+    assert!(html.contains("<h1>Private</h1>"), "{html}");
+    assert!(html.contains("1 member"));
+    assert!(html.contains("You are not a member of this room yet."));
+    assert!(find_tag(&html, "<form", "action=\"/rooms/Private/join\"").is_some());
+    assert!(has_button(&html, "Join this room"));
     assert!(!html.contains("for members only"));
     let (status, html) = page(htmx_get(&alice, "/rooms/Private/messages?before=999").await).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
