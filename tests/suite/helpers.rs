@@ -1,6 +1,6 @@
 //! `spawn_app()` and friends: what every test needs to talk to a real Hearth.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use hearth::{App, Config};
@@ -459,4 +459,51 @@ pub fn assert_consecutive_from(seqs: &[i64], from: i64) {
         seqs, expected,
         "seqs must run on from {from}, no gap, no repeat"
     );
+}
+
+/// What a reader knows of each message once it has applied `events` (the event
+/// objects of `/events` or the JSON socket) in order: id → `{text, deleted, reactions}`.
+pub fn fold_events<'a>(events: impl IntoIterator<Item = &'a Value>) -> BTreeMap<i64, Value> {
+    let mut state = BTreeMap::new();
+    for event in events {
+        let id = event["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("an id in {event}"));
+        match event["type"].as_str() {
+            Some("message") => {
+                state.insert(id, message_state(event));
+            }
+            Some(kind) => {
+                let message = state
+                    .get_mut(&id)
+                    .unwrap_or_else(|| panic!("{kind} of message {id}, never seen created"));
+                match kind {
+                    "edit" => message["text"] = event["text"].clone(),
+                    "reactions" => message["reactions"] = event["reactions"].clone(),
+                    "delete" => {
+                        *message = json!({ "text": "", "deleted": true, "reactions": [] });
+                    }
+                    other => panic!("an unknown event type {other}: {event}"),
+                }
+            }
+            None => panic!("an event without a type: {event}"),
+        }
+    }
+    state
+}
+
+/// The same view of each message as a history page shows it.
+pub fn state_of(messages: &[Value]) -> BTreeMap<i64, Value> {
+    messages
+        .iter()
+        .map(|m| (m["id"].as_i64().expect("an id"), message_state(m)))
+        .collect()
+}
+
+fn message_state(message: &Value) -> Value {
+    json!({
+        "text": message["text"],
+        "deleted": message["deleted"],
+        "reactions": message["reactions"],
+    })
 }
