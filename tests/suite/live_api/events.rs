@@ -236,7 +236,7 @@ async fn the_page_socket_replays_what_a_page_missed_as_html_fragments() {
     let mut page = bob.ws("/rooms/general/ws").await;
     send_json(&mut page, json!({ "after_seq": "2" })).await;
 
-    let edit = next_fragment(&mut page).await;
+    let edit = next_event_fragment(&mut page).await;
     assert!(edit.contains(&format!(r#"id="c-{second}""#)), "{edit}");
     assert!(edit.contains(r#"hx-swap-oob="true""#), "{edit}");
     assert!(
@@ -244,20 +244,20 @@ async fn the_page_socket_replays_what_a_page_missed_as_html_fragments() {
         "escaped: {edit}"
     );
     assert_eq!(resume_seq(&edit), Some(3));
-    let reactions = next_fragment(&mut page).await;
+    let reactions = next_event_fragment(&mut page).await;
     assert!(
         reactions.contains(&format!(r#"id="r-{second}""#)),
         "{reactions}"
     );
     assert!(reactions.contains("🎉"), "{reactions}");
     assert_eq!(resume_seq(&reactions), Some(4));
-    let delete = next_fragment(&mut page).await;
+    let delete = next_event_fragment(&mut page).await;
     assert!(
         delete.contains(&format!(r#"<div id="m-{first}" hx-swap-oob="delete">"#)),
         "{delete}"
     );
     assert_eq!(resume_seq(&delete), Some(5));
-    let message = next_fragment(&mut page).await;
+    let message = next_event_fragment(&mut page).await;
     assert!(
         message.contains(r#"hx-swap-oob="beforeend:#messages""#),
         "{message}"
@@ -268,7 +268,7 @@ async fn the_page_socket_replays_what_a_page_missed_as_html_fragments() {
 
     // Then live.
     ann.edit_message(third, "third, live").await;
-    let live = next_fragment(&mut page).await;
+    let live = next_event_fragment(&mut page).await;
     assert!(live.contains(&format!(r#"id="c-{third}""#)) && live.contains("third, live"));
     assert_eq!(resume_seq(&live), Some(7));
 
@@ -311,7 +311,7 @@ fn kinds(frames: &[Value]) -> Vec<&str> {
 }
 
 /// The page socket's next event fragment (skipping the online count and badges).
-async fn next_fragment(ws: &mut Ws) -> String {
+async fn next_event_fragment(ws: &mut Ws) -> String {
     loop {
         let html = next_text(ws, WAIT).await;
         if html.contains(r#"id="resume-seq""#) {

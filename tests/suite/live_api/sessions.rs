@@ -8,6 +8,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 
 use super::*;
+use crate::live_pages::{live_page, next_fragment};
 
 /// More events than a user's channel holds (64).
 const FLOOD: usize = 70;
@@ -33,15 +34,9 @@ async fn a_socket_whose_user_channel_overflows_is_closed_with_1013_and_may_come_
         "a socket that missed events is told to reconnect, not left open"
     );
     // Her own login is still good: she reconnects and carries on.
-    let mut again = ann.ws("/rooms/general/ws").await;
-    send_json(&mut again, json!({ "after_seq": "0" })).await;
+    let mut again = live_page(ann, "general").await;
     let id = bob.say("general", "welcome back").await;
-    loop {
-        let html = next_text(&mut again, WAIT).await;
-        if html.contains(&format!(r#"id="m-{id}""#)) {
-            break;
-        }
-    }
+    next_fragment(&mut again, |html| html.contains(&format!(r#"id="m-{id}""#))).await;
 }
 
 #[tokio::test]
@@ -50,8 +45,7 @@ async fn a_logout_pushed_out_of_a_lagging_channel_still_closes_the_socket_for_go
     let users = members(&app, "general", &["ann", "bob"]).await;
     let (ann, bob) = (&users[0], &users[1]);
     let others = logins(&app, "ann", FLOOD).await;
-    let mut bob_page = bob.ws("/rooms/general/ws").await;
-    send_json(&mut bob_page, json!({ "after_seq": "0" })).await;
+    let mut bob_page = live_page(bob, "general").await;
 
     let opened = Instant::now();
     let mut page = ann.ws("/rooms/general/ws").await;
@@ -78,12 +72,10 @@ async fn a_logout_pushed_out_of_a_lagging_channel_still_closes_the_socket_for_go
     assert_eq!(refusal(ann.try_ws(&ws_path("general"), &[]).await), 401);
     // Nobody else was disturbed.
     let id = bob.say("general", "still here").await;
-    loop {
-        let html = next_text(&mut bob_page, WAIT).await;
-        if html.contains(&format!(r#"id="m-{id}""#)) {
-            break;
-        }
-    }
+    next_fragment(&mut bob_page, |html| {
+        html.contains(&format!(r#"id="m-{id}""#))
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -179,18 +171,6 @@ fn assert_within_resume_wait(opened: Instant) {
         "the logouts took {:?}: too slow to land inside the page socket's resume wait",
         opened.elapsed()
     );
-}
-
-/// A page socket that has caught up and is live (its first online count arrived).
-async fn live_page(user: &User, room: &str) -> Ws {
-    let mut page = user.ws(&format!("/rooms/{}/ws", encode(room))).await;
-    send_json(&mut page, json!({ "after_seq": "0" })).await;
-    loop {
-        let html = next_text(&mut page, WAIT).await;
-        if html.contains(r#"id="online-count""#) {
-            return page;
-        }
-    }
 }
 
 /// The id of `user`'s session, as its cookie carries it and the sessions table keys it.
