@@ -332,9 +332,24 @@ async fn edits_deletes_and_reactions_reach_sockets_on_another_node_in_seq_order(
         assert!(stays_quiet(ws, 300).await, "and nothing more");
         streams.push(frames);
     }
-    for stream in &streams[1..] {
-        assert_eq!(stream, &streams[0], "every socket saw the very same frames");
+    // The same events in the same order everywhere. Node B's own sockets share its
+    // deliveries frame for frame; node A's may differ in between (a gap filled from the
+    // database reads what is there by then: a later edit or delete shows through).
+    let order = |frames: &[Value]| -> Vec<(Value, Value, Value)> {
+        let key = |f: &Value| (f["seq"].clone(), f["type"].clone(), f["id"].clone());
+        frames.iter().map(key).collect()
+    };
+    for stream in &streams[1..3] {
+        assert_eq!(
+            stream, &streams[0],
+            "sockets on node B saw the very same frames"
+        );
     }
+    assert_eq!(
+        order(&streams[3]),
+        order(&streams[0]),
+        "node A saw the same events"
+    );
 }
 
 #[tokio::test]
