@@ -284,7 +284,7 @@ async fn deleting_your_message_leaves_a_tombstone_without_its_words_or_reactions
 
     let events = bob.events("Lobby", "").await;
     assert_eq!(
-        types(&events),
+        kinds(&events),
         ["message", "message", "edit", "reactions", "delete"]
     );
     assert_consecutive_from(&seqs(&events), 1);
@@ -326,7 +326,7 @@ async fn reacting_answers_the_reactions_and_reacting_twice_is_the_same_as_once()
     assert_eq!(message_in(&alice, "Lobby", id).await["reactions"], first);
     let events = alice.events("Lobby", "").await;
     assert_eq!(
-        types(&events),
+        kinds(&events),
         ["message", "reactions"],
         "one event, not two"
     );
@@ -355,6 +355,33 @@ async fn reactions_come_in_the_order_each_emoji_was_first_used_with_people_in_or
         { "emoji": "👍", "users": ["bob"] },
     ]);
     assert_eq!(message_in(carol, "Lobby", id).await["reactions"], expected);
+}
+
+#[tokio::test]
+async fn an_emoji_keeps_its_place_while_anyone_still_reacts_with_it() {
+    let app = spawn_app().await;
+    let (alice, id) = room_with_message(&app, "Lobby", "order").await;
+    let mut people = vec![alice];
+    for name in ["bob", "carol"] {
+        let user = app.user(name).await;
+        user.join_room("Lobby").await;
+        people.push(user);
+    }
+    let (alice, bob, carol) = (&people[0], &people[1], &people[2]);
+    alice.react(id, "👍").await;
+    bob.react(id, "🎉").await;
+    carol.react(id, "👍").await;
+
+    // The first to use 👍 takes theirs back; carol's 👍 still came first.
+    let left: Value = alice.unreact(id, "👍").await.json().await.expect("JSON");
+    assert_eq!(
+        left,
+        json!([{ "emoji": "👍", "users": ["carol"] }, { "emoji": "🎉", "users": ["bob"] }])
+    );
+    // Once nobody reacts with it, it is gone: used again, it comes last.
+    carol.unreact(id, "👍").await;
+    let again: Value = alice.react(id, "👍").await.json().await.expect("JSON");
+    assert_eq!(emoji_of(&again), ["🎉", "👍"]);
 }
 
 #[tokio::test]
@@ -429,7 +456,7 @@ async fn a_reaction_must_be_exactly_one_emoji_of_any_kind() {
         message_in(&alice, "Lobby", id).await["reactions"],
         json!([])
     );
-    assert_eq!(types(&alice.events("Lobby", "").await), ["message"]);
+    assert_eq!(kinds(&alice.events("Lobby", "").await), ["message"]);
 
     for good in ["👍", "👍🏽", "👩‍👩‍👧", "🏳️‍🌈", "🇨🇳", "1️⃣", "❤️"]
     {
@@ -478,143 +505,7 @@ async fn odd_emoji_paths_are_refused_and_store_nothing() {
         message_in(&alice, "Lobby", id).await["reactions"],
         json!([])
     );
-    assert_eq!(types(&alice.events("Lobby", "").await), ["message"]);
-}
-
-// ---- events ------------------------------------------------------------------------
-
-#[tokio::test]
-async fn events_list_every_kind_of_change_in_seq_order_each_naming_its_room() {
-    let app = spawn_app().await;
-    let (alice, first) = room_with_message(&app, "Team 茶水间", "one").await;
-    let second = alice.say("Team 茶水间", "two").await;
-    let edit = edited(&alice, first, "one, edited").await;
-    alice.react(second, "👍").await;
-    alice.delete_message(first).await;
-
-    let response = alice
-        .get(&format!("/api/v1/rooms/{}/events", encode("team 茶水间")))
-        .await;
-
-    assert_eq!(response.status(), StatusCode::OK);
-    let events: Vec<Value> = response.json().await.expect("JSON");
-    assert_eq!(
-        types(&events),
-        ["message", "message", "edit", "reactions", "delete"]
-    );
-    assert_consecutive_from(&seqs(&events), 1);
-    for event in &events {
-        assert_eq!(event["room"], "Team 茶水间", "{event}");
-    }
-    let two = &events[1];
-    assert_has_fields(
-        two,
-        &["id", "sender", "text", "sent_at", "edited_at", "deleted"],
-    );
-    assert_eq!(
-        (two["id"].as_i64(), two["text"].as_str()),
-        (Some(second), Some("two"))
-    );
-    assert_eq!(
-        events[2],
-        json!({ "type": "edit", "seq": 3, "id": first, "room": "Team 茶水间",
-                "text": "", "edited_at": edit["edited_at"] }),
-        "the edit of a message since deleted keeps no words"
-    );
-    assert_eq!(
-        events[3],
-        json!({ "type": "reactions", "seq": 4, "id": second, "room": "Team 茶水间",
-                "reactions": [{ "emoji": "👍", "users": ["alice"] }] })
-    );
-    assert_eq!(events[4]["type"], "delete");
-    assert_eq!(events[4]["id"], first);
-
-    // Only what came after a seq.
-    assert_eq!(
-        seqs(&alice.events("Team 茶水间", "?after_seq=3").await),
-        [4, 5]
-    );
-    assert_eq!(
-        alice.events("Team 茶水间", "?after_seq=5").await,
-        Vec::<Value>::new()
-    );
-}
-
-#[tokio::test]
-async fn message_seqs_skip_the_numbers_edits_deletes_and_reactions_took() {
-    let app = spawn_app().await;
-    let (alice, first) = room_with_message(&app, "Lobby", "one").await;
-    let seq_of = |m: &Value| m["seq"].as_i64().expect("a seq");
-    let one = message_in(&alice, "Lobby", first).await;
-    assert_eq!(seq_of(&one), 1);
-
-    edited(&alice, first, "one!").await; // 2
-    alice.react(first, "👍").await; // 3
-    alice.react(first, "👍").await; // nothing: no seq
-    alice.unreact(first, "🎉").await; // nothing: no seq
-    let second = alice.say("Lobby", "two").await; // 4
-    alice.delete_message(second).await; // 5
-    let third: Value = alice
-        .post_message("Lobby", "three")
-        .await
-        .json()
-        .await
-        .expect("JSON"); // 6
-
-    assert_eq!(seq_of(&message_in(&alice, "Lobby", second).await), 4);
-    assert_eq!(seq_of(&third), 6);
-    assert_eq!(seqs(&alice.events("Lobby", "").await), [1, 2, 3, 4, 5, 6]);
-}
-
-#[tokio::test]
-async fn events_come_100_at_a_time_by_default_and_at_most_500() {
-    let app = spawn_app_with(|config| {
-        config.message_rate = 100_000.0;
-        config.message_burst = 100_000.0;
-    })
-    .await;
-    let (alice, first) = room_with_message(&app, "Lobby", "message 0").await;
-    let texts: Vec<String> = (1..505).map(|n| format!("message {n}")).collect();
-    for chunk in texts.chunks(32) {
-        futures_util::future::join_all(chunk.iter().map(|text| alice.say("Lobby", text))).await;
-    }
-    edited(&alice, first, "the first, edited last").await; // seq 506
-
-    assert_eq!(
-        seqs(&alice.events("Lobby", "").await),
-        (1..=100).collect::<Vec<_>>()
-    );
-    let page = alice.events("Lobby", "?after_seq=400&limit=500").await;
-    assert_eq!(seqs(&page), (401..=506).collect::<Vec<_>>());
-    assert_eq!(page.last().unwrap()["type"], "edit");
-    assert_eq!(alice.events("Lobby", "?limit=500").await.len(), 500);
-    assert_eq!(
-        seqs(&alice.events("Lobby", "?after_seq=2&limit=1").await),
-        [3]
-    );
-
-    for bad in ["501", "0", "-1", "100000"] {
-        let response = alice
-            .get(&format!("/api/v1/rooms/Lobby/events?limit={bad}"))
-            .await;
-        let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
-        assert_eq!(body["field"], "limit", "limit={bad}: {body}");
-    }
-
-    // Walking the stream with after_seq meets every event once.
-    let mut walked = Vec::new();
-    loop {
-        let after = walked.last().copied().unwrap_or(0);
-        let page = alice
-            .events("Lobby", &format!("?after_seq={after}&limit=77"))
-            .await;
-        if page.is_empty() {
-            break;
-        }
-        assert!(page.len() <= 77);
-        walked.extend(seqs(&page));
-    }
-    assert_eq!(walked, (1..=506).collect::<Vec<_>>());
+    assert_eq!(kinds(&alice.events("Lobby", "").await), ["message"]);
 }
 
 // ---- wrongly typed JSON ------------------------------------------------------------
@@ -677,7 +568,7 @@ async fn a_json_field_of_the_wrong_type_is_422_naming_it_and_creates_nothing() {
 
 /// alice (logged in as `alice`, which she must not be yet) creates `room` and says
 /// `text` in it.
-async fn room_with_message(app: &TestApp, room: &str, text: &str) -> (User, i64) {
+pub(crate) async fn room_with_message(app: &TestApp, room: &str, text: &str) -> (User, i64) {
     let alice = app.user("alice").await;
     assert_eq!(alice.create_room(room).await.status(), StatusCode::CREATED);
     let id = alice.say(room, text).await;
@@ -696,14 +587,14 @@ async fn every_message_route(user: &User, id: i64) -> Vec<Response> {
 }
 
 /// Edits `id` to `text`, which must succeed; returns the message.
-async fn edited(user: &User, id: i64, text: &str) -> Value {
+pub(crate) async fn edited(user: &User, id: i64, text: &str) -> Value {
     let response = user.edit_message(id, text).await;
     assert_eq!(response.status(), StatusCode::OK, "editing {id}");
     response.json().await.expect("JSON")
 }
 
 /// Message `id` as the room's history lists it.
-async fn message_in(user: &User, room: &str, id: i64) -> Value {
+pub(crate) async fn message_in(user: &User, room: &str, id: i64) -> Value {
     let response = user
         .get(&format!(
             "/api/v1/rooms/{}/messages?limit=200",
@@ -725,7 +616,7 @@ async fn assert_untouched(user: &User, room: &str, id: i64, text: &str) {
     assert_eq!(message["edited_at"], Value::Null);
     assert_eq!(message["deleted"], false);
     assert_eq!(message["reactions"], json!([]));
-    assert_eq!(types(&user.events(room, "").await), ["message"]);
+    assert_eq!(kinds(&user.events(room, "").await), ["message"]);
     let edits = user.get(&format!("/api/v1/messages/{id}/edits")).await;
     assert_eq!(edits.json::<Value>().await.expect("JSON"), json!([]));
 }
@@ -736,13 +627,6 @@ fn emoji_of(reactions: &Value) -> Vec<&str> {
         .expect("a list of reactions")
         .iter()
         .map(|r| r["emoji"].as_str().expect("an emoji"))
-        .collect()
-}
-
-fn types(events: &[Value]) -> Vec<&str> {
-    events
-        .iter()
-        .map(|e| e["type"].as_str().expect("a type"))
         .collect()
 }
 

@@ -444,6 +444,18 @@ pub fn assert_recent_utc(value: &Value) -> OffsetDateTime {
     time
 }
 
+/// The `type` of each event, in the order given.
+pub fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| {
+            e["type"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a type in {e}"))
+        })
+        .collect()
+}
+
 /// The `seq` of each event or message, in the order given.
 pub fn seqs(frames: &[Value]) -> Vec<i64> {
     frames

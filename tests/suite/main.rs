@@ -7,6 +7,7 @@
 mod helpers;
 
 mod api_auth;
+mod api_events;
 mod api_messages;
 mod api_rooms;
 mod live_api;

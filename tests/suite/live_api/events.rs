@@ -303,13 +303,6 @@ async fn events(ws: &mut Ws, n: usize) -> Vec<Value> {
     frames
 }
 
-fn kinds(frames: &[Value]) -> Vec<&str> {
-    frames
-        .iter()
-        .map(|f| f["type"].as_str().expect("a type"))
-        .collect()
-}
-
 /// The page socket's next event fragment (skipping the online count and badges).
 async fn next_event_fragment(ws: &mut Ws) -> String {
     loop {
