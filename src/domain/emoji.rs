@@ -22,16 +22,15 @@ impl Emoji {
             return Err(refused());
         }
         // Unicode's list has the fully-qualified form ("❤️"); people and keyboards also
-        // send the bare one ("❤"). Both are one emoji, stored as Unicode lists it.
+        // send the bare one ("❤"), or add a selector where none belongs ("👍\u{fe0f}").
+        // Each is one emoji, stored as Unicode lists it: `emojis` knows every such
+        // variant and answers with the fully-qualified form.
         let qualified = format!("{one}\u{fe0f}");
         let listed = [one, one.trim_end_matches('\u{fe0f}'), qualified.as_str()]
             .into_iter()
-            .find(|candidate| emojis::get(candidate).is_some())
+            .find_map(emojis::get)
             .ok_or_else(refused)?;
-        if emojis::get(&qualified).is_some() && !listed.ends_with('\u{fe0f}') {
-            return Ok(Self(qualified));
-        }
-        Ok(Self(listed.to_owned()))
+        Ok(Self(listed.as_str().to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -60,6 +59,18 @@ mod tests {
         assert_eq!(Emoji::parse("❤").unwrap().as_str(), "❤️");
         assert_eq!(Emoji::parse("❤️").unwrap().as_str(), "❤️");
         assert_eq!(Emoji::parse("👍🏽").unwrap().as_str(), "👍🏽");
+    }
+
+    #[test]
+    fn an_emoji_listed_without_a_selector_is_stored_without_one() {
+        for (sent, stored) in [
+            ("👍", "👍"),
+            ("👍\u{fe0f}", "👍"),
+            ("😐", "😐"),
+            ("1⃣", "1️⃣"),
+        ] {
+            assert_eq!(Emoji::parse(sent).unwrap().as_str(), stored, "{sent:?}");
+        }
     }
 
     #[test]

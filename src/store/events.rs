@@ -306,7 +306,14 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                                         .bind(c.message_id)
                                         .fetch_all(&mut *tx)
                                         .await?;
-                                        let json = Reactions::from_rows(rows).to_json();
+                                        let before: Reactions = sqlx::query_scalar(
+                                            "SELECT reactions FROM messages WHERE id = $1",
+                                        )
+                                        .bind(c.message_id)
+                                        .fetch_one(&mut *tx)
+                                        .await?;
+                                        let json =
+                                            Reactions::from_rows_after(&before, rows).to_json();
                                         sqlx::query(
                                             "UPDATE messages SET reactions = $2 WHERE id = $1",
                                         )

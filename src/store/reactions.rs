@@ -38,6 +38,20 @@ impl Reactions {
         Reactions(list)
     }
 
+    /// Groups rows like `from_rows`, but an emoji `before` showed keeps its place while
+    /// anyone still reacts with it (its first user taking theirs back does not move
+    /// it); emoji new to the message come after, in the order they were added.
+    pub fn from_rows_after(
+        before: &Reactions,
+        rows: impl IntoIterator<Item = (String, String, i64)>,
+    ) -> Self {
+        let mut list = Self::from_rows(rows).0;
+        let place = |r: &Reaction| before.0.iter().position(|b| b.emoji == r.emoji);
+        // A stable sort: emoji new to the message all sort last, in the order added.
+        list.sort_by_key(|r| place(r).unwrap_or(usize::MAX));
+        Reactions(list)
+    }
+
     /// The stored form (what `decode` reads back).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).expect("reactions always serialise")
@@ -100,5 +114,26 @@ mod tests {
         assert_eq!(reactions.0[0].users, ["ann", "bob"]);
         assert_eq!(reactions.0[1].emoji, "🎉");
         assert_eq!(Reactions::parse(Some(&reactions.to_json())), reactions);
+    }
+
+    #[test]
+    fn an_emoji_keeps_its_place_while_anyone_still_reacts_with_it() {
+        let row = |emoji: &str, user: &str, id| (emoji.to_owned(), user.to_owned(), id);
+        let before = Reactions::from_rows([
+            row("👍", "ann", 1),
+            row("🎉", "bob", 2),
+            row("👍", "cyd", 3),
+        ]);
+        // ann takes her 👍 back, and dee adds 👀.
+        let after = Reactions::from_rows_after(
+            &before,
+            [
+                row("🎉", "bob", 2),
+                row("👍", "cyd", 3),
+                row("👀", "dee", 4),
+            ],
+        );
+        let order: Vec<&str> = after.iter().map(|r| r.emoji.as_str()).collect();
+        assert_eq!(order, ["👍", "🎉", "👀"]);
     }
 }

@@ -120,6 +120,9 @@ impl Cluster {
         for _ in 0..count {
             let mut config = Config::for_tests(database_url.clone());
             config.redis_url = Some(redis.url());
+            // These tests are about delivery: people here may write as fast as they like.
+            config.message_rate = 10_000.0;
+            config.message_burst = 10_000.0;
             nodes.push(start_node(config).await);
         }
         let cluster = Self {

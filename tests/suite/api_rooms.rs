@@ -4,7 +4,6 @@
 use futures_util::future::join_all;
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
-use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 
 use crate::api_auth::{expect_problem, problem};
 use crate::helpers::*;
@@ -790,26 +789,9 @@ fn texts(messages: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-/// `object` carries every field the spec names (it may carry more).
-fn assert_has_fields(object: &Value, fields: &[&str]) {
-    let object = object.as_object().expect("an object");
-    for field in fields {
-        assert!(object.contains_key(*field), "no {field:?} in {object:?}");
-    }
-}
-
 fn assert_increasing(ids: &[i64]) {
     assert!(
         ids.windows(2).all(|w| w[0] < w[1]),
         "ids must strictly increase: {ids:?}"
     );
-}
-
-/// `value` is an RFC 3339 time in UTC, within a minute of now.
-fn assert_recent_utc(value: &Value) {
-    let text = value.as_str().expect("a time string");
-    let time = OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|e| panic!("{text}: {e}"));
-    assert!(time.offset().is_utc(), "{text} is not UTC");
-    let age = OffsetDateTime::now_utc() - time;
-    assert!(age.whole_seconds().abs() < 60, "{text} is not now");
 }

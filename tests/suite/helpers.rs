@@ -1,11 +1,12 @@
 //! `spawn_app()` and friends: what every test needs to talk to a real Hearth.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
 use hearth::{App, Config};
 use reqwest::{Client, StatusCode, cookie::CookieStore};
 use serde_json::{Value, json};
+use time::{OffsetDateTime, format_description::well_known::Rfc3339};
 use tokio::{net::TcpStream, sync::oneshot, task::JoinHandle};
 use tokio_tungstenite::{
     MaybeTlsStream, WebSocketStream,
@@ -103,6 +104,27 @@ impl TestApp {
     /// A client registered (and so logged in) as `name`.
     pub async fn user(&self, name: &str) -> User {
         self.client().register(name).await
+    }
+
+    /// Runs `sql` on this server's database directly, as an operator at the database's
+    /// console would; returns how many rows it changed.
+    pub async fn run_sql(&self, sql: &str) -> u64 {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        if self.database_url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.database_url)
+                .await
+                .expect("open the SQLite database");
+            let done = sqlx::query(sql).execute(&pool).await.expect("run SQL");
+            pool.close().await;
+            done.rows_affected()
+        } else {
+            let pool = sqlx::PgPool::connect(&self.database_url)
+                .await
+                .expect("connect to PostgreSQL");
+            let done = sqlx::query(sql).execute(&pool).await.expect("run SQL");
+            pool.close().await;
+            done.rows_affected()
+        }
     }
 
     /// Stops the server the way SIGTERM does, and waits until it has stopped.
@@ -245,6 +267,52 @@ impl User {
         body["id"].as_i64().expect("an id")
     }
 
+    /// `PATCH /messages/{id}` with `{"text": text}`.
+    pub async fn edit_message(&self, id: i64, text: &str) -> reqwest::Response {
+        self.http
+            .patch(self.api(&format!("/messages/{id}")))
+            .json(&json!({ "text": text }))
+            .send()
+            .await
+            .expect("PATCH a message")
+    }
+
+    /// `DELETE /messages/{id}`.
+    pub async fn delete_message(&self, id: i64) -> reqwest::Response {
+        self.http
+            .delete(self.api(&format!("/messages/{id}")))
+            .send()
+            .await
+            .expect("DELETE a message")
+    }
+
+    /// `PUT /messages/{id}/reactions/{emoji}`, the emoji percent-encoded.
+    pub async fn react(&self, id: i64, emoji: &str) -> reqwest::Response {
+        self.http
+            .put(self.api(&format!("/messages/{id}/reactions/{}", encode(emoji))))
+            .send()
+            .await
+            .expect("PUT a reaction")
+    }
+
+    /// `DELETE /messages/{id}/reactions/{emoji}`, the emoji percent-encoded.
+    pub async fn unreact(&self, id: i64, emoji: &str) -> reqwest::Response {
+        self.http
+            .delete(self.api(&format!("/messages/{id}/reactions/{}", encode(emoji))))
+            .send()
+            .await
+            .expect("DELETE a reaction")
+    }
+
+    /// `GET /rooms/{room}/events{query}`, which must succeed: the events, oldest first.
+    pub async fn events(&self, room: &str, query: &str) -> Vec<Value> {
+        let response = self
+            .get(&format!("/api/v1/rooms/{}/events{query}", encode(room)))
+            .await;
+        assert_eq!(response.status(), StatusCode::OK, "events of {room}{query}");
+        response.json().await.expect("a JSON list of events")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("GET")
     }
@@ -356,4 +424,98 @@ pub async fn close_code(ws: &mut Ws, secs: u64) -> Option<u16> {
             Some(Err(_)) | None => return None,
         }
     }
+}
+
+/// `object` carries every field the spec names (it may carry more).
+pub fn assert_has_fields(object: &Value, fields: &[&str]) {
+    let object = object.as_object().expect("an object");
+    for field in fields {
+        assert!(object.contains_key(*field), "no {field:?} in {object:?}");
+    }
+}
+
+/// `value` is an RFC 3339 time in UTC, within a minute of now; returns it.
+pub fn assert_recent_utc(value: &Value) -> OffsetDateTime {
+    let text = value.as_str().expect("a time string");
+    let time = OffsetDateTime::parse(text, &Rfc3339).unwrap_or_else(|e| panic!("{text}: {e}"));
+    assert!(time.offset().is_utc(), "{text} is not UTC");
+    let age = OffsetDateTime::now_utc() - time;
+    assert!(age.whole_seconds().abs() < 60, "{text} is not now");
+    time
+}
+
+/// The `type` of each event, in the order given.
+pub fn kinds(events: &[Value]) -> Vec<&str> {
+    events
+        .iter()
+        .map(|e| {
+            e["type"]
+                .as_str()
+                .unwrap_or_else(|| panic!("a type in {e}"))
+        })
+        .collect()
+}
+
+/// The `seq` of each event or message, in the order given.
+pub fn seqs(frames: &[Value]) -> Vec<i64> {
+    frames
+        .iter()
+        .map(|f| f["seq"].as_i64().unwrap_or_else(|| panic!("a seq in {f}")))
+        .collect()
+}
+
+/// Asserts `seqs` run `from`, `from + 1`, … with no gap and no repeat.
+pub fn assert_consecutive_from(seqs: &[i64], from: i64) {
+    let expected: Vec<i64> = (from..from + seqs.len() as i64).collect();
+    assert_eq!(
+        seqs, expected,
+        "seqs must run on from {from}, no gap, no repeat"
+    );
+}
+
+/// What a reader knows of each message once it has applied `events` (the event
+/// objects of `/events` or the JSON socket) in order: id → `{text, deleted, reactions}`.
+pub fn fold_events<'a>(events: impl IntoIterator<Item = &'a Value>) -> BTreeMap<i64, Value> {
+    let mut state = BTreeMap::new();
+    for event in events {
+        let id = event["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("an id in {event}"));
+        match event["type"].as_str() {
+            Some("message") => {
+                state.insert(id, message_state(event));
+            }
+            Some(kind) => {
+                let message = state
+                    .get_mut(&id)
+                    .unwrap_or_else(|| panic!("{kind} of message {id}, never seen created"));
+                match kind {
+                    "edit" => message["text"] = event["text"].clone(),
+                    "reactions" => message["reactions"] = event["reactions"].clone(),
+                    "delete" => {
+                        *message = json!({ "text": "", "deleted": true, "reactions": [] });
+                    }
+                    other => panic!("an unknown event type {other}: {event}"),
+                }
+            }
+            None => panic!("an event without a type: {event}"),
+        }
+    }
+    state
+}
+
+/// The same view of each message as a history page shows it.
+pub fn state_of(messages: &[Value]) -> BTreeMap<i64, Value> {
+    messages
+        .iter()
+        .map(|m| (m["id"].as_i64().expect("an id"), message_state(m)))
+        .collect()
+}
+
+fn message_state(message: &Value) -> Value {
+    json!({
+        "text": message["text"],
+        "deleted": message["deleted"],
+        "reactions": message["reactions"],
+    })
 }

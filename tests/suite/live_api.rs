@@ -2,10 +2,12 @@
 //! by real tokio-tungstenite clients against a real server.
 
 mod delivery;
+mod events;
 mod lifecycle;
 mod pressure;
 mod refusals;
 mod resume;
+mod sessions;
 
 use std::time::Duration;
 

@@ -35,7 +35,7 @@ fn is_online_count(fragment: &str) -> bool {
 /// Opens the page's socket on a room with nothing to catch up on, and waits for the
 /// online count: the server sends it (after the sidebar's current badges) just before
 /// going live, once it listens to the room, the sidebar's other rooms, and logouts.
-async fn live_page(user: &User, room: &str) -> Ws {
+pub(crate) async fn live_page(user: &User, room: &str) -> Ws {
     let mut ws = open_page(user, room, "0").await;
     loop {
         let first = next_text(&mut ws, WAIT).await;
@@ -50,7 +50,7 @@ async fn live_page(user: &User, room: &str) -> Ws {
 }
 
 /// The next fragment for which `wanted` holds, passing over others (presence updates).
-async fn next_fragment(ws: &mut Ws, wanted: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn next_fragment(ws: &mut Ws, wanted: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(WAIT);
     loop {
         let left = deadline.saturating_duration_since(tokio::time::Instant::now());

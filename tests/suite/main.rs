@@ -7,6 +7,8 @@
 mod helpers;
 
 mod api_auth;
+mod api_events;
+mod api_messages;
 mod api_rooms;
 mod live_api;
 mod live_pages;

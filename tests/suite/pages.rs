@@ -2,6 +2,7 @@
 //! `HX-Request: true`) sees them: forms, redirects, dialogs, fragments, escaping, headers.
 
 mod accounts;
+mod messages;
 mod room;
 mod safety;
 mod sidebar;

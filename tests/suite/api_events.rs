@@ -1,0 +1,143 @@
+//! A room's stream of events through `/api/v1/rooms/{name}/events`: every kind of
+//! change in seq order, the seqs they take, and paging with `after_seq` and `limit`.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::api_auth::expect_problem;
+use crate::api_messages::{edited, message_in, room_with_message};
+use crate::helpers::*;
+
+#[tokio::test]
+async fn events_list_every_kind_of_change_in_seq_order_each_naming_its_room() {
+    let app = spawn_app().await;
+    let (alice, first) = room_with_message(&app, "Team 茶水间", "one").await;
+    let second = alice.say("Team 茶水间", "two").await;
+    let edit = edited(&alice, first, "one, edited").await;
+    alice.react(second, "👍").await;
+    alice.delete_message(first).await;
+
+    let response = alice
+        .get(&format!("/api/v1/rooms/{}/events", encode("team 茶水间")))
+        .await;
+
+    assert_eq!(response.status(), StatusCode::OK);
+    let events: Vec<Value> = response.json().await.expect("JSON");
+    assert_eq!(
+        kinds(&events),
+        ["message", "message", "edit", "reactions", "delete"]
+    );
+    assert_consecutive_from(&seqs(&events), 1);
+    for event in &events {
+        assert_eq!(event["room"], "Team 茶水间", "{event}");
+    }
+    let two = &events[1];
+    assert_has_fields(
+        two,
+        &["id", "sender", "text", "sent_at", "edited_at", "deleted"],
+    );
+    assert_eq!(
+        (two["id"].as_i64(), two["text"].as_str()),
+        (Some(second), Some("two"))
+    );
+    assert_eq!(
+        events[2],
+        json!({ "type": "edit", "seq": 3, "id": first, "room": "Team 茶水间",
+                "text": "", "edited_at": edit["edited_at"] }),
+        "the edit of a message since deleted keeps no words"
+    );
+    assert_eq!(
+        events[3],
+        json!({ "type": "reactions", "seq": 4, "id": second, "room": "Team 茶水间",
+                "reactions": [{ "emoji": "👍", "users": ["alice"] }] })
+    );
+    assert_eq!(events[4]["type"], "delete");
+    assert_eq!(events[4]["id"], first);
+
+    // Only what came after a seq.
+    assert_eq!(
+        seqs(&alice.events("Team 茶水间", "?after_seq=3").await),
+        [4, 5]
+    );
+    assert_eq!(
+        alice.events("Team 茶水间", "?after_seq=5").await,
+        Vec::<Value>::new()
+    );
+}
+
+#[tokio::test]
+async fn message_seqs_skip_the_numbers_edits_deletes_and_reactions_took() {
+    let app = spawn_app().await;
+    let (alice, first) = room_with_message(&app, "Lobby", "one").await;
+    let seq_of = |m: &Value| m["seq"].as_i64().expect("a seq");
+    let one = message_in(&alice, "Lobby", first).await;
+    assert_eq!(seq_of(&one), 1);
+
+    edited(&alice, first, "one!").await; // 2
+    alice.react(first, "👍").await; // 3
+    alice.react(first, "👍").await; // nothing: no seq
+    alice.unreact(first, "🎉").await; // nothing: no seq
+    let second = alice.say("Lobby", "two").await; // 4
+    alice.delete_message(second).await; // 5
+    let third: Value = alice
+        .post_message("Lobby", "three")
+        .await
+        .json()
+        .await
+        .expect("JSON"); // 6
+
+    assert_eq!(seq_of(&message_in(&alice, "Lobby", second).await), 4);
+    assert_eq!(seq_of(&third), 6);
+    assert_eq!(seqs(&alice.events("Lobby", "").await), [1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test]
+async fn events_come_100_at_a_time_by_default_and_at_most_500() {
+    let app = spawn_app_with(|config| {
+        config.message_rate = 100_000.0;
+        config.message_burst = 100_000.0;
+    })
+    .await;
+    let (alice, first) = room_with_message(&app, "Lobby", "message 0").await;
+    let texts: Vec<String> = (1..505).map(|n| format!("message {n}")).collect();
+    for chunk in texts.chunks(32) {
+        futures_util::future::join_all(chunk.iter().map(|text| alice.say("Lobby", text))).await;
+    }
+    edited(&alice, first, "the first, edited last").await; // seq 506
+
+    assert_eq!(
+        seqs(&alice.events("Lobby", "").await),
+        (1..=100).collect::<Vec<_>>()
+    );
+    let page = alice.events("Lobby", "?after_seq=400&limit=500").await;
+    assert_eq!(seqs(&page), (401..=506).collect::<Vec<_>>());
+    assert_eq!(page.last().unwrap()["type"], "edit");
+    assert_eq!(alice.events("Lobby", "?limit=500").await.len(), 500);
+    assert_eq!(
+        seqs(&alice.events("Lobby", "?after_seq=2&limit=1").await),
+        [3]
+    );
+
+    for bad in ["501", "0", "-1", "100000"] {
+        let response = alice
+            .get(&format!("/api/v1/rooms/Lobby/events?limit={bad}"))
+            .await;
+        let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(body["field"], "limit", "limit={bad}: {body}");
+    }
+
+    // Walking the stream with after_seq meets every event once.
+    let mut walked = Vec::new();
+    loop {
+        let after = walked.last().copied().unwrap_or(0);
+        let page = alice
+            .events("Lobby", &format!("?after_seq={after}&limit=77"))
+            .await;
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 77);
+        walked.extend(seqs(&page));
+    }
+    assert_eq!(walked, (1..=506).collect::<Vec<_>>());
+}
