@@ -43,7 +43,7 @@ pub async fn admit(
     user: &CurrentUser,
     room_name: &str,
 ) -> AppResult<Admitted> {
-    let (control, user_events) = admit_user(headers, state, user)?;
+    let (control, user_events) = admit_user(headers, state, user).await?;
     let room = rooms::open_as_member(&state.db, user, room_name).await?;
     Ok(Admitted {
         room,
@@ -53,8 +53,11 @@ pub async fn admit(
 }
 
 /// The checks for a socket that is about its user rather than one room (a page's
-/// sidebar): same site (403) and not stopping (503). Returns its subscriptions.
-pub fn admit_user(
+/// sidebar): same site (403), not stopping (503), and still signed in (401): the
+/// session was read before this socket subscribed to its user's channel, so a logout
+/// in between would otherwise go unheard until the next re-check. Returns its
+/// subscriptions.
+pub async fn admit_user(
     headers: &HeaderMap,
     state: &AppState,
     user: &CurrentUser,
@@ -66,6 +69,9 @@ pub fn admit_user(
     let user_events = state.hub.user(user.id);
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
+    }
+    if !store::sessions::login_exists(&state.db, &user.login, store::now_ms()).await? {
+        return Err(AppError::Unauthorized);
     }
     Ok((control, user_events))
 }

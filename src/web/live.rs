@@ -74,7 +74,7 @@ pub async fn sidebar_socket(
     ws: WebSocket,
     state: Data<&AppState>,
 ) -> AppResult<impl IntoResponse> {
-    let (control, user_events) = socket::admit_user(req.headers(), &state, &user)?;
+    let (control, user_events) = socket::admit_user(req.headers(), &state, &user).await?;
     let joined = rooms::list(&state.db, &user, Scope::Joined).await?;
     let state = state.clone();
     let listening = Listening {
