@@ -5,6 +5,7 @@
 mod messages;
 mod problem;
 mod rooms;
+mod search;
 mod socket;
 mod strict;
 mod users;
@@ -16,7 +17,12 @@ pub use problem::{ApiError, ApiResult, problem_response};
 
 /// Every API route, to be nested at `/api`.
 pub fn routes() -> Route {
-    let service = OpenApiService::new((users::UsersApi, rooms::RoomsApi, messages::MessagesApi), "Hearth", env!("CARGO_PKG_VERSION"))
+    let service = OpenApiService::new((
+            users::UsersApi,
+            rooms::RoomsApi,
+            messages::MessagesApi,
+            search::SearchApi,
+        ), "Hearth", env!("CARGO_PKG_VERSION"))
         .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. A room's events (messages created, edited, deleted, reactions changed) stream over `GET /api/v1/rooms/{name}/ws?after_seq=S` (a WebSocket, described in the README) and replay from `GET /api/v1/rooms/{name}/events`.")
         .server("/api/v1");
     let spec = service.spec_endpoint();

@@ -140,7 +140,8 @@ impl RoomsApi {
     }
 
     /// A page of a room's messages, oldest first: the newest `limit` (default 50, at most
-    /// 200) before `before`, or the oldest after `after`.
+    /// 200) before `before`, the oldest after `after`, or those `around` a message (it,
+    /// half the page before it and the rest after; 404 if the room has no such message).
     #[oai(path = "/rooms/:name/messages", method = "get")]
     async fn history(
         &self,
@@ -149,12 +150,14 @@ impl RoomsApi {
         name: Path<String>,
         before: Query<Option<i64>>,
         after: Query<Option<i64>>,
+        around: Query<Option<i64>>,
         limit: Query<Option<i64>>,
     ) -> ApiResult<Json<Vec<MessageOut>>> {
         let room = rooms::open_as_member(&state.db, &user, &name).await?;
         let query = HistoryQuery {
             after: after.0,
             before: before.0,
+            around: around.0,
             limit: limit.0,
         };
         let page = messages::history(&state.db, &room, query).await?;

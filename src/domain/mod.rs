@@ -4,10 +4,12 @@
 
 mod emoji;
 mod names;
+mod search;
 mod text;
 
 pub use emoji::Emoji;
 pub use names::{RoomName, Username};
+pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, parse_day};
 pub use text::{
     ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, MessageText, Password,
 };

@@ -4,7 +4,9 @@
 
 use super::Lang;
 use crate::{
-    domain::{MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES},
+    domain::{
+        MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MAX_TERMS, MIN_PASSWORD_BYTES, MIN_TERM_CHARS,
+    },
     error::{AppError, Code},
 };
 
@@ -68,6 +70,16 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             value.unwrap_or("check each field's type")
         ),
         Code::NotOneEmoji => "A reaction must be exactly one emoji.".into(),
+        Code::SearchEmpty => "Type something to search for.".into(),
+        Code::SearchTermTooShort => format!(
+            "Each search term needs at least {MIN_TERM_CHARS} characters{}.",
+            value.map(|t| format!(" (not “{t}”)")).unwrap_or_default()
+        ),
+        Code::SearchTooManyTerms => format!("Search for at most {MAX_TERMS} terms at once."),
+        Code::BadDate => format!(
+            "Dates are written YYYY-MM-DD, such as 2026-11-30{}.",
+            value.map(|d| format!(" (not “{d}”)")).unwrap_or_default()
+        ),
         Code::BadQuery => "That address has a value Hearth cannot read.".into(),
         Code::NotLoggedIn => "You need to log in first.".into(),
         Code::BadCredentials => "Wrong username or password.".into(),
@@ -123,6 +135,20 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             value.unwrap_or("请检查每个字段的类型")
         ),
         Code::NotOneEmoji => "回应必须恰好是一个表情符号。".into(),
+        Code::SearchEmpty => "请输入要搜索的内容。".into(),
+        Code::SearchTermTooShort => format!(
+            "每个搜索词至少 {MIN_TERM_CHARS} 个字符{}。",
+            value
+                .map(|t| format!("（不能是“{t}”）"))
+                .unwrap_or_default()
+        ),
+        Code::SearchTooManyTerms => format!("一次最多搜索 {MAX_TERMS} 个词。"),
+        Code::BadDate => format!(
+            "日期格式为 YYYY-MM-DD，例如 2026-11-30{}。",
+            value
+                .map(|d| format!("（不能是“{d}”）"))
+                .unwrap_or_default()
+        ),
         Code::BadQuery => "这个地址里有 Hearth 读不懂的值。".into(),
         Code::NotLoggedIn => "请先登录。".into(),
         Code::BadCredentials => "用户名或密码错误。".into(),

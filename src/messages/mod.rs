@@ -4,6 +4,7 @@
 //! next event and then publishes it once to the live hub.
 
 mod rate;
+pub mod search;
 mod writer;
 
 pub use rate::RateLimiter;
@@ -182,13 +183,33 @@ async fn change(
 pub struct HistoryQuery {
     pub after: Option<i64>,
     pub before: Option<i64>,
+    /// Messages around this one (it included), half before and half after.
+    pub around: Option<i64>,
     pub limit: Option<i64>,
 }
 
 /// A page of a room's history, oldest first, deleted messages as tombstones.
 pub async fn history(db: &Db, room: &Room, query: HistoryQuery) -> AppResult<Vec<MessageRow>> {
     let limit = checked_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
-    Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?)
+    match query.around {
+        Some(id) => around(db, room, id, limit).await,
+        None => Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?),
+    }
+}
+
+/// Up to `limit` messages of `room` around message `id`, oldest first: the message
+/// and the ones before it (half the page), then the ones after. 404 when the room has
+/// no such message.
+pub async fn around(db: &Db, room: &Room, id: i64, limit: i64) -> AppResult<Vec<MessageRow>> {
+    let mut page = store::messages::page(db, room.id, None, Some(id + 1), (limit + 1) / 2).await?;
+    if page.last().map(|m| m.id) != Some(id) {
+        return Err(AppError::NotFound(Code::NoSuchMessage));
+    }
+    let later = limit - page.len() as i64;
+    if later > 0 {
+        page.extend(store::messages::page(db, room.id, Some(id), None, later).await?);
+    }
+    Ok(page)
 }
 
 /// `limit`, or `default` without one; 422 outside 1..=`max`.

@@ -6,6 +6,7 @@
 pub mod html;
 pub mod json;
 mod linkify;
+pub mod snippet;
 
 pub use linkify::{LINK_REL, escape_into, linkify};
 

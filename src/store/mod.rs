@@ -7,6 +7,7 @@ pub mod events;
 pub mod messages;
 pub mod reactions;
 pub mod rooms;
+pub mod search;
 pub mod sessions;
 pub mod users;
 

@@ -1,0 +1,133 @@
+//! What someone searches for: one to ten terms, each of 2 or more characters, split at
+//! spaces except inside "double quotes" (a phrase, matched as written). Whatever else
+//! the query holds (`*`, `-`, `:`, `OR`, `NEAR`, …) is text to find, never syntax.
+
+use time::{Date, macros::format_description};
+
+use super::{Code, ValidationError};
+
+/// The fewest characters a term may have, and the most terms a query may have.
+pub const MIN_TERM_CHARS: usize = 2;
+pub const MAX_TERMS: usize = 10;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchTerms(Vec<String>);
+
+impl SearchTerms {
+    pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let mut terms = Vec::new();
+        let mut rest = raw.trim();
+        while !rest.is_empty() {
+            let (term, after) = match rest.strip_prefix('"') {
+                // A phrase runs to the next quote (or to the end, if it is never closed).
+                Some(inner) => match inner.find('"') {
+                    Some(end) => (&inner[..end], &inner[end + 1..]),
+                    None => (inner, ""),
+                },
+                None => {
+                    let end = rest.find(|c: char| c.is_whitespace() || c == '"');
+                    let end = end.unwrap_or(rest.len());
+                    (&rest[..end], &rest[end..])
+                }
+            };
+            let term = term.trim();
+            if !term.is_empty() {
+                if term.chars().count() < MIN_TERM_CHARS {
+                    return Err(ValidationError::naming("q", Code::SearchTermTooShort, term));
+                }
+                if !terms.iter().any(|t| t == term) {
+                    terms.push(term.to_owned());
+                }
+            }
+            rest = after.trim_start();
+        }
+        if terms.is_empty() {
+            return Err(ValidationError::new("q", Code::SearchEmpty));
+        }
+        if terms.len() > MAX_TERMS {
+            return Err(ValidationError::new("q", Code::SearchTooManyTerms));
+        }
+        Ok(Self(terms))
+    }
+
+    pub fn as_slice(&self) -> &[String] {
+        &self.0
+    }
+}
+
+/// A day, `YYYY-MM-DD`, as searches filter by (in UTC).
+pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ValidationError> {
+    Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
+        .map_err(|_| ValidationError::naming(field, Code::BadDate, raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn terms(q: &str) -> Vec<String> {
+        SearchTerms::parse(q).unwrap().0
+    }
+
+    #[test]
+    fn terms_split_at_spaces_and_phrases_stay_whole() {
+        assert_eq!(terms("deploy 数据库"), ["deploy", "数据库"]);
+        assert_eq!(terms(r#""release notes" v2"#), ["release notes", "v2"]);
+        assert_eq!(terms("  用户   迁移 "), ["用户", "迁移"]);
+        assert_eq!(terms(r#"ab"cd ef"gh"#), ["ab", "cd ef", "gh"]);
+        assert_eq!(terms("deploy Deploy deploy"), ["deploy", "Deploy"]);
+    }
+
+    #[test]
+    fn search_syntax_is_only_text() {
+        for q in [
+            "NEAR(a b)",
+            "foo OR bar",
+            "-deploy",
+            "a:b",
+            "x* y*",
+            "\"unclosed phrase",
+            "!!",
+        ] {
+            assert!(SearchTerms::parse(q).is_ok(), "{q}");
+        }
+        assert_eq!(terms("\"unclosed phrase"), ["unclosed phrase"]);
+        assert_eq!(terms("foo OR bar"), ["foo", "OR", "bar"]);
+    }
+
+    #[test]
+    fn empty_short_and_too_many_are_refused() {
+        assert_eq!(SearchTerms::parse("").unwrap_err().code, Code::SearchEmpty);
+        assert_eq!(
+            SearchTerms::parse(" \"\" ").unwrap_err().code,
+            Code::SearchEmpty
+        );
+        assert_eq!(
+            SearchTerms::parse("a").unwrap_err().code,
+            Code::SearchTermTooShort
+        );
+        assert_eq!(
+            SearchTerms::parse("ok x").unwrap_err().code,
+            Code::SearchTermTooShort
+        );
+        let eleven = "aa bb cc dd ee ff gg hh ii jj kk";
+        assert_eq!(
+            SearchTerms::parse(eleven).unwrap_err().code,
+            Code::SearchTooManyTerms
+        );
+        assert!(
+            SearchTerms::parse("用户").is_ok(),
+            "two Chinese characters are a word"
+        );
+    }
+
+    #[test]
+    fn days_are_year_month_day() {
+        assert!(parse_day("before", "2026-11-30").is_ok());
+        assert_eq!(
+            parse_day("after", "30/11/2026").unwrap_err().code,
+            Code::BadDate
+        );
+        assert_eq!(parse_day("after", "2026-02-30").unwrap_err().field, "after");
+    }
+}

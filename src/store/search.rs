@@ -1,0 +1,258 @@
+//! Full-text search over the messages of the rooms someone is in, newest first, a page
+//! at a time (keyset on the message id). A message matches when it contains every
+//! term, ignoring case, as a substring, in any script.
+//!
+//! - SQLite: FTS5's trigram index (`messages_fts`) finds terms of 3 or more
+//!   characters; the MATCH string is built here, each term quoted (so nothing a person
+//!   types is FTS syntax). Terms of 2 characters (`用户`) cannot be looked up in a
+//!   trigram index: they are matched with `LIKE` over the candidates the other terms,
+//!   the membership and the filters leave.
+//! - PostgreSQL: `ILIKE` per term, which pg_trgm's GIN index answers for 3 or more
+//!   characters.
+//!
+//! Every value a person typed is bound as a parameter; only the shape of the
+//! statement (which filters, how many terms) varies.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Db, StoreResult, messages::MessageRow};
+
+/// What to search for and where. `terms` are already checked (`domain::SearchTerms`).
+#[derive(Debug, Clone, Default)]
+pub struct Search<'a> {
+    pub user_id: i64,
+    pub terms: &'a [String],
+    pub room_id: Option<i64>,
+    pub sender_id: Option<i64>,
+    /// Sent at or after (Unix ms).
+    pub since_ms: Option<i64>,
+    /// Sent before (Unix ms).
+    pub until_ms: Option<i64>,
+    /// Only messages older than this id (the previous page's last).
+    pub before_id: Option<i64>,
+    pub limit: i64,
+}
+
+/// Terms this short are matched by scanning, not by the trigram index.
+const INDEXED_CHARS: usize = 3;
+
+/// One bound value.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// The columns of a `MessageRow` (see `store::messages`).
+const COLUMNS: &str = "m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
+     m.text, m.client_id, m.sent_at, m.edited_at,
+     (m.deleted_at IS NOT NULL) AS deleted, m.reactions";
+
+/// Messages matching `search`, newest first.
+pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>> {
+    let (sql, params) = match db {
+        Db::Sqlite(_) => sqlite_statement(search),
+        Db::Postgres(_) => postgres_statement(search),
+    };
+    let rows = match db {
+        Db::Sqlite(pool) => {
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for param in params {
+                query = match param {
+                    Param::Int(v) => query.bind(v),
+                    Param::Text(v) => query.bind(v),
+                };
+            }
+            query.fetch_all(pool).await?
+        }
+        Db::Postgres(pool) => {
+            let mut query = sqlx::query_as(AssertSqlSafe(sql));
+            for param in params {
+                query = match param {
+                    Param::Int(v) => query.bind(v),
+                    Param::Text(v) => query.bind(v),
+                };
+            }
+            query.fetch_all(pool).await?
+        }
+    };
+    Ok(rows)
+}
+
+/// Builds a statement with numbered placeholders (`$1`, `$2`, … on both backends).
+struct Statement {
+    sql: String,
+    params: Vec<Param>,
+}
+
+impl Statement {
+    fn new(head: &str) -> Self {
+        Self {
+            sql: head.to_owned(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Appends `clause`, with `$` standing for the next parameter.
+    fn push(&mut self, clause: &str, param: Param) {
+        self.params.push(param);
+        let placeholder = format!("${}", self.params.len());
+        self.sql.push_str(&clause.replacen('$', &placeholder, 1));
+    }
+
+    fn filters(&mut self, search: &Search<'_>) {
+        if let Some(room_id) = search.room_id {
+            self.push(" AND m.room_id = $", Param::Int(room_id));
+        }
+        if let Some(sender_id) = search.sender_id {
+            self.push(" AND m.sender_id = $", Param::Int(sender_id));
+        }
+        if let Some(since) = search.since_ms {
+            self.push(" AND m.sent_at >= $", Param::Int(since));
+        }
+        if let Some(until) = search.until_ms {
+            self.push(" AND m.sent_at < $", Param::Int(until));
+        }
+    }
+
+    fn finish(mut self, order_by: &str, limit: i64) -> (String, Vec<Param>) {
+        self.sql.push_str(order_by);
+        self.push(" LIMIT $", Param::Int(limit));
+        (self.sql, self.params)
+    }
+}
+
+fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
+    let (indexed, scanned): (Vec<&String>, Vec<&String>) = search
+        .terms
+        .iter()
+        .partition(|t| t.chars().count() >= INDEXED_CHARS);
+    let mut st;
+    let order_by;
+    if indexed.is_empty() {
+        // Only short terms: scan the searcher's rooms' messages, newest first.
+        st = Statement::new(&format!(
+            "SELECT {COLUMNS} FROM messages m
+               JOIN memberships mb ON mb.room_id = m.room_id
+               JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+              WHERE m.deleted_at IS NULL"
+        ));
+        order_by = " ORDER BY m.id DESC";
+    } else {
+        // Driven by the index, newest first: FTS5 returns rowids in descending order.
+        st = Statement::new(&format!(
+            "SELECT {COLUMNS} FROM messages_fts f
+               JOIN messages m ON m.id = f.rowid
+               JOIN memberships mb ON mb.room_id = m.room_id
+               JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+              WHERE m.deleted_at IS NULL"
+        ));
+        st.push(
+            " AND f.messages_fts MATCH $",
+            Param::Text(match_string(&indexed)),
+        );
+        order_by = " ORDER BY f.rowid DESC";
+    }
+    st.push(" AND mb.user_id = $", Param::Int(search.user_id));
+    if let Some(before) = search.before_id {
+        let column = if indexed.is_empty() {
+            "m.id"
+        } else {
+            "f.rowid"
+        };
+        st.push(&format!(" AND {column} < $"), Param::Int(before));
+    }
+    for term in scanned {
+        st.push(
+            " AND m.text LIKE $ ESCAPE '\\'",
+            Param::Text(like_pattern(term)),
+        );
+    }
+    st.filters(search);
+    st.finish(order_by, search.limit)
+}
+
+fn postgres_statement(search: &Search<'_>) -> (String, Vec<Param>) {
+    let mut st = Statement::new(&format!(
+        "SELECT {COLUMNS} FROM messages m
+           JOIN memberships mb ON mb.room_id = m.room_id
+           JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
+          WHERE m.deleted_at IS NULL"
+    ));
+    st.push(" AND mb.user_id = $", Param::Int(search.user_id));
+    if let Some(before) = search.before_id {
+        st.push(" AND m.id < $", Param::Int(before));
+    }
+    for term in search.terms {
+        st.push(
+            " AND m.text ILIKE $ ESCAPE '\\'",
+            Param::Text(like_pattern(term)),
+        );
+    }
+    st.filters(search);
+    st.finish(" ORDER BY m.id DESC", search.limit)
+}
+
+/// An FTS5 MATCH string that finds every term as written: each one a quoted string
+/// (any `"` inside doubled), joined by spaces, which FTS5 reads as AND. A quoted
+/// string of several words is a phrase; with the trigram tokenizer, a substring.
+fn match_string(terms: &[&String]) -> String {
+    terms
+        .iter()
+        .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `%term%` for LIKE/ILIKE, with `\`, `%` and `_` in the term escaped.
+fn like_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 2);
+    pattern.push('%');
+    for c in term.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fts_syntax_in_terms_is_quoted_away() {
+        let terms = [
+            "NEAR(a".to_owned(),
+            "say \"hi\"".to_owned(),
+            "x*".to_owned(),
+        ];
+        let refs: Vec<&String> = terms.iter().collect();
+        assert_eq!(match_string(&refs), r#""NEAR(a" "say ""hi""" "x*""#);
+    }
+
+    #[test]
+    fn like_wildcards_in_terms_are_literal() {
+        assert_eq!(like_pattern("50%"), "%50\\%%");
+        assert_eq!(like_pattern("a_b\\"), "%a\\_b\\\\%");
+        assert_eq!(like_pattern("用户"), "%用户%");
+    }
+
+    #[test]
+    fn every_value_is_a_parameter() {
+        let terms = ["'); DROP TABLE messages;--".to_owned(), "ab".to_owned()];
+        let search = Search {
+            user_id: 1,
+            terms: &terms,
+            room_id: Some(2),
+            limit: 21,
+            ..Search::default()
+        };
+        for (sql, params) in [sqlite_statement(&search), postgres_statement(&search)] {
+            assert!(!sql.contains("DROP"), "{sql}");
+            assert!(!sql.contains("ab%"), "{sql}");
+            assert_eq!(params.len(), sql.matches('$').count(), "{sql}");
+        }
+    }
+}
