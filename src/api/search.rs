@@ -41,7 +41,6 @@ impl SearchApi {
     /// `before` (YYYY-MM-DD, UTC: on or after, and before). Pages of `limit` (default
     /// 20, at most 50) by `before_id`.
     #[oai(path = "/search", method = "get")]
-    #[allow(clippy::too_many_arguments)]
     async fn search(
         &self,
         state: Data<&AppState>,
