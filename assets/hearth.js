@@ -541,16 +541,22 @@
   // An event may be about a message this page does not show (older than what is
   // loaded): drop those parts of the fragment instead of letting htmx complain that
   // their targets are missing.
+  // A page that does not reach the newest message (a permalink, or the first unread
+  // of many) has a gap below it: new messages are not appended after the gap but
+  // counted, and "Jump to the latest" shows.
   function onlyShownTargets(text) {
-    if (text.indexOf('hx-swap-oob="true"') < 0 && text.indexOf('hx-swap-oob="delete"') < 0) return text;
+    var gap = !!document.getElementById("load-later");
+    if (!gap && text.indexOf('hx-swap-oob="true"') < 0 && text.indexOf('hx-swap-oob="delete"') < 0) return text;
     var template = document.createElement("template");
     template.innerHTML = text;
     var dropped = false;
     Array.prototype.slice.call(template.content.children).forEach(function (child) {
-      var oob = child.getAttribute("hx-swap-oob");
-      if ((oob === "true" || oob === "delete") && child.id && !document.getElementById(child.id)) {
+      var oob = child.getAttribute("hx-swap-oob") || "";
+      var missing = (oob === "true" || oob === "delete") && child.id && !document.getElementById(child.id);
+      if (missing || (gap && oob.indexOf("beforeend:#messages") === 0)) {
         child.remove();
         dropped = true;
+        if (gap && !missing) showJump(true);
       }
     });
     return dropped ? template.innerHTML : text;
@@ -594,6 +600,98 @@
     document.querySelectorAll('[id="' + msg.id + '"]').forEach(function (copy) {
       if (copy !== msg) copy.remove();
     });
+  }
+
+  // ---- where a room opens, what is new, and the read marker -------------------------
+
+  function say(words) {
+    var announce = document.getElementById("announce");
+    if (!announce) return;
+    announce.textContent = "";
+    // A moment later, so the change is heard even when the words repeat.
+    setTimeout(function () { announce.textContent = words; }, 150);
+  }
+
+  // Opening a room: at the message a permalink names (highlighted), else at the
+  // "New" divider (and screen readers hear how many are new), else at the bottom.
+  function openRoom() {
+    var log = document.getElementById("messages");
+    if (!log) return;
+    var target = log.getAttribute("data-target") && document.getElementById(log.getAttribute("data-target"));
+    var divider = document.getElementById("new-divider");
+    if (target) {
+      target.classList.add("target");
+      log.scrollTop = target.offsetTop - log.offsetTop - (log.clientHeight - target.offsetHeight) / 2;
+    } else if (divider) {
+      log.scrollTop = divider.offsetTop - log.offsetTop - 8;
+      var announce = document.getElementById("announce");
+      if (announce) say(announce.getAttribute("data-new") || "");
+    } else {
+      log.scrollTop = log.scrollHeight;
+    }
+    atBottomCheck();
+  }
+
+  function lastMessage(log) {
+    var all = log.querySelectorAll(".msg");
+    return all[all.length - 1] || null;
+  }
+
+  // Whether the newest message shown is in view (and no newer ones are missing).
+  function readingNewest(log) {
+    var last = lastMessage(log);
+    if (!last || document.getElementById("load-later")) return false;
+    return last.getBoundingClientRect().top < log.getBoundingClientRect().bottom - 4;
+  }
+
+  function showJump(show) {
+    var jump = document.getElementById("jump-latest");
+    if (jump) jump.hidden = !show;
+  }
+
+  var roomSocket = null;
+  var readSent = 0;
+
+  // The reader reached the newest message: tell the server (which moves the read
+  // marker), once per newer message, and only while the page is visible.
+  function atBottomCheck() {
+    var log = document.getElementById("messages");
+    if (!log) return;
+    var newest = readingNewest(log);
+    var gap = !!document.getElementById("load-later");
+    var last = lastMessage(log);
+    showJump(gap || (!!last && !newest));
+    if (!newest || document.hidden || !roomSocket || !last) return;
+    var id = parseInt(last.id.replace(/^m-/, ""), 10);
+    if (!(id > readSent)) return;
+    readSent = id;
+    roomSocket.send(JSON.stringify({ read: id }));
+  }
+
+  // "Jump to the latest": with nothing missing below, just scroll there.
+  function jumpToLatest(e) {
+    var log = document.getElementById("messages");
+    if (!log || document.getElementById("load-later")) return;
+    e.preventDefault();
+    log.scrollTop = log.scrollHeight;
+    var last = lastMessage(log);
+    var link = last && last.querySelector(".msg-actions");
+    (link || log).focus({ preventScroll: true });
+  }
+
+  // "Copy link" in a message's menu: the permalink, whole, on the clipboard.
+  function copyLink(item) {
+    var url = location.origin + item.getAttribute("data-copy");
+    var log = document.getElementById("messages");
+    var done = function () { say((log && log.getAttribute("data-copied")) || ""); };
+    chooseFromMenu(item);
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(url).then(done, function () { window.prompt("", url); });
+    } else {
+      window.prompt("", url);
+    }
+    var menu = item.closest(".msg-menu");
+    if (menu) menu.remove();
   }
 
   htmx.defineExtension("hearth", {
@@ -645,6 +743,7 @@
         restoreFocus();
         if (removed) annotateLog(null);
         removed = false;
+        atBottomCheck();
       } else if (name === "htmx:beforeSwap") {
         closeReplacedDialog(evt);
       } else if (name === "htmx:afterSwap" && isEarlier(evt)) {
@@ -655,6 +754,11 @@
         finishLoadingEarlier();
       } else if (name === "htmx:wsOpen") {
         document.body.classList.remove("ws-down");
+        if (elt && elt.id === "live") {
+          roomSocket = evt.detail.socketWrapper;
+          readSent = 0;
+          atBottomCheck();
+        }
         sendUnsent();
       } else if (name === "htmx:wsClose") {
         var code = evt.detail && evt.detail.event && evt.detail.event.code;
@@ -668,8 +772,9 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    openRoom();
     var log = document.getElementById("messages");
-    if (log) log.scrollTop = log.scrollHeight;
+    if (log) log.addEventListener("scroll", atBottomCheck, { passive: true });
     restoreDraft();
     outbox().forEach(showUnsent);
     summariseUnread();
@@ -688,7 +793,12 @@
     annotateLog(null);
   }, 60 * 1000);
 
+  document.addEventListener("visibilitychange", atBottomCheck);
+
   document.addEventListener("click", function (e) {
+    var copy = e.target.closest && e.target.closest("[data-copy]");
+    if (copy) return copyLink(copy);
+    if (e.target.closest && e.target.closest("#jump-latest")) return jumpToLatest(e);
     var closer = e.target.closest && e.target.closest("[data-close-dialog]");
     var dialog = closer && closer.closest("dialog");
     if (dialog) dialog.close();
@@ -709,6 +819,16 @@
   document.addEventListener("keydown", function (e) {
     var menu = e.target.closest && e.target.closest(".msg-menu");
     if (menu) return moveInMenu(menu, e);
+    // "/" anywhere but in a text field goes to the sidebar's search box.
+    var typing = e.target.closest && e.target.closest("input, textarea, select, [contenteditable]");
+    var search = document.getElementById("sidebar-q");
+    if (e.key === "/" && !typing && search && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      var toggle = document.getElementById("nav-toggle");
+      if (toggle && getComputedStyle(search).visibility === "hidden") toggle.checked = true;
+      search.focus();
+      return;
+    }
     // Enter sends (or saves an edit); Shift+Enter (or an input method still
     // composing) makes a newline.
     var box = e.target.id === "composer-text" || (e.target.classList && e.target.classList.contains("edit-text"));

@@ -106,8 +106,9 @@ pub async fn member_count(db: &Db, room: &Room) -> AppResult<i64> {
     Ok(store::rooms::member_count(db, room.id).await?)
 }
 
-/// Records that `user_id` has seen everything in `room` up to `message_id`; their
-/// other pages, on every node, clear the room's badge.
+/// Records that `user_id` has seen everything in `room` up to `message_id` (the newest
+/// message their page shows when they reach its bottom); their other pages, on every
+/// node, clear the room's badge.
 pub async fn mark_read(
     db: &Db,
     news: &impl RoomNews,
@@ -115,7 +116,8 @@ pub async fn mark_read(
     room: &Room,
     message_id: i64,
 ) -> AppResult<()> {
-    store::rooms::mark_read(db, room.id, user_id, message_id).await?;
-    news.read(user_id, room.id);
+    if store::rooms::mark_read(db, room.id, user_id, message_id).await? {
+        news.read(user_id, room.id);
+    }
     Ok(())
 }

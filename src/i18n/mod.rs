@@ -52,7 +52,11 @@ catalogue! {
     // A message's actions.
     message_actions, actions_for, react, react_with, other_reaction, emoji, emoji_hint, edit,
     delete, edit_message, save, edit_hint, edited, edited_at, delete_title, delete_body,
-    back_to_room,
+    back_to_room, copy_link, link_copied, message_link,
+    // Finding things: search, permalinks, what is new.
+    search, search_messages, search_placeholder, search_hint, no_results, more_results,
+    any_room, room_filter, from_filter, after_filter, before_filter, results, load_later,
+    jump_latest, new_divider, new_messages_one, new_messages_other,
     // Error pages, and a room one is not in.
     back_to_rooms, not_a_member_yet, join,
     // Being signed out, and messages that could not be sent.
@@ -67,6 +71,19 @@ impl Text {
             self.members_one
         } else {
             self.members_other
+        };
+        fill(template, n)
+    }
+}
+
+impl Text {
+    /// "{n} new message(s)".
+    pub fn new_messages(&self, n: impl std::borrow::Borrow<i64>) -> String {
+        let n = *n.borrow();
+        let template = if n == 1 {
+            self.new_messages_one
+        } else {
+            self.new_messages_other
         };
         fill(template, n)
     }

@@ -20,6 +20,8 @@ pub struct RoomSummary {
     pub last_seq: i64,
     pub members: i64,
     pub unread: i64,
+    /// The newest message id the asking user has read (0 for rooms they are not in).
+    pub last_read_id: i64,
 }
 
 /// Creates a room with `creator` as its first member, in one transaction.
@@ -114,18 +116,19 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
     const JOINED: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
             (SELECT COUNT(*) FROM messages m
-              WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1) AS unread
+              WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1) AS unread,
+            mb.last_read_id
          FROM rooms r JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
          ORDER BY r.name_key";
     const AVAILABLE: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
-            CAST(0 AS BIGINT) AS unread
+            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS last_read_id
          FROM rooms r
          WHERE NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
          ORDER BY r.name_key";
     const ALL: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
             (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
-            CAST(0 AS BIGINT) AS unread
+            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS last_read_id
          FROM rooms r WHERE $1 = $1
          ORDER BY r.name_key";
     let sql = match scope {
@@ -139,17 +142,22 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
         .await)?)
 }
 
-/// Moves a member's read marker forward (never back).
-pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "UPDATE memberships SET last_read_id = $3
-         WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3"
+/// Moves a member's read marker forward (never back, and never past the room's
+/// newest message). Says whether it moved.
+pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> StoreResult<bool> {
+    let moved = on_pool!(db, |pool| sqlx::query(
+        "UPDATE memberships
+            SET last_read_id = (SELECT COALESCE(MAX(id), 0) FROM messages
+                                 WHERE room_id = $1 AND id <= $3)
+          WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3
+            AND last_read_id < (SELECT COALESCE(MAX(id), 0) FROM messages
+                                 WHERE room_id = $1 AND id <= $3)"
     )
     .bind(room_id)
     .bind(user_id)
     .bind(message_id)
     .execute(pool)
     .await
-    .map(|_| ()))?;
-    Ok(())
+    .map(|r| r.rows_affected()))?;
+    Ok(moved > 0)
 }

@@ -4,7 +4,9 @@
 //! removed), keeps the "N online" count current, and catches up after a reconnect: on
 //! every (re)connect the page sends `{"after_seq": <its seq>}` first. On every other
 //! logged-in page (`/ws`) it keeps the sidebar live. Both keep the sidebar's unread
-//! badges current and close with 1008 when the session ends.
+//! badges current and close with 1008 when the session ends. The page says when its
+//! reader has reached the newest message (`{"read": <id>}`), which moves the read
+//! marker: opening a room is not reading it.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -16,7 +18,7 @@ use poem::{
 use serde::Deserialize;
 use tokio::{
     sync::broadcast::{self, error::RecvError},
-    time::{Instant, timeout},
+    time::timeout,
 };
 use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
 
@@ -40,8 +42,6 @@ use crate::{
 
 /// How long to wait for the page's resume frame before going live without it.
 const RESUME_WAIT: Duration = Duration::from_secs(3);
-/// How often the read marker is saved while messages stream in.
-const SAVE_READ_EVERY: Duration = Duration::from_secs(2);
 
 /// `/rooms/{name}/ws`: a room page's socket.
 #[handler]
@@ -98,19 +98,28 @@ struct Listening {
     joined: Vec<RoomSummary>,
 }
 
+/// What a page sends: where it resumes from (first), and how far its reader has read.
 #[derive(Deserialize)]
-struct ResumeFrame {
-    /// htmx sends form values as strings.
+struct PageFrame {
     after_seq: Option<serde_json::Value>,
+    read: Option<serde_json::Value>,
 }
 
-fn parse_resume(text: &str) -> Option<i64> {
-    let frame: ResumeFrame = serde_json::from_str(text).ok()?;
-    match frame.after_seq? {
+/// A number, as JSON or as the string htmx sends form values as.
+fn number(value: Option<serde_json::Value>) -> Option<i64> {
+    match value? {
         serde_json::Value::Number(n) => n.as_i64(),
         serde_json::Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
+}
+
+fn parse_resume(text: &str) -> Option<i64> {
+    number(serde_json::from_str::<PageFrame>(text).ok()?.after_seq)
+}
+
+fn parse_read(text: &str) -> Option<i64> {
+    number(serde_json::from_str::<PageFrame>(text).ok()?.read)
 }
 
 /// The next event of the page's room; never, on a page without one.
@@ -155,8 +164,6 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
     }
     let _online = room.as_ref().map(|r| hub.enter(r.id, user.id));
 
-    // The newest message shown, for the read marker (0: none yet).
-    let mut newest_message = 0;
     let mut last = 0;
     if let Some(room) = &room {
         // Catch up from where the page is before going live. The browser may answer
@@ -173,15 +180,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
             Ok(Ok(Incoming::Text(text))) => parse_resume(&text).unwrap_or(room.last_seq),
             _ => room.last_seq,
         };
-        last = match socket
-            .catch_up(&state.db, room.id, from, |event| {
-                if let EventKind::Message(m) = &event.kind {
-                    newest_message = newest_message.max(m.id);
-                }
-                event_html(event)
-            })
-            .await
-        {
+        last = match socket.catch_up(&state.db, room.id, from, event_html).await {
             Ok(seq) => seq,
             Err(CatchUpFailed::Gone) => return,
             Err(CatchUpFailed::Store(err)) => {
@@ -203,12 +202,6 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
     }
 
     let mut session = SessionCheck::new(state.session_recheck, &user.login);
-    // The read marker is saved at most every SAVE_READ_EVERY, and only after new
-    // messages: an idle page sets no timer at all.
-    let mut read_saved = 0;
-    let save_read = tokio::time::sleep(SAVE_READ_EVERY);
-    tokio::pin!(save_read);
-    let mut save_read_armed = newest_message > 0;
     let reason = loop {
         tokio::select! {
             event = next_in_room(&mut events) => {
@@ -226,7 +219,6 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                             last = d.seq();
                             if let Some(sent_at) = d.sent_at() {
                                 delivered.add(sent_at);
-                                newest_message = newest_message.max(d.event.message_id());
                             }
                             fragments.push(d.html.clone());
                         }
@@ -238,10 +230,6 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     break None;
                 }
                 delivered.record();
-                if newest_message > read_saved && !save_read_armed {
-                    save_read_armed = true;
-                    save_read.as_mut().reset(Instant::now() + SAVE_READ_EVERY);
-                }
             },
             Some((room_id, event)) = elsewhere.next() => {
                 if let Ok(RoomEvent::Delivery(d)) = event
@@ -256,8 +244,20 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 }
             },
             incoming = socket.receive() => match incoming {
-                // A late resume frame (or anything else) needs no answer.
-                Ok(Incoming::Text(_) | Incoming::Binary | Incoming::Nothing) => {}
+                Ok(Incoming::Text(text)) => {
+                    // The reader reached the newest message: the room is read, and its
+                    // badge on this page goes. (A late resume frame, or anything else,
+                    // needs no answer.)
+                    if let (Some(room), Some(read)) = (&room, parse_read(&text)) {
+                        if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
+                            tracing::warn!(%err, "saving the read marker failed");
+                        }
+                        if socket.send_text(badge(room.id, 0)).await.is_err() {
+                            break None;
+                        }
+                    }
+                }
+                Ok(Incoming::Binary | Incoming::Nothing) => {}
                 Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
                 Err(Gone) => break None,
             },
@@ -295,22 +295,8 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     break Some(CloseReason::Policy("session ended"));
                 }
             },
-            _ = &mut save_read, if save_read_armed => {
-                save_read_armed = false;
-                if let Some(room) = &room && newest_message > read_saved {
-                    read_saved = newest_message;
-                    if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, room, newest_message).await {
-                        tracing::warn!(%err, "saving the read marker failed");
-                    }
-                }
-            },
         }
     };
-    if let Some(room) = &room
-        && newest_message > read_saved
-    {
-        let _ = rooms::mark_read(&state.db, &**hub, user.id, room, newest_message).await;
-    }
     if let Some(reason) = reason {
         socket.close(reason).await;
     }

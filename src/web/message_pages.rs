@@ -37,6 +37,7 @@ pub async fn menu(
         id,
         mine: message.sender_id == user.id,
         common: &views::COMMON_REACTIONS,
+        permalink: permalink(&message),
     })
 }
 
@@ -84,6 +85,7 @@ async fn actions(
         message: MessageView::new(message),
         mine: message.sender_id == user.id,
         common: &views::COMMON_REACTIONS,
+        permalink: permalink(message),
         edit_text,
         error,
         confirm_delete,
@@ -277,4 +279,9 @@ pub async fn toggle_reaction(
         }
         Err(err) => Err(err),
     }
+}
+
+/// `/rooms/{room}/messages/{id}`.
+fn permalink(message: &MessageRow) -> String {
+    format!("{}/messages/{}", room_path(&message.room), message.id)
 }

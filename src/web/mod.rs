@@ -8,6 +8,8 @@ mod lang;
 mod live;
 mod message_pages;
 mod room_pages;
+mod room_view;
+mod search_page;
 pub mod views;
 
 use askama::Template;
@@ -41,14 +43,16 @@ pub fn routes() -> Route {
         )
         .at("/dialogs/create-room", get(room_pages::create_dialog))
         .at("/dialogs/join-room", get(room_pages::join_dialog))
-        .at("/rooms/:name", get(room_pages::room_page))
+        .at("/rooms/:name", get(room_view::room_page))
+        .at("/rooms/:name/messages/:id", get(room_view::permalink_page))
         .at("/rooms/:name/join", post(room_pages::join_room))
         .at(
             "/rooms/:name/messages",
-            get(room_pages::earlier_messages).post(room_pages::post_message),
+            get(room_view::more_messages).post(room_pages::post_message),
         )
         .at("/rooms/:name/ws", get(live::room_socket))
         .at("/ws", get(live::sidebar_socket))
+        .at("/search", get(search_page::search_page))
         .at("/messages/:id/menu", get(message_pages::menu))
         .at("/messages/:id/actions", get(message_pages::actions_page))
         .at(

@@ -1,10 +1,11 @@
-//! The rooms pages: the sidebar, the create and join dialogs, a room's history and its
-//! composer. Handlers parse, call `rooms`/`messages`, and pick a template.
+//! The rooms pages' actions: the sidebar's room list and dialogs (create, join), the
+//! per-reader stylesheet, and the composer. Handlers parse, call `rooms`/`messages`,
+//! and pick a template. (A room's page itself is `room_view`.)
 
 use poem::{
     IntoResponse, Request, Response, handler,
     http::{StatusCode, header},
-    web::{Data, Form, Html, Path, Query, Redirect},
+    web::{Data, Form, Html, Path, Redirect},
 };
 use serde::Deserialize;
 
@@ -12,16 +13,13 @@ use super::{is_htmx, render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
-    error::{AppError, AppResult, Code},
+    error::{AppError, AppResult},
     i18n::{self, Lang},
     messages,
-    render::{html::MessageView, room_path},
+    render::room_path,
     rooms::{self, Room},
-    store::{self, messages::MessageRow, rooms::Scope},
+    store::rooms::Scope,
 };
-
-/// A page shows this many messages, and "Load earlier" fetches this many more.
-const PAGE: i64 = 50;
 
 #[handler]
 pub async fn rooms_page(
@@ -141,101 +139,6 @@ fn room_added(req: &Request, room: &Room) -> Response {
             .finish();
     }
     Redirect::see_other(path).into_response()
-}
-
-#[handler]
-pub async fn room_page(
-    lang: Lang,
-    state: Data<&AppState>,
-    user: CurrentUser,
-    Path(name): Path<String>,
-) -> AppResult<Response> {
-    let room = match rooms::open_as_member(&state.db, &user, &name).await {
-        Ok(room) => room,
-        // Any room may be joined: show it, with a way in.
-        Err(AppError::Forbidden(Code::NotAMember)) => {
-            let room = rooms::find(&state.db, &name).await?;
-            let preview = render(&views::RoomPreview {
-                t: lang.text(),
-                username: &user.username,
-                rooms: &rooms::list(&state.db, &user, Scope::Joined).await?,
-                current_room_id: 0,
-                room_name: &room.name,
-                members: rooms::member_count(&state.db, &room).await?,
-            })?;
-            return Ok((StatusCode::FORBIDDEN, preview).into_response());
-        }
-        Err(err) => return Err(err),
-    };
-    // The messages and the room's seq in one read: the page's socket resumes exactly
-    // after what the page shows.
-    let (mut history, room_seq) =
-        store::messages::newest_with_seq(&state.db, room.id, None, PAGE + 1).await?;
-    let earlier_before = earlier_page(&mut history);
-    let newest = history.last().map_or(0, |m| m.id);
-    let mut rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
-    let mut members = 1;
-    if let Some(this_room) = rooms.iter_mut().find(|r| r.id == room.id) {
-        members = this_room.members;
-        // Opening the room reads it. Only write when there was something unread: most
-        // page views then take no write lock at all.
-        if this_room.unread > 0 {
-            rooms::mark_read(&state.db, &*state.hub, user.id, &room, newest).await?;
-            this_room.unread = 0;
-        }
-    }
-    let composer = render(&views::Composer::empty(lang.text(), &room.name, true))?.0;
-    render(&views::RoomPage {
-        t: lang.text(),
-        username: &user.username,
-        rooms: &rooms,
-        current_room_id: room.id,
-        room_name: &room.name,
-        members,
-        online: state.hub.online(room.id),
-        messages: history.iter().map(MessageView::new).collect(),
-        earlier_before,
-        room_seq,
-        composer,
-        user_id: user.id,
-    })
-    .map(IntoResponse::into_response)
-}
-
-#[derive(Deserialize)]
-pub struct Before {
-    before: Option<i64>,
-}
-
-/// "Load earlier": the page before `before`, with its own "Load earlier" if there is more.
-#[handler]
-pub async fn earlier_messages(
-    lang: Lang,
-    state: Data<&AppState>,
-    user: CurrentUser,
-    Path(name): Path<String>,
-    Query(query): Query<Before>,
-) -> AppResult<Html<String>> {
-    let room = rooms::open_as_member(&state.db, &user, &name).await?;
-    let (mut history, _) =
-        store::messages::newest_with_seq(&state.db, room.id, query.before, PAGE + 1).await?;
-    let earlier_before = earlier_page(&mut history);
-    render(&views::HistoryFragment {
-        t: lang.text(),
-        room_name: &room.name,
-        messages: history.iter().map(MessageView::new).collect(),
-        earlier_before,
-    })
-}
-
-/// Given up to `PAGE + 1` messages, oldest first: keeps the newest `PAGE` and says
-/// where an earlier page would start, if there is one.
-fn earlier_page(history: &mut Vec<MessageRow>) -> Option<i64> {
-    if history.len() as i64 <= PAGE {
-        return None;
-    }
-    history.remove(0);
-    history.first().map(|m| m.id)
 }
 
 #[derive(Deserialize)]

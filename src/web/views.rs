@@ -102,6 +102,13 @@ pub struct RoomPage<'a> {
     pub messages: Vec<MessageView<'a>>,
     /// Set when there are older messages: the id "Load earlier" reads before.
     pub earlier_before: Option<i64>,
+    /// Set when there are newer messages than shown: the id "Load later" reads after.
+    pub later_after: Option<i64>,
+    /// The message a permalink points at, highlighted.
+    pub target: Option<i64>,
+    /// The first unread message, where the "New" divider goes, and how many are unread.
+    pub new_from: Option<i64>,
+    pub new_count: i64,
     /// The room's seq the page shows everything up to: its socket resumes after it.
     pub room_seq: i64,
     pub composer: String,
@@ -116,6 +123,73 @@ pub struct HistoryFragment<'a> {
     pub room_name: &'a str,
     pub messages: Vec<MessageView<'a>>,
     pub earlier_before: Option<i64>,
+}
+
+/// `/search`: the form, and the results when there are any.
+#[derive(Template)]
+#[template(path = "pages/search.html")]
+pub struct SearchPage<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    pub q: &'a str,
+    pub room: &'a str,
+    pub from: &'a str,
+    pub after: &'a str,
+    pub before: &'a str,
+    pub error: Option<String>,
+    pub results: Option<SearchResults<'a>>,
+}
+
+/// A page of results (and the "More results" button that appends the next).
+#[derive(Template)]
+#[template(path = "partials/search_results.html")]
+pub struct SearchResults<'a> {
+    pub t: &'static Text,
+    pub items: Vec<SearchItem<'a>>,
+    pub more_url: Option<String>,
+    /// The next page of a search already shown: only the items and the next button.
+    pub appending: bool,
+    /// A search that could not be run, said where the results would be.
+    pub error: Option<String>,
+}
+
+/// One result: where, who, when, and the snippet.
+pub struct SearchItem<'a> {
+    pub m: &'a crate::store::messages::MessageRow,
+    pub snippet: String,
+}
+
+impl<'a> SearchItem<'a> {
+    pub fn new(m: &'a crate::store::messages::MessageRow, terms: &[String]) -> Self {
+        Self {
+            m,
+            snippet: crate::render::snippet::snippet_html(&m.text, terms),
+        }
+    }
+    pub fn room_path(&self) -> String {
+        crate::render::room_path(&self.m.room)
+    }
+    pub fn permalink(&self) -> String {
+        format!("{}/messages/{}", self.room_path(), self.m.id)
+    }
+    pub fn iso(&self) -> String {
+        crate::render::rfc3339(self.m.sent_at)
+    }
+    pub fn clock(&self) -> String {
+        crate::render::clock(self.m.sent_at)
+    }
+}
+
+/// "Load later": newer messages, and the next "Load later" if there are more.
+#[derive(Template)]
+#[template(path = "partials/history_later.html")]
+pub struct LaterFragment<'a> {
+    pub t: &'static Text,
+    pub room_name: &'a str,
+    pub messages: Vec<MessageView<'a>>,
+    pub later_after: Option<i64>,
 }
 
 #[derive(Template)]
@@ -179,6 +253,8 @@ pub struct MessageMenu<'a> {
     pub id: i64,
     pub mine: bool,
     pub common: &'a [&'static str],
+    /// The message's permalink, for "Copy link".
+    pub permalink: String,
 }
 
 #[derive(Template)]
@@ -192,6 +268,7 @@ pub struct MessageActionsPage<'a> {
     pub message: MessageView<'a>,
     pub mine: bool,
     pub common: &'a [&'static str],
+    pub permalink: String,
     pub edit_text: &'a str,
     pub error: Option<String>,
     /// Shows the delete confirmation instead of the actions.

@@ -144,6 +144,8 @@ describe("edit, delete and react, live", () => {
     await page.keyboard.press("ArrowRight");
     assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "React with ❤️");
     await page.keyboard.press("End");
+    assert.equal(await page.evaluate(() => document.activeElement.textContent), "Copy link");
+    await page.keyboard.press("ArrowUp");
     assert.equal(await page.evaluate(() => document.activeElement.textContent), "Other reaction…");
     const result = await h.axe(page);
     assert.deepEqual(result.details, [], "no axe violations with the menu open");
@@ -156,6 +158,7 @@ describe("edit, delete and react, live", () => {
     await menu.waitFor();
     await focusOn(page, ".msg-menu [role=menuitem]");
     await page.keyboard.press("End");
+    await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: "Other reaction…" });
     await dialog.waitFor();
@@ -176,6 +179,7 @@ describe("edit, delete and react, live", () => {
     await page.getByRole("menu", { name: "Message actions" }).waitFor();
     await focusOn(page, ".msg-menu [role=menuitem]");
     await page.keyboard.press("End");
+    await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Enter");
     const dialog = page.getByRole("dialog", { name: "Other reaction…" });
     await dialog.waitFor();

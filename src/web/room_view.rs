@@ -1,0 +1,256 @@
+//! A room's page: the newest messages, or the window around one message (a
+//! permalink, or the first unread one), with "Load earlier" above and "Load later"
+//! below where there is more; the "New" divider before what the reader has not read;
+//! and, for a room they are not in, its name and a Join button.
+
+use poem::{
+    IntoResponse, Response, handler,
+    http::StatusCode,
+    web::{Data, Html, Path, Query},
+};
+use serde::Deserialize;
+
+use super::{render, views};
+use crate::{
+    AppState,
+    auth::CurrentUser,
+    error::{AppError, AppResult, Code},
+    i18n::Lang,
+    messages,
+    render::html::MessageView,
+    rooms::{self, Room},
+    store::{self, messages::MessageRow, rooms::Scope},
+};
+
+/// A page shows this many messages, and "Load earlier" or "Load later" fetches this
+/// many more.
+const PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+pub struct RoomQuery {
+    /// Show the newest messages even when some are unread.
+    latest: Option<String>,
+}
+
+/// `/rooms/{name}`.
+#[handler]
+pub async fn room_page(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Query(query): Query<RoomQuery>,
+) -> AppResult<Response> {
+    let view = if query.latest.is_some() {
+        View::Latest
+    } else {
+        View::FromUnread
+    };
+    show(lang, &state, &user, &name, view).await
+}
+
+/// `/rooms/{name}/messages/{id}`: the room around one message, highlighted.
+#[handler]
+pub async fn permalink_page(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Path((name, id)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    show(lang, &state, &user, &name, View::Around(id)).await
+}
+
+/// Which part of the room a page opens on.
+enum View {
+    Latest,
+    /// The newest messages, unless the first unread one is older than they reach:
+    /// then the window that starts there.
+    FromUnread,
+    Around(i64),
+}
+
+async fn show(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+    view: View,
+) -> AppResult<Response> {
+    let room = match rooms::open_as_member(&state.db, user, name).await {
+        Ok(room) => room,
+        // Any room may be joined: show it, with a way in.
+        Err(AppError::Forbidden(Code::NotAMember)) => {
+            return preview(lang, state, user, name).await;
+        }
+        Err(err) => return Err(err),
+    };
+    let rooms = rooms::list(&state.db, user, Scope::Joined).await?;
+    let this_room = rooms.iter().find(|r| r.id == room.id);
+    let (members, unread, last_read) =
+        this_room.map_or((1, 0, 0), |r| (r.members, r.unread, r.last_read_id));
+    let window = match view {
+        View::Around(id) => around(state, &room, id).await?,
+        View::FromUnread if unread > 0 => {
+            let newest = newest(state, &room).await?;
+            let first_unread = first_unread(&newest.messages, user.id, last_read);
+            match first_unread {
+                Some(_) => newest,
+                // Not among the newest: open where the unread messages start.
+                None => match store::messages::page(&state.db, room.id, Some(last_read), None, 1)
+                    .await?
+                    .first()
+                {
+                    Some(first) => around(state, &room, first.id).await?,
+                    None => newest,
+                },
+            }
+        }
+        View::Latest | View::FromUnread => newest(state, &room).await?,
+    };
+    let new_from = (unread > 0)
+        .then(|| first_unread(&window.messages, user.id, last_read))
+        .flatten();
+    let composer = render(&views::Composer::empty(lang.text(), &room.name, true))?.0;
+    render(&views::RoomPage {
+        t: lang.text(),
+        username: &user.username,
+        rooms: &rooms,
+        current_room_id: room.id,
+        room_name: &room.name,
+        members,
+        online: state.hub.online(room.id),
+        messages: window.messages.iter().map(MessageView::new).collect(),
+        earlier_before: window.earlier_before,
+        later_after: window.later_after,
+        target: window.target,
+        new_from,
+        new_count: unread,
+        room_seq: window.room_seq,
+        composer,
+        user_id: user.id,
+    })
+    .map(IntoResponse::into_response)
+}
+
+/// A room the reader is not in: 403, with its name, its size and a Join button.
+async fn preview(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    name: &str,
+) -> AppResult<Response> {
+    let room = rooms::find(&state.db, name).await?;
+    let page = render(&views::RoomPreview {
+        t: lang.text(),
+        username: &user.username,
+        rooms: &rooms::list(&state.db, user, Scope::Joined).await?,
+        current_room_id: 0,
+        room_name: &room.name,
+        members: rooms::member_count(&state.db, &room).await?,
+    })?;
+    Ok((StatusCode::FORBIDDEN, page).into_response())
+}
+
+/// The messages a page opens with.
+struct Window {
+    messages: Vec<MessageRow>,
+    earlier_before: Option<i64>,
+    /// Set when newer messages exist than the window shows: "Load later" reads after it.
+    later_after: Option<i64>,
+    /// The message a permalink points at.
+    target: Option<i64>,
+    /// The room's seq the window shows everything up to: the socket resumes after it.
+    room_seq: i64,
+}
+
+async fn newest(state: &AppState, room: &Room) -> AppResult<Window> {
+    // The messages and the room's seq in one read: the page's socket resumes exactly
+    // after what the page shows.
+    let (mut messages, room_seq) =
+        store::messages::newest_with_seq(&state.db, room.id, None, PAGE + 1).await?;
+    let earlier_before = earlier_page(&mut messages);
+    Ok(Window {
+        messages,
+        earlier_before,
+        later_after: None,
+        target: None,
+        room_seq,
+    })
+}
+
+async fn around(state: &AppState, room: &Room, id: i64) -> AppResult<Window> {
+    let messages = messages::around(&state.db, room, id, PAGE).await?;
+    let (first, last) = match (messages.first(), messages.last()) {
+        (Some(first), Some(last)) => (first.id, last.id),
+        _ => return Err(AppError::NotFound(Code::NoSuchMessage)),
+    };
+    let older = store::messages::page(&state.db, room.id, None, Some(first), 1).await?;
+    let newer = store::messages::page(&state.db, room.id, Some(last), None, 1).await?;
+    Ok(Window {
+        messages,
+        earlier_before: (!older.is_empty()).then_some(first),
+        later_after: (!newer.is_empty()).then_some(last),
+        target: Some(id),
+        // Read before the window: replaying from here repeats nothing the page lacks
+        // (repeats are dropped by the page) and misses nothing.
+        room_seq: room.last_seq,
+    })
+}
+
+/// The first message after the reader's marker that someone else wrote.
+fn first_unread(messages: &[MessageRow], me: i64, last_read: i64) -> Option<i64> {
+    messages
+        .iter()
+        .find(|m| m.id > last_read && m.sender_id != me && !m.deleted)
+        .map(|m| m.id)
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    before: Option<i64>,
+    after: Option<i64>,
+}
+
+/// "Load earlier" (`?before=`) and "Load later" (`?after=`): the next page that way,
+/// with its own button if there is more.
+#[handler]
+pub async fn more_messages(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Path(name): Path<String>,
+    Query(paging): Query<Paging>,
+) -> AppResult<Html<String>> {
+    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    if let Some(after) = paging.after {
+        let mut messages =
+            store::messages::page(&state.db, room.id, Some(after), None, PAGE + 1).await?;
+        let more = messages.len() as i64 > PAGE;
+        messages.truncate(PAGE as usize);
+        return render(&views::LaterFragment {
+            t: lang.text(),
+            room_name: &room.name,
+            later_after: more.then(|| messages.last().map(|m| m.id)).flatten(),
+            messages: messages.iter().map(MessageView::new).collect(),
+        });
+    }
+    let (mut messages, _) =
+        store::messages::newest_with_seq(&state.db, room.id, paging.before, PAGE + 1).await?;
+    let earlier_before = earlier_page(&mut messages);
+    render(&views::HistoryFragment {
+        t: lang.text(),
+        room_name: &room.name,
+        messages: messages.iter().map(MessageView::new).collect(),
+        earlier_before,
+    })
+}
+
+/// Given up to `PAGE + 1` messages, oldest first: keeps the newest `PAGE` and says
+/// where an earlier page would start, if there is one.
+fn earlier_page(history: &mut Vec<MessageRow>) -> Option<i64> {
+    if history.len() as i64 <= PAGE {
+        return None;
+    }
+    history.remove(0);
+    history.first().map(|m| m.id)
+}
