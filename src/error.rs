@@ -49,6 +49,7 @@ pub enum Code {
     TooLarge,
     // 429
     TooManyRequests,
+    TooManySockets,
     // 503
     ShuttingDown,
     // 500
@@ -91,6 +92,7 @@ impl Code {
             Code::AlreadyMember => "already_member",
             Code::TooLarge => "too_large",
             Code::TooManyRequests => "too_many_requests",
+            Code::TooManySockets => "too_many_sockets",
             Code::ShuttingDown => "shutting_down",
             Code::Internal => "internal",
         }
@@ -144,6 +146,9 @@ pub enum AppError {
     TooLarge,
     #[error("too many requests (retry after {retry_after_secs} s)")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The user has as many sockets open on this node as one may.
+    #[error("too many sockets")]
+    TooManySockets,
     #[error("shutting down")]
     ShuttingDown,
     #[error("internal error")]
@@ -159,7 +164,9 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::TooManySockets => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -175,6 +182,7 @@ impl AppError {
             }
             AppError::TooLarge => Code::TooLarge,
             AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::TooManySockets => Code::TooManySockets,
             AppError::ShuttingDown => Code::ShuttingDown,
             AppError::Internal(_) => Code::Internal,
         }
@@ -198,6 +206,8 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            // A socket frees its place when its tab closes.
+            AppError::TooManySockets => Some(5),
             AppError::ShuttingDown => Some(1),
             _ => None,
         }

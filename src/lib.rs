@@ -1,6 +1,9 @@
 //! Hearth: a self-hosted group chat. A guided tour, in the order a message travels:
 //!
 //! - [`config`]: flags and environment variables.
+//! - [`server`]: connection limits and timeouts, the request body limit.
+//! - [`peer`]: who a request comes from (the peer, or the client a trusted proxy names).
+//! - [`limit`]: per-key rate limits (per client address, per user).
 //! - [`domain`]: validated values (`Username`, `RoomName`, `MessageText`, …), one rule each.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike.
 //! - [`auth`]: passwords (argon2id), sessions in the database, login throttling, CSRF.
@@ -23,11 +26,14 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod limit;
 pub mod live;
 pub mod messages;
 pub mod metrics;
+pub mod peer;
 pub mod render;
 pub mod rooms;
+pub mod server;
 pub mod store;
 pub mod web;
 

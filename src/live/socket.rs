@@ -34,7 +34,8 @@ pub struct Admitted {
 
 /// Everything checked before a room's socket is upgraded, the same for pages and
 /// integrations: a cross-site `Origin` is refused (403), a stopping server refuses
-/// (503), and only members of an existing room get in (403, 404). The subscriptions
+/// (503), a user with `sockets_per_user` sockets open on this node is refused (429),
+/// and only members of an existing room get in (403, 404). The subscriptions
 /// to control and to the user's channel are taken *before* the checks, so that a
 /// signal sent in between still reaches the socket.
 pub async fn admit(
@@ -47,7 +48,10 @@ pub async fn admit(
         return Err(AppError::Forbidden(Code::CrossSite));
     }
     let control = state.hub.control();
-    let user_events = state.hub.user(user.id);
+    let user_events = state
+        .hub
+        .user_socket(user.id, state.sockets_per_user)
+        .ok_or(AppError::TooManySockets)?;
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
@@ -94,6 +98,11 @@ pub enum CloseReason {
     Policy(&'static str),
     /// 1009: a frame over 64 KiB.
     TooBig,
+    /// 1002: a frame that breaks the WebSocket protocol (unmasked, a stray
+    /// continuation, a bad opcode or reserved bit).
+    ProtocolError,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidData,
     /// 1012: the server is restarting; reconnect.
     Restart,
     /// 1013: fell too far behind; reconnect and resume with `after_seq=`.
@@ -106,6 +115,8 @@ impl CloseReason {
             CloseReason::Normal => (CloseCode::Normal, ""),
             CloseReason::Policy(reason) => (CloseCode::Policy, reason),
             CloseReason::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
+            CloseReason::ProtocolError => (CloseCode::Protocol, "WebSocket protocol error"),
+            CloseReason::InvalidData => (CloseCode::Invalid, "text frame is not UTF-8"),
             CloseReason::Restart => (CloseCode::Restart, "server restarting"),
             CloseReason::TryAgain(reason) => (CloseCode::Again, reason),
         };
@@ -114,7 +125,7 @@ impl CloseReason {
 }
 
 /// The connection is over: the peer left, died, or could not be written to.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Gone;
 
 /// The event that woke a socket, plus any others already waiting (up to `MAX_BATCH`),
@@ -156,8 +167,32 @@ pub enum Incoming {
     Text(String),
     Binary,
     TooBig,
+    /// A frame that broke the protocol: the socket must close, saying why.
+    Broken(CloseReason),
     /// Pings, pongs: proof of life and nothing else.
     Nothing,
+}
+
+/// What a read error says about the peer. poem hands tungstenite's errors over as
+/// `io::Error`s carrying tungstenite's message, so its wording is all there is to go
+/// on: "Space limit exceeded", "UTF-8 encoding error", "WebSocket protocol error".
+/// Anything else (a reset, an I/O error) means the connection is gone.
+fn classify(err: &std::io::Error) -> Result<Incoming, Gone> {
+    if err.kind() != std::io::ErrorKind::Other {
+        return Err(Gone);
+    }
+    let message = err.to_string();
+    if message.contains("reset without closing handshake") {
+        Err(Gone)
+    } else if message.contains("too long") || message.starts_with("Space limit exceeded") {
+        Ok(Incoming::TooBig)
+    } else if message.starts_with("UTF-8 encoding error") {
+        Ok(Incoming::Broken(CloseReason::InvalidData))
+    } else if message.starts_with("WebSocket protocol error") {
+        Ok(Incoming::Broken(CloseReason::ProtocolError))
+    } else {
+        Err(Gone)
+    }
 }
 
 /// A WebSocket with Hearth's liveness rules.
@@ -192,9 +227,9 @@ impl Socket {
                         Some(Ok(Message::Binary(_))) => Ok(Incoming::Binary),
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Incoming::Nothing),
                         Some(Ok(Message::Close(_))) | None => Err(Gone),
-                        // tungstenite refuses frames far over the limit before we see them.
-                        Some(Err(err)) if err.to_string().contains("too long") => Ok(Incoming::TooBig),
-                        Some(Err(_)) => Err(Gone),
+                        // tungstenite refuses frames far over the limit, and frames that
+                        // break the protocol, before we see them.
+                        Some(Err(err)) => classify(&err),
                     };
                 }
                 _ = self.pings.tick() => {
@@ -287,6 +322,40 @@ pub async fn resume_point(
     }
 }
 
+/// Judges floods over a time window: a socket that has more than `max` sends refused
+/// for its rate within `window` is closed (1008). Each refusal ages out on its own, so
+/// a flood at many times the rate cannot keep itself open by having every twentieth
+/// frame accepted, while an occasional burst over the rate is forgiven.
+pub struct FloodJudge {
+    window: Duration,
+    max: usize,
+    refusals: std::collections::VecDeque<Instant>,
+}
+
+impl FloodJudge {
+    pub fn new(max: usize, window: Duration) -> Self {
+        Self {
+            window,
+            max,
+            refusals: std::collections::VecDeque::with_capacity(max + 1),
+        }
+    }
+
+    /// Counts one refused send; true when the socket is flooding and must close.
+    pub fn refused(&mut self) -> bool {
+        let now = Instant::now();
+        while self
+            .refusals
+            .front()
+            .is_some_and(|at| now.duration_since(*at) > self.window)
+        {
+            self.refusals.pop_front();
+        }
+        self.refusals.push_back(now);
+        self.refusals.len() > self.max
+    }
+}
+
 /// Re-checks, every `every`, that the socket's login still has a session (it may have
 /// expired, or been deleted by a logout this node never heard of).
 pub struct SessionCheck {
@@ -320,5 +389,44 @@ impl SessionCheck {
                 true
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_errors_become_close_codes_or_a_lost_peer() {
+        let other = |m: &str| std::io::Error::other(m.to_owned());
+        let protocol = other("WebSocket protocol error: Received an unmasked frame from client");
+        assert!(matches!(
+            classify(&protocol),
+            Ok(Incoming::Broken(CloseReason::ProtocolError))
+        ));
+        let utf8 = other("UTF-8 encoding error: invalid utf-8 sequence");
+        assert!(matches!(
+            classify(&utf8),
+            Ok(Incoming::Broken(CloseReason::InvalidData))
+        ));
+        let big = other("Space limit exceeded: Message too long: 300000 > 131072");
+        assert!(matches!(classify(&big), Ok(Incoming::TooBig)));
+        let reset = other("WebSocket protocol error: Connection reset without closing handshake");
+        assert!(matches!(classify(&reset), Err(Gone)));
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(classify(&io), Err(Gone)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flood_is_judged_over_its_window() {
+        let mut judge = FloodJudge::new(3, Duration::from_secs(10));
+        assert!(!judge.refused());
+        assert!(!judge.refused());
+        assert!(!judge.refused());
+        tokio::time::advance(Duration::from_secs(11)).await;
+        assert!(!judge.refused(), "old refusals age out");
+        assert!(!judge.refused());
+        assert!(!judge.refused());
+        assert!(judge.refused(), "a fourth within the window closes");
     }
 }

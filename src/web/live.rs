@@ -196,6 +196,7 @@ async fn serve(
                 // A late resume frame (or anything else) needs no answer.
                 Ok(Incoming::Text(_) | Incoming::Binary | Incoming::Nothing) => {}
                 Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
+                Ok(Incoming::Broken(reason)) => break Some(reason),
                 Err(Gone) => break None,
             },
             control = control.recv() => match control {
