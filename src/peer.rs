@@ -14,7 +14,7 @@ use poem::{Endpoint, FromRequest, Middleware, Request, RequestBody, Result, http
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientAddr {
     ip: IpAddr,
-    /// Whether a proxy stood between: the request came through one, or says it did.
+    /// Whether the request says a proxy passed it on (`X-Forwarded-For`, `Forwarded`).
     forwarded: bool,
 }
 
@@ -98,7 +98,7 @@ impl TrustedProxies {
         }
         ClientAddr {
             ip: client,
-            forwarded: true,
+            forwarded: claims_forwarding,
         }
     }
 }

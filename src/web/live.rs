@@ -112,6 +112,9 @@ async fn serve(
     });
     let from = match first_text.await {
         Ok(Ok(Incoming::Text(text))) => parse_resume(&text).unwrap_or(room.last_seq),
+        Ok(Ok(Incoming::TooBig)) => return socket.close(CloseReason::TooBig).await,
+        Ok(Ok(Incoming::Broken(reason))) => return socket.close(reason).await,
+        Ok(Err(Gone)) => return,
         _ => room.last_seq,
     };
     // The newest message shown, for the read marker (0: none yet).

@@ -8,6 +8,7 @@ mod helpers;
 
 mod api_auth;
 mod api_rooms;
+mod hardening;
 mod live_api;
 mod live_pages;
 mod pages;
