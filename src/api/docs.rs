@@ -88,7 +88,7 @@ fn hashes(html: &str, tag: &str) -> String {
         let Some(end) = content.find(&close) else {
             break;
         };
-        let digest = Sha256::digest(content[..end].as_bytes());
+        let digest = Sha256::digest(&content.as_bytes()[..end]);
         found.push(format!("'sha256-{}'", STANDARD.encode(digest)));
         rest = &content[end + close.len()..];
     }

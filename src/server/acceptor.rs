@@ -389,7 +389,7 @@ mod tests {
             .await
             .unwrap();
         let mut buf = [0; 64];
-        server.read(&mut buf).await.unwrap();
+        assert!(server.read(&mut buf).await.unwrap() > 0);
         server
             .write_all(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
             .await
@@ -408,7 +408,7 @@ mod tests {
             .await
             .unwrap();
         let mut buf = [0; 64];
-        server.read(&mut buf).await.unwrap();
+        assert!(server.read(&mut buf).await.unwrap() > 0);
         server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
         let started = Instant::now();
         let err = server.read(&mut buf).await.unwrap_err();

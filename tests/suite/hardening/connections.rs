@@ -37,7 +37,7 @@ async fn a_connection_sending_its_head_a_byte_every_half_second_is_closed() {
     let head = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\nX-Slow: ", app.addr);
     let started = Instant::now();
     let mut cut_off = false;
-    for byte in head.bytes().chain(std::iter::repeat(b'a').take(40)) {
+    for byte in head.bytes().chain(std::iter::repeat_n(b'a', 40)) {
         if stream.write_all(&[byte]).await.is_err() {
             cut_off = true;
             break;
