@@ -18,6 +18,11 @@
 //! - after `101 Switching Protocols` (a WebSocket) the socket's own ping and
 //!   dead-peer rules apply and this wrapper only passes bytes through; HTTP/2 (prior
 //!   knowledge) connections close after `keep_alive` without traffic.
+//!
+//! Reading the exchange from the bytes is approximate in two rare cases, both on the
+//! safe side for us: after a `100 Continue`, the body that follows is timed like a
+//! head (it must come within `header_timeout`); and pipelined requests already read
+//! are timed from the last response written.
 
 use std::{
     io,
