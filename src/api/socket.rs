@@ -17,10 +17,9 @@ use crate::{
     error::{AppError, AppResult, Code},
     i18n::{Lang, error_text},
     live::{
-        Control, RoomEvent, UserEvent,
+        Control, FloodJudge, RoomEvent, UserEvent,
         socket::{
-            self, Admitted, CatchUpFailed, CloseReason, FloodJudge, Gone, Incoming, SessionCheck,
-            Socket,
+            self, Admitted, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket,
         },
     },
     messages::{self, Pending},

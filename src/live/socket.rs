@@ -322,40 +322,6 @@ pub async fn resume_point(
     }
 }
 
-/// Judges floods over a time window: a socket that has more than `max` sends refused
-/// for its rate within `window` is closed (1008). Each refusal ages out on its own, so
-/// a flood at many times the rate cannot keep itself open by having every twentieth
-/// frame accepted, while an occasional burst over the rate is forgiven.
-pub struct FloodJudge {
-    window: Duration,
-    max: usize,
-    refusals: std::collections::VecDeque<Instant>,
-}
-
-impl FloodJudge {
-    pub fn new(max: usize, window: Duration) -> Self {
-        Self {
-            window,
-            max,
-            refusals: std::collections::VecDeque::with_capacity(max + 1),
-        }
-    }
-
-    /// Counts one refused send; true when the socket is flooding and must close.
-    pub fn refused(&mut self) -> bool {
-        let now = Instant::now();
-        while self
-            .refusals
-            .front()
-            .is_some_and(|at| now.duration_since(*at) > self.window)
-        {
-            self.refusals.pop_front();
-        }
-        self.refusals.push_back(now);
-        self.refusals.len() > self.max
-    }
-}
-
 /// Re-checks, every `every`, that the socket's login still has a session (it may have
 /// expired, or been deleted by a logout this node never heard of).
 pub struct SessionCheck {
@@ -415,18 +381,5 @@ mod tests {
         assert!(matches!(classify(&reset), Err(Gone)));
         let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
         assert!(matches!(classify(&io), Err(Gone)));
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn a_flood_is_judged_over_its_window() {
-        let mut judge = FloodJudge::new(3, Duration::from_secs(10));
-        assert!(!judge.refused());
-        assert!(!judge.refused());
-        assert!(!judge.refused());
-        tokio::time::advance(Duration::from_secs(11)).await;
-        assert!(!judge.refused(), "old refusals age out");
-        assert!(!judge.refused());
-        assert!(!judge.refused());
-        assert!(judge.refused(), "a fourth within the window closes");
     }
 }

@@ -3,6 +3,7 @@
 
 mod acceptor;
 mod body;
+mod deadlines;
 
 pub use acceptor::{ConnectionLimits, GuardedAcceptor, default_max_connections};
 pub use body::{BodyLimit, MAX_BODY_BYTES};
