@@ -266,8 +266,9 @@ impl Hub {
         self.control.subscribe()
     }
 
-    /// Listens to what concerns `user_id` until the channel is dropped.
-    pub fn user(self: &Arc<Self>, user_id: i64) -> UserChannel {
+    /// Listens to what concerns `user_id` until the channel is dropped, with no limit.
+    #[cfg(test)]
+    fn user(self: &Arc<Self>, user_id: i64) -> UserChannel {
         self.user_socket(user_id, usize::MAX)
             .expect("no limit to reach")
     }
