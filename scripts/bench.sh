@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Measures Hearth with hearth-load, the way BENCHMARKS.md reports it: a release build,
-# each scenario 3 times against a fresh server on a fresh SQLite file (rate limits
-# raised), on loopback, the server and the tool on the same box. Prints each run's
+# each scenario 3 times against a fresh server on a fresh SQLite file (rate and abuse
+# limits raised), on loopback, the server and the tool on the same box. Prints each run's
 # JSON line and then the medians. Takes about ten minutes.
 #   bash scripts/bench.sh [scenario ...]   # default: all
 set -euo pipefail
@@ -17,6 +17,7 @@ ulimit -n "$(ulimit -Hn)"
 start_server() {
   rm -f "$OUT"/bench.db*
   HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
+    HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
     DATABASE_URL="sqlite:$OUT/bench.db" ./target/release/hearth --addr "127.0.0.1:$PORT" &
   SERVER=$!
   until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.02; done

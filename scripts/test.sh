@@ -16,6 +16,7 @@ load_smoke() {
   local bin="${CARGO_TARGET_DIR:-target}/debug" dir status=0 server url
   dir=$(mktemp -d)
   HEARTH_MESSAGE_RATE=1000 HEARTH_MESSAGE_BURST=1000 RUST_LOG=info \
+    HEARTH_AUTH_ATTEMPTS=100000 HEARTH_ROOMS_PER_HOUR=100000 HEARTH_SOCKETS_PER_USER=1000 \
     "$bin/hearth" --addr 127.0.0.1:0 --database-url "sqlite:$dir/hearth.db" >"$dir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 100); do grep -q "listening on" "$dir/server.log" && break; sleep 0.1; done

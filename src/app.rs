@@ -5,23 +5,29 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Request, Response, Server,
-    http::uri::Scheme,
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     session::ServerSession,
-    web::{LocalAddr, RemoteAddr},
 };
 use tokio::task::JoinHandle;
 
 use crate::{
     api,
-    auth::{Passwords, SameOriginOnly, SessionStore, cookie_config},
+    auth::{
+        self, Accounts, ClientLimits, Passwords, SameOriginOnly, SessionCookie, SessionStore,
+        cookie_config,
+    },
     config::Config,
     live::{
         Fanout, Hub, Relay,
         redis_bridge::{self, RedisStatus},
     },
     messages::{Outbox, RateLimiter, Writer},
+    peer::{ResolveClient, TrustedProxies},
+    rooms,
+    server::{
+        BodyLimit, ConnectionLimits, GuardedAcceptor, MAX_BODY_BYTES, default_max_connections,
+    },
     store::{self, Db},
     web,
 };
@@ -38,9 +44,24 @@ pub struct AppState {
     pub redis: Option<RedisStatus>,
     /// How often open sockets check that their session still exists.
     pub session_recheck: Duration,
+    /// Logins and registrations per client address.
+    pub client_limits: Arc<ClientLimits>,
+    /// Rooms created per user.
+    pub room_limit: Arc<rooms::CreationLimit>,
+    /// Sockets one user may hold open on this node.
+    pub sockets_per_user: usize,
 }
 
 impl AppState {
+    /// What registering and logging in need.
+    pub fn accounts(&self) -> Accounts<'_> {
+        Accounts {
+            db: &self.db,
+            passwords: &self.passwords,
+            limits: &self.client_limits,
+        }
+    }
+
     /// What writing to a room's stream needs.
     pub fn outbox(&self) -> Outbox<'_> {
         Outbox {
@@ -53,11 +74,14 @@ impl AppState {
 
 /// A Hearth server, bound and ready to run.
 pub struct App {
-    acceptor: NoDelay,
+    acceptor: GuardedAcceptor,
     addr: SocketAddr,
+    /// The operators' listener (`--metrics-addr`), if any.
+    operators: Option<(TcpAcceptor, SocketAddr)>,
     state: AppState,
     tasks: Background,
     secure_cookies: bool,
+    proxies: TrustedProxies,
 }
 
 /// The long-lived tasks, stopped in this order at shutdown.
@@ -103,6 +127,7 @@ impl App {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let passwords = Passwords::new(cores);
         passwords.warm_up();
+        let auth_window = Duration::from_secs(config.auth_window_secs.max(1));
         let state = AppState {
             db,
             hub,
@@ -111,6 +136,12 @@ impl App {
             passwords,
             redis,
             session_recheck: Duration::from_secs(config.session_recheck_secs.max(1)),
+            client_limits: Arc::new(ClientLimits::new(config.auth_attempts, auth_window)),
+            room_limit: Arc::new(rooms::CreationLimit::new(
+                config.rooms_per_hour,
+                Duration::from_secs(3600),
+            )),
+            sockets_per_user: config.sockets_per_user.max(1),
         };
         let tasks = Background {
             writer: writer_task,
@@ -121,23 +152,45 @@ impl App {
             .into_acceptor()
             .await
             .with_context(|| format!("listening on {}", config.addr))?;
-        let addr = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().copied())
-            .context("the listener has no address")?;
+        let addr = bound_address(&acceptor)?;
+        let operators = match config.metrics_addr {
+            Some(metrics_addr) => {
+                let acceptor = TcpListener::bind(metrics_addr)
+                    .into_acceptor()
+                    .await
+                    .with_context(|| format!("listening on {metrics_addr} for metrics"))?;
+                let addr = bound_address(&acceptor)?;
+                Some((acceptor, addr))
+            }
+            None => None,
+        };
+        let limits = ConnectionLimits {
+            max_connections: config
+                .max_connections
+                .unwrap_or_else(default_max_connections),
+            header_timeout: Duration::from_secs(config.header_timeout_secs.max(1)),
+            keep_alive: Duration::from_secs(config.keep_alive_secs.max(1)),
+        };
+        tracing::debug!(?limits, "connection limits");
         Ok(Self {
-            acceptor: NoDelay(acceptor),
+            acceptor: GuardedAcceptor::new(acceptor, limits),
             addr,
+            operators,
             state,
             tasks,
             secure_cookies: config.secure_cookies,
+            proxies: TrustedProxies::new(config.trusted_proxies),
         })
     }
 
     /// The address actually bound (useful with port 0).
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The metrics address actually bound, when one was asked for.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.operators.as_ref().map(|(_, addr)| *addr)
     }
 
     /// Serves until `shutdown` completes, then stops in order: refuse new sockets and
@@ -149,16 +202,29 @@ impl App {
     ) -> anyhow::Result<()> {
         let App {
             acceptor,
+            operators,
             state,
             tasks,
             secure_cookies,
+            proxies,
             ..
         } = self;
         let hub = Arc::clone(&state.hub);
         let db = state.db.clone();
-        let sweeper = tokio::spawn(sweep_expired_sessions(db.clone()));
+        let sweeper = tokio::spawn(sweep_expired_rows(db.clone()));
         let checkpointer = db.checkpoint_in_background();
-        let routes = routes(state, secure_cookies);
+        // The operators' listener serves only /metrics and /healthz; it holds no
+        // long-lived connections, so it simply stops with the rest.
+        let operators = operators.map(|(acceptor, _)| {
+            let routes = operator_routes(state.clone());
+            tokio::spawn(Server::new_with_acceptor(acceptor).run(routes))
+        });
+        let public = Public {
+            secure_cookies,
+            metrics_here: operators.is_none(),
+            proxies,
+        };
+        let routes = routes(state, public);
         let signal = async move {
             shutdown.await;
             tracing::info!("shutting down");
@@ -168,6 +234,9 @@ impl App {
             .run_with_graceful_shutdown(routes, signal, Some(SHUTDOWN_GRACE))
             .await?;
         sweeper.abort();
+        if let Some(operators) = operators {
+            operators.abort();
+        }
         if let Some(checkpointer) = checkpointer {
             checkpointer.abort();
         }
@@ -193,21 +262,54 @@ impl App {
     }
 }
 
-fn routes(state: AppState, secure_cookies: bool) -> impl poem::Endpoint + 'static {
+/// How the public routes are set up.
+struct Public {
+    secure_cookies: bool,
+    /// Whether `/metrics` is served here (no separate metrics address).
+    metrics_here: bool,
+    proxies: TrustedProxies,
+}
+
+/// The public routes, behind their middleware (outermost last): who the client is,
+/// security headers, errors as pages or problem+json, the body limit, sessions and
+/// their cookie, and the cross-site check.
+fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
     let sessions = ServerSession::new(
-        cookie_config(secure_cookies),
+        cookie_config(public.secure_cookies),
         SessionStore::new(state.db.clone()),
     );
-    web::routes()
-        .at("/healthz", poem::get(web::health))
-        .at("/metrics", poem::get(web::metrics))
+    let mut routes = web::routes()
+        .at("/healthz", get(web::health))
         .nest("/assets", web::assets::routes())
-        .nest("/api", api::routes())
+        .nest("/api", api::routes());
+    if public.metrics_here {
+        routes = routes.at("/metrics", get(web::metrics));
+    }
+    routes
         .with(SameOriginOnly)
+        .with(BodyLimit::new(MAX_BODY_BYTES))
         .around(errors_as_responses)
         .with(sessions)
-        .with(web::SecurityHeaders)
+        .with(SessionCookie::new(public.secure_cookies))
+        .with(web::SecurityHeaders::new(public.secure_cookies))
+        .with(ResolveClient(public.proxies))
         .data(state)
+}
+
+/// The metrics address: Prometheus text and a detailed health report, nothing else.
+fn operator_routes(state: AppState) -> impl poem::Endpoint + 'static {
+    Route::new()
+        .at("/metrics", get(web::metrics_for_operators))
+        .at("/healthz", get(web::health_for_operators))
+        .data(state)
+}
+
+fn bound_address(acceptor: &TcpAcceptor) -> anyhow::Result<SocketAddr> {
+    acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().copied())
+        .context("the listener has no address")
 }
 
 /// The one place errors become responses: problem+json under `/api`, a page (or an
@@ -224,31 +326,16 @@ async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::
     })
 }
 
-/// Accepts connections with Nagle's algorithm off. Chat frames are small and must leave
-/// at once: Nagle's algorithm, meeting the peer's delayed ACKs, held some back 40 ms.
-struct NoDelay(TcpAcceptor);
-
-impl Acceptor for NoDelay {
-    type Io = <TcpAcceptor as Acceptor>::Io;
-
-    fn local_addr(&self) -> Vec<LocalAddr> {
-        self.0.local_addr()
-    }
-
-    async fn accept(&mut self) -> std::io::Result<(Self::Io, LocalAddr, RemoteAddr, Scheme)> {
-        let (stream, local, remote, scheme) = self.0.accept().await?;
-        stream.set_nodelay(true)?;
-        Ok((stream, local, remote, scheme))
-    }
-}
-
-/// Deletes expired sessions once an hour.
-async fn sweep_expired_sessions(db: Db) {
+/// Deletes expired sessions, and login attempts too old to count, once an hour.
+async fn sweep_expired_rows(db: Db) {
     let mut hourly = tokio::time::interval(Duration::from_secs(3600));
     loop {
         hourly.tick().await;
         if let Err(err) = store::sessions::delete_expired(&db, store::now_ms()).await {
             tracing::warn!(%err, "sweeping expired sessions failed");
+        }
+        if let Err(err) = auth::sweep_login_attempts(&db).await {
+            tracing::warn!(error = %err, "sweeping old login attempts failed");
         }
     }
 }

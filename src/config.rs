@@ -1,6 +1,6 @@
 //! Hearth's settings: every flag is also an environment variable.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use clap::Parser;
 
@@ -36,6 +36,53 @@ pub struct Config {
     /// an expired or deleted session's sockets close even if no logout reached them.
     #[arg(long, env = "HEARTH_SESSION_RECHECK_SECS", default_value_t = 60)]
     pub session_recheck_secs: u64,
+
+    /// A reverse proxy whose `X-Forwarded-For` names the real client (repeat the flag,
+    /// or separate addresses with commas). Requests from anyone else are counted by
+    /// their own address, whatever they claim.
+    #[arg(
+        long = "trusted-proxy",
+        env = "HEARTH_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Login attempts, and separately registrations, one client (IP address; IPv6 by
+    /// /64) may make per `--auth-window-secs`, on each node.
+    #[arg(long, env = "HEARTH_AUTH_ATTEMPTS", default_value_t = 10)]
+    pub auth_attempts: u32,
+
+    /// The window for `--auth-attempts`, in seconds.
+    #[arg(long, env = "HEARTH_AUTH_WINDOW_SECS", default_value_t = 180)]
+    pub auth_window_secs: u64,
+
+    /// Rooms one user may create per hour.
+    #[arg(long, env = "HEARTH_ROOMS_PER_HOUR", default_value_t = 10)]
+    pub rooms_per_hour: u32,
+
+    /// WebSockets one user may have open on each node.
+    #[arg(long, env = "HEARTH_SOCKETS_PER_USER", default_value_t = 20)]
+    pub sockets_per_user: usize,
+
+    /// Connections (HTTP and WebSocket) this node holds open at once; more are answered
+    /// 503 and closed. Unset: the open-file limit less 256 kept for the database and logs.
+    #[arg(long, env = "HEARTH_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+
+    /// Seconds a client has to send a whole request head (its line and headers), from
+    /// its first byte; a new connection must start one within this time too.
+    #[arg(long, env = "HEARTH_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds an idle keep-alive connection stays open between requests.
+    #[arg(long, env = "HEARTH_KEEP_ALIVE_SECS", default_value_t = 20)]
+    pub keep_alive_secs: u64,
+
+    /// A separate address for `/metrics` and a detailed `/healthz` (for example
+    /// `127.0.0.1:9100`). When set, the public port does not serve `/metrics`; when
+    /// unset, it does, but only to loopback clients that no proxy forwarded.
+    #[arg(long, env = "HEARTH_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Config {
@@ -49,6 +96,17 @@ impl Config {
             message_rate: 20.0,
             message_burst: 50.0,
             session_recheck_secs: 60,
+            trusted_proxies: Vec::new(),
+            // Tests register, log in and create rooms from one address all day long: a
+            // test of a limit sets it tight itself.
+            auth_attempts: 100_000,
+            auth_window_secs: 180,
+            rooms_per_hour: 100_000,
+            sockets_per_user: 1_000,
+            max_connections: Some(10_000),
+            header_timeout_secs: 10,
+            keep_alive_secs: 20,
+            metrics_addr: None,
         }
     }
 }

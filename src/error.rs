@@ -53,6 +53,7 @@ pub enum Code {
     TooLarge,
     // 429
     TooManyRequests,
+    TooManySockets,
     // 503
     ShuttingDown,
     // 500
@@ -99,6 +100,7 @@ impl Code {
             Code::AlreadyMember => "already_member",
             Code::TooLarge => "too_large",
             Code::TooManyRequests => "too_many_requests",
+            Code::TooManySockets => "too_many_sockets",
             Code::ShuttingDown => "shutting_down",
             Code::Internal => "internal",
         }
@@ -152,6 +154,9 @@ pub enum AppError {
     TooLarge,
     #[error("too many requests (retry after {retry_after_secs} s)")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The user has as many sockets open on this node as one may.
+    #[error("too many sockets")]
+    TooManySockets,
     #[error("shutting down")]
     ShuttingDown,
     #[error("internal error")]
@@ -167,7 +172,9 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests { .. } | AppError::TooManySockets => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -183,6 +190,7 @@ impl AppError {
             }
             AppError::TooLarge => Code::TooLarge,
             AppError::TooManyRequests { .. } => Code::TooManyRequests,
+            AppError::TooManySockets => Code::TooManySockets,
             AppError::ShuttingDown => Code::ShuttingDown,
             AppError::Internal(_) => Code::Internal,
         }
@@ -206,6 +214,8 @@ impl AppError {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             AppError::TooManyRequests { retry_after_secs } => Some(*retry_after_secs),
+            // A socket frees its place when its tab closes.
+            AppError::TooManySockets => Some(5),
             AppError::ShuttingDown => Some(1),
             _ => None,
         }

@@ -2,6 +2,9 @@
 //! a socket (or a form, or the API) to the database and back out to every screen:
 //!
 //! - [`config`]: flags and environment variables.
+//! - [`server`]: connection limits and timeouts, the request body limit.
+//! - [`peer`]: who a request comes from (the peer, or the client a trusted proxy names).
+//! - [`limit`]: per-key rate limits (per client address, per user).
 //! - [`error`]: what can go wrong, as a status and a [`error::Code`]; never words.
 //! - [`domain`]: validated values (`Username`, `RoomName`, `MessageText`, `Emoji`, …),
 //!   one rule each.
@@ -35,11 +38,14 @@ pub mod config;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod limit;
 pub mod live;
 pub mod messages;
 pub mod metrics;
+pub mod peer;
 pub mod render;
 pub mod rooms;
+pub mod server;
 pub mod store;
 pub mod web;
 

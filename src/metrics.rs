@@ -10,6 +10,11 @@ static DELIVERIES: AtomicU64 = AtomicU64::new(0);
 static DELIVERY_LAG_MS_SUM: AtomicU64 = AtomicU64::new(0);
 static REDIS_RECONNECTS: AtomicU64 = AtomicU64::new(0);
 static RELAY_DROPPED: AtomicU64 = AtomicU64::new(0);
+static CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+
+pub fn record_connection_refused() {
+    CONNECTIONS_REFUSED.fetch_add(1, Relaxed);
+}
 
 pub fn record_relay_dropped() {
     RELAY_DROPPED.fetch_add(1, Relaxed);
@@ -100,7 +105,10 @@ pub fn render() -> String {
          hearth_redis_reconnects_total {}\n\
          # HELP hearth_relay_dropped_total Items for other nodes dropped because the relay queue was full.\n\
          # TYPE hearth_relay_dropped_total counter\n\
-         hearth_relay_dropped_total {}\n",
+         hearth_relay_dropped_total {}\n\
+         # HELP hearth_connections_refused_total Connections refused because this node held its maximum.\n\
+         # TYPE hearth_connections_refused_total counter\n\
+         hearth_connections_refused_total {}\n",
         OPEN_SOCKETS.load(Relaxed),
         MESSAGES_STORED.load(Relaxed),
         MESSAGES_PUBLISHED.load(Relaxed),
@@ -109,5 +117,6 @@ pub fn render() -> String {
         DELIVERIES.load(Relaxed),
         REDIS_RECONNECTS.load(Relaxed),
         RELAY_DROPPED.load(Relaxed),
+        CONNECTIONS_REFUSED.load(Relaxed),
     )
 }

@@ -7,6 +7,7 @@ use crate::{
     auth::CurrentUser,
     domain::RoomName,
     error::{AppError, AppResult, Code},
+    limit::KeyedLimit,
     store::{
         self, Db, StoreError,
         rooms::{RoomRow, RoomSummary, Scope},
@@ -43,14 +44,20 @@ impl From<RoomRow> for Room {
     }
 }
 
-/// Creates a room named `name` with `user` as its first member.
+/// How many rooms each user may create (`--rooms-per-hour`), per node.
+pub type CreationLimit = KeyedLimit<i64>;
+
+/// Creates a room named `name` with `user` as its first member, if `user` has not
+/// created too many lately (429).
 pub async fn create(
     db: &Db,
     news: &impl RoomNews,
+    limit: &CreationLimit,
     user: &CurrentUser,
     name: &str,
 ) -> AppResult<Room> {
     let name = RoomName::parse(name)?;
+    limit.check(user.id)?;
     match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
         Ok(row) => {
             let room = Room::from(row);

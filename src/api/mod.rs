@@ -2,6 +2,7 @@
 //! handlers into `/api/v1/openapi.json` and the docs page at `/api/docs`. It uses the
 //! same session cookie as the pages and the same domain and store functions.
 
+mod docs;
 mod messages;
 mod problem;
 mod rooms;
@@ -10,7 +11,7 @@ mod socket;
 mod strict;
 mod users;
 
-use poem::{Route, get};
+use poem::{EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 pub use problem::{ApiError, ApiResult, problem_response};
@@ -30,6 +31,6 @@ pub fn routes() -> Route {
     Route::new()
         .at("/v1/rooms/:name/ws", get(socket::room_socket))
         .at("/v1/openapi.json", spec)
-        .nest("/docs", docs)
+        .nest("/docs", docs.with(docs::DocsPolicy))
         .nest("/v1", service)
 }

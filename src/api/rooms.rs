@@ -106,7 +106,8 @@ impl RoomsApi {
         Ok(Json(rooms.into_iter().map(RoomOut::from).collect()))
     }
 
-    /// Create a room. You become its first member.
+    /// Create a room. You become its first member. Each user may create ten rooms an
+    /// hour (429 with `Retry-After` after that).
     #[oai(path = "/rooms", method = "post")]
     async fn create(
         &self,
@@ -114,7 +115,8 @@ impl RoomsApi {
         user: CurrentUser,
         body: Json<NewRoom>,
     ) -> ApiResult<RoomCreated> {
-        let room = rooms::create(&state.db, &*state.hub, &user, &body.name).await?;
+        let room =
+            rooms::create(&state.db, &*state.hub, &state.room_limit, &user, &body.name).await?;
         Ok(RoomCreated::Created(Json(RoomOut {
             name: room.name,
             members: 1,

@@ -7,6 +7,7 @@ use super::{ApiResult, strict};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
+    peer::ClientAddr,
 };
 
 #[derive(Debug, Object)]
@@ -14,7 +15,7 @@ pub struct Credentials {
     /// 3–32 letters, digits, `_`, `.` or `-`. Any script: `张伟` is fine.
     #[oai(deserialize_with = "strict::username")]
     pub username: String,
-    /// 8–1024 bytes.
+    /// 8–1024 bytes; a new one may not be on the list of common passwords.
     #[oai(write_only, deserialize_with = "strict::password")]
     pub password: String,
 }
@@ -48,32 +49,35 @@ pub struct UsersApi;
 
 #[OpenApi]
 impl UsersApi {
-    /// Create an account, and log in to it.
+    /// Create an account, and log in to it. One address may register ten accounts in
+    /// three minutes (429 after that).
     #[oai(path = "/users", method = "post")]
     async fn register(
         &self,
         state: Data<&AppState>,
         session: &Session,
+        client: ClientAddr,
         body: Json<Credentials>,
     ) -> ApiResult<Registered> {
-        let user =
-            auth::register(&state.db, &state.passwords, &body.username, &body.password).await?;
+        let user = auth::register(state.accounts(), client, &body.username, &body.password).await?;
         auth::start_session(session, &user);
         Ok(Registered::Created(Json(Me {
             username: user.username,
         })))
     }
 
-    /// Log in. Ten failures for one username in fifteen minutes lock it for a while (429).
+    /// Log in (429 when throttled). One address may try ten times in three minutes. Ten
+    /// attempts at one username in fifteen minutes lock it to every address that
+    /// failed on it; an address that has not failed may still log in.
     #[oai(path = "/session", method = "post")]
     async fn log_in(
         &self,
         state: Data<&AppState>,
         session: &Session,
+        client: ClientAddr,
         body: Json<Credentials>,
     ) -> ApiResult<LoggedIn> {
-        let user =
-            auth::log_in(&state.db, &state.passwords, &body.username, &body.password).await?;
+        let user = auth::log_in(state.accounts(), client, &body.username, &body.password).await?;
         auth::start_session(session, &user);
         Ok(LoggedIn::Ok(Json(Me {
             username: user.username,

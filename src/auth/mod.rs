@@ -7,11 +7,19 @@ mod throttle;
 
 pub use csrf::{SameOriginOnly, is_same_origin};
 pub use password::Passwords;
-pub use session::{CurrentUser, SessionStore, cookie_config, end_session, start_session};
+pub use session::{
+    CurrentUser, SessionCookie, SessionStore, cookie_config, cookie_name, end_session,
+    start_session,
+};
+pub use throttle::sweep as sweep_login_attempts;
+
+use std::{net::IpAddr, time::Duration};
 
 use crate::{
     domain::{Password, Username},
     error::{AppError, AppResult, Code},
+    limit::KeyedLimit,
+    peer::ClientAddr,
     store::{self, Db, StoreError},
 };
 
@@ -22,16 +30,44 @@ pub struct User {
     pub username: String,
 }
 
+/// The coarse limits per client address (on this node), whatever username is tried:
+/// login attempts and registrations, each `count` per `window` (Campfire's: 10 login
+/// POSTs in 3 minutes). They bound how many argon2 hashes one address can make us run.
+pub struct ClientLimits {
+    logins: KeyedLimit<IpAddr>,
+    registrations: KeyedLimit<IpAddr>,
+}
+
+impl ClientLimits {
+    pub fn new(count: u32, window: Duration) -> Self {
+        Self {
+            logins: KeyedLimit::new(count, window),
+            registrations: KeyedLimit::new(count, window),
+        }
+    }
+}
+
+/// What registering and logging in need, for pages and the API alike.
+#[derive(Clone, Copy)]
+pub struct Accounts<'a> {
+    pub db: &'a Db,
+    pub passwords: &'a Passwords,
+    pub limits: &'a ClientLimits,
+}
+
 /// Creates an account. The password is hashed with argon2id before anything is stored.
+/// Each registration that passes validation counts against the client's limit.
 pub async fn register(
-    db: &Db,
-    passwords: &Passwords,
+    accounts: Accounts<'_>,
+    client: ClientAddr,
     username: &str,
     password: &str,
 ) -> AppResult<User> {
     let username = Username::parse(username)?;
-    let password = Password::parse(password)?;
-    let hash = passwords.hash(password).await?;
+    let password = Password::choose(password)?;
+    accounts.limits.registrations.check(client.limit_key())?;
+    let hash = accounts.passwords.hash(password).await?;
+    let db = accounts.db;
     match store::users::insert(db, username.as_str(), &username.key(), &hash).await {
         Ok(id) => Ok(User {
             id,
@@ -42,32 +78,33 @@ pub async fn register(
     }
 }
 
-/// Checks a username and password. Unknown users cost as much time as wrong
-/// passwords, and ten failures in fifteen minutes lock the username for a while.
+/// Checks a username and password. Every attempt counts against the client's limit
+/// and, before the password is checked, against the username's (see `throttle`).
+/// Unknown users cost as much time as wrong passwords.
 pub async fn log_in(
-    db: &Db,
-    passwords: &Passwords,
+    accounts: Accounts<'_>,
+    client: ClientAddr,
     username: &str,
     password: &str,
 ) -> AppResult<User> {
-    let username = Username::parse(username).map_err(|_| AppError::BadCredentials)?;
+    accounts.limits.logins.check(client.limit_key())?;
+    // Accounts made before a naming rule was added can still log in.
+    let username = Username::existing(username).map_err(|_| AppError::BadCredentials)?;
     let password = Password::parse(password).map_err(|_| AppError::BadCredentials)?;
     let key = username.key();
-    throttle::check(db, &key).await?;
+    let db = accounts.db;
+    let attempt = throttle::begin(db, &key, &client).await?;
     let row = store::users::find_by_key(db, &key).await?;
     let stored_hash = row.as_ref().map(|r| r.password_hash.clone());
-    let matches = passwords.verify(password, stored_hash).await?;
+    let matches = accounts.passwords.verify(password, stored_hash).await?;
     match row {
         Some(row) if matches => {
-            throttle::forgive(db, &key).await?;
+            throttle::succeeded(db, attempt).await?;
             Ok(User {
                 id: row.id,
                 username: row.username,
             })
         }
-        _ => {
-            throttle::record_failure(db, &key).await?;
-            Err(AppError::BadCredentials)
-        }
+        _ => Err(AppError::BadCredentials),
     }
 }

@@ -1,15 +1,18 @@
 //! Sessions: poem's `ServerSession` keeps a random id in the cookie and the session's
 //! entries in our database (`SessionStore`), so they survive restarts, are shared by
-//! every node, and logout deletes them for good.
+//! every node, and logout deletes them for good. The database holds only the SHA-256
+//! of each id: a leaked copy of it opens no session.
 
 use std::{collections::BTreeMap, time::Duration};
 
 use poem::{
-    FromRequest, Request, RequestBody,
+    Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response,
+    http::{HeaderValue, header},
     session::{CookieConfig, Session, SessionStorage},
     web::cookie::SameSite,
 };
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 use super::User;
 use crate::{
@@ -20,13 +23,24 @@ use crate::{
 /// Sessions end thirty days after login.
 pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
-pub const COOKIE_NAME: &str = "hearth_session";
+const COOKIE_NAME: &str = "hearth_session";
+
+/// The session cookie's name. Over HTTPS it takes the `__Host-` prefix: browsers then
+/// accept it only if it is Secure, for `Path=/` and for this host alone, so neither a
+/// sibling subdomain nor a plain-HTTP page can plant or shadow it.
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
+        "__Host-hearth_session"
+    } else {
+        COOKIE_NAME
+    }
+}
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure when serving over HTTPS. It
 /// holds only a 256-bit random id, so signing it would add nothing.
 pub fn cookie_config(secure: bool) -> CookieConfig {
     CookieConfig::default()
-        .name(COOKIE_NAME)
+        .name(cookie_name(secure))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -50,12 +64,21 @@ fn storage_error(err: impl Into<anyhow::Error>) -> poem::Error {
     poem::Error::from(AppError::internal(err))
 }
 
+/// The key a session is stored under: the SHA-256 of the cookie's value, in hex. Ids
+/// are 256 random bits, so a fast hash is enough (nothing to guess, nothing to salt).
+fn stored_id(cookie_value: &str) -> String {
+    Sha256::digest(cookie_value.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 impl SessionStorage for SessionStore {
     async fn load_session<'a>(
         &'a self,
         session_id: &'a str,
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
-        let Some(data) = store::sessions::load(&self.db, session_id, now_ms())
+        let Some(data) = store::sessions::load(&self.db, &stored_id(session_id), now_ms())
             .await
             .map_err(storage_error)?
         else {
@@ -73,13 +96,19 @@ impl SessionStorage for SessionStore {
         let data = serde_json::to_string(entries).map_err(storage_error)?;
         let login = entries.get("login").and_then(Value::as_str);
         let ttl = expires.unwrap_or(SESSION_TTL).as_millis() as i64;
-        store::sessions::save(&self.db, session_id, &data, login, now_ms() + ttl)
-            .await
-            .map_err(storage_error)
+        store::sessions::save(
+            &self.db,
+            &stored_id(session_id),
+            &data,
+            login,
+            now_ms() + ttl,
+        )
+        .await
+        .map_err(storage_error)
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
-        store::sessions::delete(&self.db, session_id)
+        store::sessions::delete(&self.db, &stored_id(session_id))
             .await
             .map_err(storage_error)
     }
@@ -131,4 +160,89 @@ pub fn end_session(session: &Session) -> Option<(i64, String)> {
     let ended = session.get("user_id").zip(session.get("login"));
     session.purge();
     ended
+}
+
+/// Wraps `ServerSession` to fix the cookie it sends at logout. poem removes the cookie
+/// by name alone, so the removal carries no `Path` (the browser then scopes it to the
+/// request's directory, `/api/v1` for the API's logout, and keeps the real cookie) and
+/// no `Secure` (without which browsers ignore any `__Host-` cookie). This sends the
+/// removal with the same attributes the cookie was set with.
+pub struct SessionCookie {
+    secure: bool,
+}
+
+impl SessionCookie {
+    pub fn new(secure: bool) -> Self {
+        Self { secure }
+    }
+
+    fn removal(&self) -> String {
+        let secure = if self.secure { "; Secure" } else { "" };
+        format!(
+            "{}=; Path=/; Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax{secure}",
+            cookie_name(self.secure)
+        )
+    }
+}
+
+impl<E: Endpoint> Middleware<E> for SessionCookie {
+    type Output = SessionCookieEndpoint<E>;
+
+    fn transform(&self, inner: E) -> Self::Output {
+        SessionCookieEndpoint {
+            inner,
+            removal: HeaderValue::from_str(&self.removal()).ok(),
+            poem_removal: format!("{}=;", cookie_name(self.secure)),
+        }
+    }
+}
+
+pub struct SessionCookieEndpoint<E> {
+    inner: E,
+    removal: Option<HeaderValue>,
+    /// How poem's removal starts: the name with an empty value.
+    poem_removal: String,
+}
+
+impl<E: Endpoint> Endpoint for SessionCookieEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        let mut response = self.inner.call(req).await?.into_response();
+        let Some(removal) = &self.removal else {
+            return Ok(response);
+        };
+        let headers = response.headers_mut();
+        let cookies: Vec<HeaderValue> = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .cloned()
+            .collect();
+        let removes = |v: &HeaderValue| v.as_bytes().starts_with(self.poem_removal.as_bytes());
+        if cookies.iter().any(removes) {
+            headers.remove(header::SET_COOKIE);
+            for cookie in cookies {
+                let cookie = if removes(&cookie) {
+                    removal.clone()
+                } else {
+                    cookie
+                };
+                headers.append(header::SET_COOKIE, cookie);
+            }
+        }
+        Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_ids_are_the_sha256_of_the_cookie_in_hex() {
+        assert_eq!(
+            stored_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 }

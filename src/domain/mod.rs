@@ -4,6 +4,8 @@
 
 mod emoji;
 mod names;
+mod passwords;
+mod scripts;
 mod search;
 mod text;
 
@@ -15,3 +17,9 @@ pub use text::{
 };
 
 pub use crate::error::{Code, ValidationError};
+
+/// Control characters (C0, DEL, C1) have no place in names or text; tab and newline
+/// are the exceptions text may hold.
+pub(crate) fn is_refused_control(c: char) -> bool {
+    c.is_control() && c != '\n' && c != '\t'
+}

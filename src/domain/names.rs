@@ -1,13 +1,30 @@
-//! Usernames and room names: Unicode letters welcome, unique ignoring case.
+//! Usernames and room names: Unicode letters welcome, unique ignoring case, never a
+//! control character, and (for usernames) never a mix of scripts that could pass
+//! for someone else's name.
 
-use super::{Code, ValidationError};
+use super::{Code, ValidationError, is_refused_control, scripts};
 
-/// A username: 3–32 characters of Unicode letters, digits and `_ . -`.
+/// A username: 3–32 characters of Unicode letters, digits and `_ . -`, in one script
+/// (or Latin beside Chinese, Japanese or Korean).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
 impl Username {
+    /// A new username, by every rule.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let name = Self::existing(raw)?;
+        if scripts::mixes_scripts(name.as_str()) {
+            return Err(ValidationError::new("username", Code::UsernameMixedScripts));
+        }
+        Ok(name)
+    }
+
+    /// A username as typed to log in: the rules every account has always met, so an
+    /// account made before a newer rule can still log in.
+    pub fn existing(raw: &str) -> Result<Self, ValidationError> {
+        if raw.contains(is_refused_control) {
+            return Err(ValidationError::new("username", Code::ControlChar));
+        }
         let name = raw.trim();
         let count = name.chars().count();
         if !(3..=32).contains(&count) {
@@ -38,6 +55,9 @@ pub struct RoomName(String);
 
 impl RoomName {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        if raw.contains(is_refused_control) {
+            return Err(ValidationError::new("name", Code::ControlChar));
+        }
         let name = raw.trim();
         let count = name.chars().count();
         if !(1..=64).contains(&count) {
@@ -123,6 +143,54 @@ mod tests {
         let b = Username::parse("ärger").unwrap();
         assert_eq!(a.key(), b.key());
         assert_eq!(a.as_str(), "ÄRGER", "the display form keeps its case");
+    }
+
+    #[test]
+    fn control_characters_are_refused_by_name() {
+        for bad in ["bob\0", "\0\0\0", "b\u{1b}[31mob", "bo\u{7f}b"] {
+            assert_eq!(
+                Username::parse(bad).unwrap_err().code,
+                Code::ControlChar,
+                "{bad:?}"
+            );
+            assert_eq!(
+                RoomName::parse(bad).unwrap_err().code,
+                Code::ControlChar,
+                "{bad:?}"
+            );
+        }
+        // A tab or newline is whitespace, refused as such.
+        assert_eq!(
+            Username::parse("tab\there").unwrap_err().code,
+            Code::UsernameSpace
+        );
+    }
+
+    #[test]
+    fn usernames_mixing_scripts_are_refused() {
+        for bad in ["\u{430}dmin", "pаypal", "Ελλάδαx", "abcабв", "あ한글"] {
+            let err = Username::parse(bad).unwrap_err();
+            assert_eq!(err.code, Code::UsernameMixedScripts, "{bad:?}");
+        }
+        for ok in [
+            "admin",
+            "администратор",
+            "張伟明",
+            "山田たろう",
+            "ヤマダ太郎",
+            "김철수",
+            "한국漢字",
+            "Ελλάδα_2",
+            "Tom张伟",
+            "user-1.2_x",
+        ] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+    }
+
+    #[test]
+    fn an_existing_mixed_script_account_can_still_log_in() {
+        assert!(Username::existing("\u{430}dmin").is_ok());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Passwords, message text and client ids.
 
-use super::{Code, ValidationError};
+use super::{Code, ValidationError, is_refused_control, passwords};
 
 /// The shortest and longest password, in bytes.
 pub const MIN_PASSWORD_BYTES: usize = 8;
@@ -10,11 +10,21 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub struct Password(String);
 
 impl Password {
+    /// A password as typed to log in: any that could ever have been chosen.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
         if !(MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
             return Err(ValidationError::new("password", Code::PasswordLength));
         }
         Ok(Self(raw.to_owned()))
+    }
+
+    /// A new password: long enough, and not on the list of common passwords.
+    pub fn choose(raw: &str) -> Result<Self, ValidationError> {
+        let password = Self::parse(raw)?;
+        if passwords::is_common(raw) {
+            return Err(ValidationError::new("password", Code::PasswordCommon));
+        }
+        Ok(password)
     }
 
     pub fn as_bytes(&self) -> &[u8] {
@@ -31,12 +41,23 @@ impl std::fmt::Debug for Password {
 /// The longest message, in characters after trimming.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 
-/// A message's text: 1–4000 characters after trimming. Inner newlines are kept.
+/// A message's text: 1–4000 characters after trimming. Inner newlines and tabs are
+/// kept (a browser's `\r\n` becomes `\n`); other control characters are refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageText(String);
 
 impl MessageText {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        let normalized;
+        let raw = if raw.contains('\r') {
+            normalized = raw.replace("\r\n", "\n").replace('\r', "\n");
+            normalized.as_str()
+        } else {
+            raw
+        };
+        if raw.contains(is_refused_control) {
+            return Err(ValidationError::new("text", Code::ControlChar));
+        }
         let text = raw.trim();
         if text.is_empty() {
             return Err(ValidationError::new("text", Code::MessageEmpty));
@@ -103,6 +124,42 @@ mod tests {
     fn message_text_is_trimmed_and_keeps_inner_newlines() {
         let t = MessageText::parse("  hello\nworld  ").unwrap();
         assert_eq!(t.as_str(), "hello\nworld");
+    }
+
+    #[test]
+    fn message_text_keeps_newlines_and_tabs_but_no_other_control_characters() {
+        let t = MessageText::parse("a\r\nb\rc\td").unwrap();
+        assert_eq!(t.as_str(), "a\nb\nc\td");
+        for bad in [
+            "nul\0",
+            "bell\u{7}",
+            "esc\u{1b}[2J",
+            "del\u{7f}",
+            "c1\u{85}",
+        ] {
+            assert_eq!(
+                MessageText::parse(bad).unwrap_err().code,
+                Code::ControlChar,
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn new_passwords_may_not_be_common() {
+        assert_eq!(
+            Password::choose("password1").unwrap_err().code,
+            Code::PasswordCommon
+        );
+        assert_eq!(
+            Password::choose("short").unwrap_err().code,
+            Code::PasswordLength
+        );
+        assert!(Password::choose("correct horse battery").is_ok());
+        assert!(
+            Password::parse("password1").is_ok(),
+            "old passwords still log in"
+        );
     }
 
     #[test]

@@ -99,6 +99,7 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::TooManyRequests => {
             format!("Too many attempts. Try again in {retry_secs} seconds.")
         }
+        Code::TooManySockets => "Your account has too many connections open on this server. Close a tab or window, then try again.".into(),
         Code::ShuttingDown => "Hearth is restarting. Try again in a moment.".into(),
         Code::Internal => "Something went wrong on our side. Please try again.".into(),
     }
@@ -163,6 +164,9 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::AlreadyMember => "你已经是这个聊天室的成员了。".into(),
         Code::TooLarge => "请求内容太大。".into(),
         Code::TooManyRequests => format!("尝试次数过多，请 {retry_secs} 秒后再试。"),
+        Code::TooManySockets => {
+            "你的账号在这台服务器上打开的连接太多了。请关闭一个标签页或窗口后再试。".into()
+        }
         Code::ShuttingDown => "Hearth 正在重启，请稍后再试。".into(),
         Code::Internal => "服务器出了点问题，请再试一次。".into(),
     }
@@ -254,6 +258,11 @@ mod tests {
             invalid(RoomName::parse("..").unwrap_err()),
             invalid(MessageText::parse("  ").unwrap_err()),
             invalid(MessageText::parse(&"x".repeat(4001)).unwrap_err()),
+            invalid(MessageText::parse("nul\0").unwrap_err()),
+            invalid(Username::parse("\u{430}dmin").unwrap_err()),
+            invalid(Password::choose("password1").unwrap_err()),
+            AppError::TooManySockets,
+            AppError::TooLarge,
             AppError::Unauthorized,
             AppError::BadCredentials,
             AppError::NotFound(Code::NoSuchRoom),

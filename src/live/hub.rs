@@ -266,17 +266,29 @@ impl Hub {
         self.control.subscribe()
     }
 
-    /// Listens to what concerns `user_id` until the channel is dropped.
-    pub fn user(self: &Arc<Self>, user_id: i64) -> UserChannel {
-        let events = lock(&self.users)
+    /// Listens to what concerns `user_id` until the channel is dropped, with no limit.
+    #[cfg(test)]
+    fn user(self: &Arc<Self>, user_id: i64) -> UserChannel {
+        self.user_socket(user_id, usize::MAX)
+            .expect("no limit to reach")
+    }
+
+    /// A socket's subscription to its user's channel, unless the user already has
+    /// `limit` sockets open on this node: every socket holds exactly one, so the
+    /// channel's receivers are the count, checked and taken under one lock.
+    pub fn user_socket(self: &Arc<Self>, user_id: i64, limit: usize) -> Option<UserChannel> {
+        let mut users = lock(&self.users);
+        let channel = users
             .entry(user_id)
-            .or_insert_with(|| broadcast::channel(USER_BUFFER).0)
-            .subscribe();
-        UserChannel {
-            events,
+            .or_insert_with(|| broadcast::channel(USER_BUFFER).0);
+        if channel.receiver_count() >= limit {
+            return None;
+        }
+        Some(UserChannel {
+            events: channel.subscribe(),
             user_id,
             hub: Arc::clone(self),
-        }
+        })
     }
 
     /// Tells `user_id`'s sockets, on every node.
@@ -504,6 +516,20 @@ mod user_tests {
             UserEvent::Read { room_id: 9 }
         );
         assert!(bob.events.try_recv().is_err(), "bob hears nothing");
+    }
+
+    #[tokio::test]
+    async fn a_user_may_hold_only_so_many_sockets() {
+        let hub = Arc::new(Hub::new(None));
+        let first = hub.user_socket(1, 2).expect("one");
+        let _second = hub.user_socket(1, 2).expect("two");
+        assert!(hub.user_socket(1, 2).is_none(), "a third is refused");
+        assert!(hub.user_socket(2, 2).is_some(), "others are not limited");
+        drop(first);
+        assert!(
+            hub.user_socket(1, 2).is_some(),
+            "a closed one frees its place"
+        );
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@
 
 pub mod delivery;
 pub mod fanout;
+pub mod flood;
 pub mod hub;
 pub mod redis_bridge;
 pub mod relay;
@@ -16,5 +17,6 @@ pub mod socket;
 
 pub use delivery::Delivery;
 pub use fanout::{Fanout, Inbound};
+pub use flood::FloodJudge;
 pub use hub::{Control, Hub, RoomEvent, UserEvent};
 pub use relay::Relay;

@@ -34,7 +34,8 @@ pub struct Admitted {
 
 /// Everything checked before a room's socket is upgraded, the same for pages and
 /// integrations: a cross-site `Origin` is refused (403), a stopping server refuses
-/// (503), and only members of an existing room get in (403, 404). The subscriptions
+/// (503), a user with `sockets_per_user` sockets open on this node is refused (429),
+/// and only members of an existing room get in (403, 404). The subscriptions
 /// to control and to the user's channel are taken *before* the checks, so that a
 /// signal sent in between still reaches the socket.
 pub async fn admit(
@@ -66,7 +67,10 @@ pub async fn admit_user(
         return Err(AppError::Forbidden(Code::CrossSite));
     }
     let control = state.hub.control();
-    let user_events = state.hub.user(user.id);
+    let user_events = state
+        .hub
+        .user_socket(user.id, state.sockets_per_user)
+        .ok_or(AppError::TooManySockets)?;
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
@@ -111,6 +115,11 @@ pub enum CloseReason {
     Policy(&'static str),
     /// 1009: a frame over 64 KiB.
     TooBig,
+    /// 1002: a frame that breaks the WebSocket protocol (unmasked, a stray
+    /// continuation, a bad opcode or reserved bit).
+    ProtocolError,
+    /// 1007: a text frame that is not UTF-8.
+    InvalidData,
     /// 1012: the server is restarting; reconnect.
     Restart,
     /// 1013: fell too far behind; reconnect and resume with `after_seq=`.
@@ -123,6 +132,8 @@ impl CloseReason {
             CloseReason::Normal => (CloseCode::Normal, ""),
             CloseReason::Policy(reason) => (CloseCode::Policy, reason),
             CloseReason::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
+            CloseReason::ProtocolError => (CloseCode::Protocol, "WebSocket protocol error"),
+            CloseReason::InvalidData => (CloseCode::Invalid, "text frame is not UTF-8"),
             CloseReason::Restart => (CloseCode::Restart, "server restarting"),
             CloseReason::TryAgain(reason) => (CloseCode::Again, reason),
         };
@@ -131,7 +142,7 @@ impl CloseReason {
 }
 
 /// The connection is over: the peer left, died, or could not be written to.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Gone;
 
 /// The event that woke a socket, plus any others already waiting (up to `MAX_BATCH`),
@@ -173,8 +184,32 @@ pub enum Incoming {
     Text(String),
     Binary,
     TooBig,
+    /// A frame that broke the protocol: the socket must close, saying why.
+    Broken(CloseReason),
     /// Pings, pongs: proof of life and nothing else.
     Nothing,
+}
+
+/// What a read error says about the peer. poem hands tungstenite's errors over as
+/// `io::Error`s carrying tungstenite's message, so its wording is all there is to go
+/// on: "Space limit exceeded", "UTF-8 encoding error", "WebSocket protocol error".
+/// Anything else (a reset, an I/O error) means the connection is gone.
+fn classify(err: &std::io::Error) -> Result<Incoming, Gone> {
+    if err.kind() != std::io::ErrorKind::Other {
+        return Err(Gone);
+    }
+    let message = err.to_string();
+    if message.contains("reset without closing handshake") {
+        Err(Gone)
+    } else if message.contains("too long") || message.starts_with("Space limit exceeded") {
+        Ok(Incoming::TooBig)
+    } else if message.starts_with("UTF-8 encoding error") {
+        Ok(Incoming::Broken(CloseReason::InvalidData))
+    } else if message.starts_with("WebSocket protocol error") {
+        Ok(Incoming::Broken(CloseReason::ProtocolError))
+    } else {
+        Err(Gone)
+    }
 }
 
 /// A WebSocket with Hearth's liveness rules.
@@ -209,9 +244,9 @@ impl Socket {
                         Some(Ok(Message::Binary(_))) => Ok(Incoming::Binary),
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => Ok(Incoming::Nothing),
                         Some(Ok(Message::Close(_))) | None => Err(Gone),
-                        // tungstenite refuses frames far over the limit before we see them.
-                        Some(Err(err)) if err.to_string().contains("too long") => Ok(Incoming::TooBig),
-                        Some(Err(_)) => Err(Gone),
+                        // tungstenite refuses frames far over the limit, and frames that
+                        // break the protocol, before we see them.
+                        Some(Err(err)) => classify(&err),
                     };
                 }
                 _ = self.pings.tick() => {
@@ -337,5 +372,31 @@ impl SessionCheck {
                 true
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_errors_become_close_codes_or_a_lost_peer() {
+        let other = |m: &str| std::io::Error::other(m.to_owned());
+        let protocol = other("WebSocket protocol error: Received an unmasked frame from client");
+        assert!(matches!(
+            classify(&protocol),
+            Ok(Incoming::Broken(CloseReason::ProtocolError))
+        ));
+        let utf8 = other("UTF-8 encoding error: invalid utf-8 sequence");
+        assert!(matches!(
+            classify(&utf8),
+            Ok(Incoming::Broken(CloseReason::InvalidData))
+        ));
+        let big = other("Space limit exceeded: Message too long: 300000 > 131072");
+        assert!(matches!(classify(&big), Ok(Incoming::TooBig)));
+        let reset = other("WebSocket protocol error: Connection reset without closing handshake");
+        assert!(matches!(classify(&reset), Err(Gone)));
+        let io = std::io::Error::from(std::io::ErrorKind::ConnectionReset);
+        assert!(matches!(classify(&io), Err(Gone)));
     }
 }

@@ -4,6 +4,7 @@
 //! whichever pool this process has.
 
 pub mod events;
+pub mod logins;
 pub mod messages;
 pub mod reactions;
 pub mod rooms;
@@ -72,7 +73,9 @@ impl Db {
                 .await?;
             Db::Postgres(pool)
         } else {
-            let options = SqliteConnectOptions::from_str(url)?
+            let options = SqliteConnectOptions::from_str(url)?;
+            create_private_file(options.get_filename())?;
+            let options = options
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 // NORMAL in WAL mode: a commit survives a crash of Hearth itself; only a
@@ -136,6 +139,42 @@ impl Db {
     pub async fn close(&self) {
         on_pool!(self, |pool| pool.close().await)
     }
+}
+
+/// Creates a new SQLite file readable and writable by its owner alone (0600): it holds
+/// password hashes and messages. SQLite gives its `-wal` and `-shm` files the same
+/// mode. An existing file is left as it is, with a warning if others may read it.
+fn create_private_file(path: &std::path::Path) -> StoreResult<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if path.as_os_str().is_empty() || path.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {
+                if let Ok(meta) = std::fs::metadata(path)
+                    && meta.permissions().mode() & 0o077 != 0
+                {
+                    tracing::warn!(
+                        path = %path.display(),
+                        mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                        "the database file is readable by others; consider chmod 600"
+                    );
+                }
+            }
+            Err(err) => return Err(StoreError::Sqlx(sqlx::Error::Io(err))),
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 /// Now, as the Unix milliseconds every table stores.

@@ -1,4 +1,4 @@
-//! Users and failed logins.
+//! Users.
 
 use super::{Db, StoreResult, on_pool, unique_is_duplicate};
 
@@ -32,41 +32,4 @@ pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
     .bind(key)
     .fetch_optional(pool)
     .await)?)
-}
-
-/// Failed logins for `key` since `since_ms`, and the oldest of them (for Retry-After).
-pub async fn recent_failures(db: &Db, key: &str, since_ms: i64) -> StoreResult<(i64, Option<i64>)> {
-    Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT COUNT(*), MIN(failed_at) FROM login_failures
-         WHERE username_key = $1 AND failed_at >= $2"
-    )
-    .bind(key)
-    .bind(since_ms)
-    .fetch_one(pool)
-    .await)?)
-}
-
-pub async fn record_failure(db: &Db, key: &str, at_ms: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "INSERT INTO login_failures (username_key, failed_at) VALUES ($1, $2)"
-    )
-    .bind(key)
-    .bind(at_ms)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
-}
-
-/// A successful login forgives earlier failures; old rows are dropped as we go.
-pub async fn clear_failures(db: &Db, key: &str, before_ms: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "DELETE FROM login_failures WHERE username_key = $1 OR failed_at < $2"
-    )
-    .bind(key)
-    .bind(before_ms)
-    .execute(pool)
-    .await
-    .map(|_| ()))?;
-    Ok(())
 }

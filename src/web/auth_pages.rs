@@ -2,18 +2,18 @@
 
 use poem::{
     IntoResponse, Response, handler,
-    http::header,
     session::Session,
     web::{Data, Form, Query, Redirect},
 };
 use serde::Deserialize;
 
-use super::{render, views};
+use super::{render, views, with_retry_after};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
     error::{AppError, AppResult},
     i18n::{self, Lang},
+    peer::ClientAddr,
 };
 
 #[derive(Deserialize)]
@@ -87,9 +87,10 @@ pub async fn log_in(
     lang: Lang,
     state: Data<&AppState>,
     session: &Session,
+    client: ClientAddr,
     Form(form): Form<CredentialsForm>,
 ) -> AppResult<Response> {
-    match auth::log_in(&state.db, &state.passwords, &form.username, &form.password).await {
+    match auth::log_in(state.accounts(), client, &form.username, &form.password).await {
         Ok(user) => {
             auth::start_session(session, &user);
             Ok(Redirect::see_other(next_page(&form.next)).into_response())
@@ -126,20 +127,23 @@ pub async fn register(
     lang: Lang,
     state: Data<&AppState>,
     session: &Session,
+    client: ClientAddr,
     Form(form): Form<CredentialsForm>,
 ) -> AppResult<Response> {
-    match auth::register(&state.db, &state.passwords, &form.username, &form.password).await {
+    match auth::register(state.accounts(), client, &form.username, &form.password).await {
         Ok(user) => {
             auth::start_session(session, &user);
             Ok(Redirect::see_other("/rooms").into_response())
         }
-        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+        Err(
+            err @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::TooManyRequests { .. }),
+        ) => {
             let page = render(&views::RegisterPage {
                 t: lang.text(),
                 username: &form.username,
                 error: Some(form_error(lang, &err)),
             })?;
-            Ok((err.status(), page).into_response())
+            Ok(with_retry_after((err.status(), page).into_response(), &err))
         }
         Err(err) => Err(err),
     }
@@ -152,13 +156,4 @@ pub fn log_out(state: Data<&AppState>, session: &Session) -> Redirect {
         state.hub.revoke(user_id, login);
     }
     Redirect::see_other("/login?signed_out=1")
-}
-
-fn with_retry_after(mut response: Response, err: &AppError) -> Response {
-    if let Some(secs) = err.retry_after() {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, secs.into());
-    }
-    response
 }

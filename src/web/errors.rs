@@ -128,7 +128,10 @@ pub async fn error_page(state: Option<&AppState>, err: poem::Error, asker: Asker
         }
     };
     match body {
-        Ok(html) => (status, html).into_response(),
+        Ok(html) => match app_error {
+            Some(app) => super::with_retry_after((status, html).into_response(), app),
+            None => (status, html).into_response(),
+        },
         Err(_) => Response::builder()
             .status(status)
             .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")

@@ -178,6 +178,9 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
         });
         let from = match first_text.await {
             Ok(Ok(Incoming::Text(text))) => parse_resume(&text).unwrap_or(room.last_seq),
+            Ok(Ok(Incoming::TooBig)) => return socket.close(CloseReason::TooBig).await,
+            Ok(Ok(Incoming::Broken(reason))) => return socket.close(reason).await,
+            Ok(Err(Gone)) => return,
             _ => room.last_seq,
         };
         last = match socket.catch_up(&state.db, room.id, from, event_html).await {
@@ -259,6 +262,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 }
                 Ok(Incoming::Binary | Incoming::Nothing) => {}
                 Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
+                Ok(Incoming::Broken(reason)) => break Some(reason),
                 Err(Gone) => break None,
             },
             control = control.recv() => match control {

@@ -20,7 +20,11 @@ use poem::{
     web::{Data, Html},
 };
 
-use crate::{AppState, error::AppError};
+use crate::{
+    AppState,
+    error::{AppError, Code},
+    peer::ClientAddr,
+};
 
 pub fn routes() -> Route {
     Route::new()
@@ -78,7 +82,7 @@ pub(crate) fn is_htmx(req: &Request) -> bool {
 }
 
 /// `candidate` if it is a path on this site, safe to redirect to: it starts with one
-/// `/` (never `//host` or `/\host`, which browsers read as another site) and holds no
+/// `/` (never `//host` or `/\\host`, which browsers read as another site) and holds no
 /// control characters.
 pub(crate) fn local_path(candidate: &str) -> Option<&str> {
     let local = candidate.starts_with('/')
@@ -89,11 +93,23 @@ pub(crate) fn local_path(candidate: &str) -> Option<&str> {
     local.then_some(candidate)
 }
 
-/// `GET /healthz`: 200 once the database answers, with the state of each link:
+/// `GET /healthz`: 200 once the database answers, 503 otherwise. Anyone may ask, but
+/// only the operator (a loopback client no proxy forwarded, or anyone on the metrics
+/// address) sees more than `{"status":"ok"}`: the state of each link,
 /// `{"status":"ok","database":"ok","redis":"ok"|"down"|"off"}`. A node whose Redis
 /// link is down still serves its own sockets, so it stays healthy (200).
 #[handler]
-pub async fn health(state: Data<&AppState>) -> Response {
+pub async fn health(state: Data<&AppState>, client: ClientAddr) -> Response {
+    health_report(&state, client.is_local_operator()).await
+}
+
+/// `GET /healthz` on the metrics address: always with details.
+#[handler]
+pub async fn health_for_operators(state: Data<&AppState>) -> Response {
+    health_report(&state, true).await
+}
+
+async fn health_report(state: &AppState, detailed: bool) -> Response {
     let database = match state.db.ping().await {
         Ok(()) => "ok",
         Err(err) => {
@@ -101,27 +117,41 @@ pub async fn health(state: Data<&AppState>) -> Response {
             "down"
         }
     };
+    let (status, word) = if database == "ok" {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    if !detailed {
+        let body = serde_json::json!({ "status": word });
+        return (status, poem::web::Json(body)).into_response();
+    }
     let redis = match &state.redis {
         None => "off",
         Some(link) if link.is_up() => "ok",
         Some(_) => "down",
     };
-    let status = if database == "ok" {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    let body = serde_json::json!({
-        "status": if database == "ok" { "ok" } else { "unavailable" },
-        "database": database,
-        "redis": redis,
-    });
+    let body = serde_json::json!({ "status": word, "database": database, "redis": redis });
     (status, poem::web::Json(body)).into_response()
 }
 
-/// `GET /metrics`: Prometheus text.
+/// `GET /metrics` on the public port (when no metrics address is set): Prometheus
+/// text for the operator on this machine; 404 for everyone else, as if it were not there.
 #[handler]
-pub fn metrics() -> Response {
+pub fn metrics(client: ClientAddr) -> Result<Response> {
+    if !client.is_local_operator() {
+        return Err(AppError::NotFound(Code::NoSuchPage).into());
+    }
+    Ok(metrics_text())
+}
+
+/// `GET /metrics` on the metrics address.
+#[handler]
+pub fn metrics_for_operators() -> Response {
+    metrics_text()
+}
+
+fn metrics_text() -> Response {
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render())
@@ -132,29 +162,54 @@ pub(crate) fn render(template: &impl Template) -> Result<Html<String>, AppError>
     template.render().map(Html).map_err(AppError::internal)
 }
 
+/// Adds `Retry-After` to a refusal that says when to come back.
+pub(crate) fn with_retry_after(mut response: Response, err: &AppError) -> Response {
+    if let Some(secs) = err.retry_after() {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, secs.into());
+    }
+    response
+}
+
 /// Headers every response gets: a strict Content-Security-Policy (no inline script,
-/// no eval, nothing from elsewhere), no MIME sniffing, and a careful referrer.
-pub struct SecurityHeaders;
+/// no eval, nothing from elsewhere) unless the route set its own (the API docs do), no
+/// MIME sniffing, a careful referrer and, when served over HTTPS (Secure cookies on),
+/// HSTS so browsers never fall back to plain HTTP.
+pub struct SecurityHeaders {
+    hsts: bool,
+}
+
+impl SecurityHeaders {
+    pub fn new(https: bool) -> Self {
+        Self { hsts: https }
+    }
+}
 
 const CSP: &str = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'; form-action 'self'";
+/// A year, the minimum the browsers' preload lists accept.
+const HSTS: &str = "max-age=31536000";
 
 impl<E: Endpoint> Middleware<E> for SecurityHeaders {
     type Output = SecurityHeadersEndpoint<E>;
 
     fn transform(&self, inner: E) -> Self::Output {
-        SecurityHeadersEndpoint { inner }
+        SecurityHeadersEndpoint {
+            inner,
+            hsts: self.hsts,
+        }
     }
 }
 
 pub struct SecurityHeadersEndpoint<E> {
     inner: E,
+    hsts: bool,
 }
 
 impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
     type Output = Response;
 
     async fn call(&self, req: Request) -> Result<Response> {
-        let path = req.uri().path().to_owned();
         // Errors are pages or problem+json by now (`app::errors_as_responses`); the
         // few raised outside it (by the session layer) still get these headers.
         let mut response = match self.inner.call(req).await {
@@ -171,8 +226,8 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
                 header::HeaderValue::from_static("no-store"),
             );
         }
-        // The API docs page is Swagger UI, which needs inline script; it is not ours to rewrite.
-        if !path.starts_with("/api/docs") {
+        // A page with a policy of its own (the API docs) keeps it.
+        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
             headers.insert(
                 header::CONTENT_SECURITY_POLICY,
                 header::HeaderValue::from_static(CSP),
@@ -186,6 +241,12 @@ impl<E: Endpoint> Endpoint for SecurityHeadersEndpoint<E> {
             header::REFERRER_POLICY,
             header::HeaderValue::from_static("strict-origin-when-cross-origin"),
         );
+        if self.hsts {
+            headers.insert(
+                header::STRICT_TRANSPORT_SECURITY,
+                header::HeaderValue::from_static(HSTS),
+            );
+        }
         Ok(response)
     }
 }

@@ -78,15 +78,21 @@ pub async fn create_room(
     user: CurrentUser,
     Form(form): Form<NameForm>,
 ) -> AppResult<Response> {
-    match rooms::create(&state.db, &*state.hub, &user, &form.name).await {
+    let created = rooms::create(&state.db, &*state.hub, &state.room_limit, &user, &form.name);
+    match created.await {
         Ok(room) => Ok(room_added(req, &room)),
-        Err(err @ (AppError::Invalid(_) | AppError::Conflict(_))) => {
+        Err(
+            err @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::TooManyRequests { .. }),
+        ) => {
             let dialog = render(&views::CreateDialog {
                 t: lang.text(),
                 name: &form.name,
                 error: Some(i18n::error_text(lang, &err)),
             })?;
-            Ok((err.status(), dialog).into_response())
+            Ok(super::with_retry_after(
+                (err.status(), dialog).into_response(),
+                &err,
+            ))
         }
         Err(err) => Err(err),
     }

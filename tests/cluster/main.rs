@@ -7,6 +7,7 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod hardening;
 mod nodes;
 
 use std::{collections::HashSet, time::Duration};

@@ -20,6 +20,8 @@ pub const PASSWORD: &str = "correct horse battery";
 /// A running Hearth on a free port, with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The operators' address, when the test asked for one (`Config::metrics_addr`).
+    pub metrics_addr: Option<SocketAddr>,
     pub database_url: String,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
@@ -74,12 +76,14 @@ async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
     let database_url = config.database_url.clone();
     let app = App::build(config).await.expect("Hearth builds");
     let addr = app.addr();
+    let metrics_addr = app.metrics_addr();
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(app.run_until(async {
         let _ = stopped.await;
     }));
     TestApp {
         addr,
+        metrics_addr,
         database_url,
         stop: Some(stop),
         task: Some(task),
@@ -157,10 +161,24 @@ impl Drop for TestApp {
 
 /// A browser-like client of the server at `addr`: its own cookie jar, redirects not followed.
 pub fn client_at(addr: SocketAddr) -> User {
+    client_with_headers(addr, reqwest::header::HeaderMap::new())
+}
+
+/// A client whose every request arrives through a proxy on loopback that says it
+/// came from `ip` (`X-Forwarded-For`): a different client to a server that trusts
+/// 127.0.0.1 as its proxy, and a forwarded one to any server.
+pub fn client_via_proxy(addr: SocketAddr, ip: &str) -> User {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-forwarded-for", ip.parse().expect("an address"));
+    client_with_headers(addr, headers)
+}
+
+fn client_with_headers(addr: SocketAddr, headers: reqwest::header::HeaderMap) -> User {
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let http = Client::builder()
         .cookie_provider(Arc::clone(&jar))
         .redirect(reqwest::redirect::Policy::none())
+        .default_headers(headers)
         .build()
         .expect("a client");
     User {
@@ -518,4 +536,30 @@ fn message_state(message: &Value) -> Value {
         "deleted": message["deleted"],
         "reactions": message["reactions"],
     })
+}
+
+/// Every row of a one-column text query against the test's database, SQLite or
+/// PostgreSQL, read directly (not through Hearth).
+pub async fn text_column(database_url: &str, sql: &'static str) -> Vec<String> {
+    if database_url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(database_url)
+            .await
+            .expect("connect to PostgreSQL");
+        let rows = sqlx::query_scalar(sql)
+            .fetch_all(&pool)
+            .await
+            .expect("query");
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::SqlitePool::connect(database_url)
+            .await
+            .expect("open SQLite");
+        let rows = sqlx::query_scalar(sql)
+            .fetch_all(&pool)
+            .await
+            .expect("query");
+        pool.close().await;
+        rows
+    }
 }

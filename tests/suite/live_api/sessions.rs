@@ -1,6 +1,7 @@
 //! A socket never outlives its login: logouts it missed because its channel lagged,
 //! and sessions deleted or expired behind its back, all close it.
 
+use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, stream};
@@ -173,7 +174,8 @@ fn assert_within_resume_wait(opened: Instant) {
     );
 }
 
-/// The id of `user`'s session, as its cookie carries it and the sessions table keys it.
+/// The key of `user`'s session in the sessions table: the SHA-256 (hex) of the id its
+/// cookie carries.
 fn session_id(user: &User) -> String {
     let cookie = user.cookie().expect("a session cookie");
     let cookie = cookie.to_str().expect("an ASCII cookie");
@@ -187,5 +189,8 @@ fn session_id(user: &User) -> String {
             .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)),
         "{value}"
     );
-    value.to_owned()
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
