@@ -7,7 +7,10 @@
 //!   loss, duplicates and reordering of every delivery;
 //! - `hold`: many idle sockets, held open, and what they cost the server;
 //! - `post`: HTTP message posts per second;
-//! - `page`: the logged-in room page (50 messages) per second.
+//! - `page`: the logged-in room page (50 messages) per second;
+//! - `seed`: a database filled with users, rooms and messages in two languages,
+//!   written directly (no server), for measuring how cost grows with history;
+//! - `search`: search latency per term, as the seeded viewer.
 //!
 //! It prints human lines, then one JSON line starting with `{"scenario":`. A fanout or
 //! hold run that lost anything, or an HTTP run with failures, exits with status 1.
@@ -76,6 +79,10 @@ enum Scenario {
     Post(scenarios::post::Options),
     /// `GET /rooms/{name}` (the HTML room page, logged in, 50 messages) throughput.
     Page(scenarios::page::Options),
+    /// Fill a database (no server running on it) with users, rooms and messages.
+    Seed(scenarios::seed::Options),
+    /// Search latency per term, as the viewer `seed` made.
+    Search(scenarios::search::Options),
 }
 
 #[tokio::main]
@@ -90,6 +97,8 @@ async fn main() -> ExitCode {
         Scenario::Hold(o) => scenarios::hold::run(&cli.target, o).await,
         Scenario::Post(o) => scenarios::post::run(&cli.target, o).await,
         Scenario::Page(o) => scenarios::page::run(&cli.target, o).await,
+        Scenario::Seed(o) => scenarios::seed::run(o).await,
+        Scenario::Search(o) => scenarios::search::run(&cli.target, o).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

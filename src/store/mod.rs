@@ -86,6 +86,9 @@ impl Db {
                 // committing connection they stall the message writer for tens of
                 // milliseconds. `checkpoint_in_background` runs them off that path.
                 .pragma("wal_autocheckpoint", "0")
+                // `REGEXP`, for search: each candidate the trigram index finds is
+                // checked for the term itself, ignoring case in every script.
+                .with_regexp()
                 .foreign_keys(true);
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)

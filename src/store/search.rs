@@ -2,11 +2,13 @@
 //! at a time (keyset on the message id). A message matches when it contains every
 //! term, ignoring case, as a substring, in any script.
 //!
-//! - SQLite: FTS5's trigram index (`messages_fts`) finds terms of 3 or more
-//!   characters; the MATCH string is built here, each term quoted (so nothing a person
-//!   types is FTS syntax). Terms of 2 characters (`用户`) cannot be looked up in a
-//!   trigram index: they are matched with `LIKE` over the candidates the other terms,
-//!   the membership and the filters leave.
+//! - SQLite: FTS5's trigram index (`messages_fts`, which folds case) finds the
+//!   messages holding every trigram of every term of 3 or more characters; the MATCH
+//!   string is built here, each trigram quoted (so nothing a person types is FTS
+//!   syntax). Each candidate is then checked for each term itself with `REGEXP`
+//!   (an escaped, case-insensitive pattern: Unicode case, not only ASCII). Terms of 2
+//!   characters (`用户`) cannot be looked up in a trigram index: they are only checked,
+//!   over the candidates the other terms, the membership and the filters leave.
 //! - PostgreSQL: `ILIKE` per term, which pg_trgm's GIN index answers for 3 or more
 //!   characters.
 //!
@@ -35,6 +37,9 @@ pub struct Search<'a> {
 
 /// Terms this short are matched by scanning, not by the trigram index.
 const INDEXED_CHARS: usize = 3;
+/// A long term's candidates are found by its first this-many distinct trigrams (every
+/// candidate is checked for the whole term anyway).
+const MAX_TRIGRAMS: usize = 24;
 
 /// One bound value.
 enum Param {
@@ -161,11 +166,8 @@ fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
         };
         st.push(&format!(" AND {column} < $"), Param::Int(before));
     }
-    for term in scanned {
-        st.push(
-            " AND m.text LIKE $ ESCAPE '\\'",
-            Param::Text(like_pattern(term)),
-        );
+    for term in indexed.iter().chain(&scanned) {
+        st.push(" AND m.text REGEXP $", Param::Text(contains_pattern(term)));
     }
     st.filters(search);
     st.finish(order_by, search.limit)
@@ -192,15 +194,48 @@ fn postgres_statement(search: &Search<'_>) -> (String, Vec<Param>) {
     st.finish(" ORDER BY m.id DESC", search.limit)
 }
 
-/// An FTS5 MATCH string that finds every term as written: each one a quoted string
-/// (any `"` inside doubled), joined by spaces, which FTS5 reads as AND. A quoted
-/// string of several words is a phrase; with the trigram tokenizer, a substring.
+/// An FTS5 MATCH string for the messages holding every trigram of every term: each
+/// trigram a quoted string (any `"` inside doubled), joined by AND. (With
+/// `detail=none` the index knows which messages hold a trigram, not where, so it
+/// cannot match a phrase; the candidates are checked for the whole term after.)
 fn match_string(terms: &[&String]) -> String {
-    terms
+    let mut trigrams: Vec<String> = Vec::new();
+    for term in terms {
+        let chars: Vec<char> = term.to_lowercase().chars().collect();
+        let mut taken = 0;
+        for window in chars.windows(INDEXED_CHARS) {
+            let trigram: String = window.iter().collect();
+            if !trigrams.contains(&trigram) {
+                trigrams.push(trigram);
+                taken += 1;
+            }
+            if taken == MAX_TRIGRAMS {
+                break;
+            }
+        }
+    }
+    trigrams
         .iter()
         .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(" AND ")
+}
+
+/// A `REGEXP` pattern that finds `term` as written, ignoring case (Unicode's).
+fn contains_pattern(term: &str) -> String {
+    format!("(?i){}", regex_escape(term))
+}
+
+/// `term` with every character that means something in a regular expression escaped.
+fn regex_escape(term: &str) -> String {
+    let mut escaped = String::with_capacity(term.len() + 4);
+    for c in term.chars() {
+        if "\\.+*?()|[]{}^$#&-~ ".contains(c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 /// `%term%` for LIKE/ILIKE, with `\`, `%` and `_` in the term escaped.
@@ -223,13 +258,21 @@ mod tests {
 
     #[test]
     fn fts_syntax_in_terms_is_quoted_away() {
-        let terms = [
-            "NEAR(a".to_owned(),
-            "say \"hi\"".to_owned(),
-            "x*".to_owned(),
-        ];
+        let terms = ["NEAR(a".to_owned(), "\"hi\"".to_owned(), "x*y".to_owned()];
         let refs: Vec<&String> = terms.iter().collect();
-        assert_eq!(match_string(&refs), r#""NEAR(a" "say ""hi""" "x*""#);
+        assert_eq!(
+            match_string(&refs),
+            r#""nea" AND "ear" AND "ar(" AND "r(a" AND """hi" AND "hi""" AND "x*y""#
+        );
+    }
+
+    #[test]
+    fn regex_syntax_in_terms_is_escaped() {
+        assert_eq!(contains_pattern("a.b*(c)"), r"(?i)a\.b\*\(c\)");
+        assert_eq!(contains_pattern("用户"), "(?i)用户");
+        let re = regex::Regex::new(&contains_pattern("ärger [x]")).expect("a valid pattern");
+        assert!(re.is_match("Großer ÄRGER [X] heute"));
+        assert!(!re.is_match("ärger x"));
     }
 
     #[test]

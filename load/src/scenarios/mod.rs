@@ -1,5 +1,6 @@
 //! The scenarios, one module each, and what they share: signals every task watches
-//! (go, stop), and a closed-loop HTTP driver for `post` and `page`.
+//! (go, stop), and a closed-loop HTTP driver for `post` and `page`. `seed` writes a
+//! database directly; every other scenario talks to a running server.
 
 pub mod fanout;
 pub mod hold;
@@ -7,6 +8,8 @@ mod http;
 mod marker;
 pub mod page;
 pub mod post;
+pub mod search;
+pub mod seed;
 mod sender;
 mod subscriber;
 
