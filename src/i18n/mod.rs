@@ -16,7 +16,7 @@ use poem::{
     http::{HeaderMap, header},
 };
 
-pub use errors::{code_text, error_text, error_title};
+pub use errors::{code_text, error_text, error_title, page_title};
 
 /// Declares the catalogue's keys once: the struct every language fills in (a
 /// missing key does not compile) and a list of its entries for the tests.
