@@ -56,7 +56,8 @@ catalogue! {
     // Error pages, and a room one is not in.
     back_to_rooms, not_a_member_yet, join,
     // Being signed out, and messages that could not be sent.
-    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms,
+    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms_one,
+    unread_rooms_other,
 }
 
 impl Text {
