@@ -278,7 +278,8 @@
     var toggle = document.getElementById("nav-toggle");
     if (toggle) {
       var label = toggle.getAttribute("data-label") || "";
-      var unread = (toggle.getAttribute("data-unread") || "").replace(/\{[^}]*\}/, rooms);
+      var words = toggle.getAttribute(rooms === 1 ? "data-unread-one" : "data-unread-other") || "";
+      var unread = words.replace(/\{[^}]*\}/, rooms);
       toggle.setAttribute("aria-label", rooms > 0 ? label + " (" + unread + ")" : label);
     }
     if (baseTitle === null) baseTitle = document.title.replace(/^\(\d+\) /, "");

@@ -100,5 +100,6 @@ pub const TEXT: Text = Text {
     not_sent: "Not sent.",
     retry: "Retry",
     sending: "Sending…",
-    unread_rooms: "{n} rooms with unread messages",
+    unread_rooms_one: "{n} room with unread messages",
+    unread_rooms_other: "{n} rooms with unread messages",
 };

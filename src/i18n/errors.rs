@@ -172,6 +172,20 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
     }
 }
 
+/// The heading of an error page. An address that leads nowhere or cannot be read is
+/// said in plain words (HTTP's "Not Found" and "Bad Request" are for programmers);
+/// anything else has its problem's title.
+pub fn page_title(lang: Lang, status: poem::http::StatusCode) -> &'static str {
+    use poem::http::StatusCode as S;
+    match (lang, status) {
+        (Lang::En, S::NOT_FOUND | S::METHOD_NOT_ALLOWED) => "Nothing here",
+        (Lang::En, S::BAD_REQUEST) => "Cannot open this address",
+        (Lang::Zh, S::NOT_FOUND | S::METHOD_NOT_ALLOWED) => "这里什么也没有",
+        (Lang::Zh, S::BAD_REQUEST) => "无法打开这个地址",
+        _ => error_title(lang, status),
+    }
+}
+
 /// A short title for the kind of problem, for error pages and problem+json.
 pub fn error_title(lang: Lang, status: poem::http::StatusCode) -> &'static str {
     use poem::http::StatusCode as S;
@@ -246,6 +260,24 @@ mod tests {
         assert_eq!(
             error_text(Lang::Zh, &wait(42)),
             "尝试次数过多，请 42 秒后再试。"
+        );
+    }
+
+    #[test]
+    fn an_error_page_says_what_happened_without_http_jargon() {
+        use poem::http::StatusCode as S;
+        for status in [S::NOT_FOUND, S::METHOD_NOT_ALLOWED, S::BAD_REQUEST] {
+            let en = page_title(Lang::En, status).to_lowercase();
+            assert!(
+                !en.contains("not found") && !en.contains("bad request") && !en.contains("method")
+            );
+            assert_ne!(page_title(Lang::Zh, status), error_title(Lang::Zh, status));
+        }
+        // The API keeps HTTP's titles, which its clients expect.
+        assert_eq!(error_title(Lang::En, S::NOT_FOUND), "Not found");
+        assert_eq!(
+            page_title(Lang::En, S::CONFLICT),
+            error_title(Lang::En, S::CONFLICT)
         );
     }
 

@@ -16,7 +16,7 @@ use poem::{
     http::{HeaderMap, header},
 };
 
-pub use errors::{code_text, error_text, error_title};
+pub use errors::{code_text, error_text, error_title, page_title};
 
 /// Declares the catalogue's keys once: the struct every language fills in (a
 /// missing key does not compile) and a list of its entries for the tests.
@@ -60,7 +60,8 @@ catalogue! {
     // Error pages, and a room one is not in.
     back_to_rooms, not_a_member_yet, join,
     // Being signed out, and messages that could not be sent.
-    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms,
+    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms_one,
+    unread_rooms_other,
 }
 
 impl Text {

@@ -99,7 +99,7 @@ pub async fn error_page(state: Option<&AppState>, err: poem::Error, asker: Asker
             (status, i18n::code_text(lang, code))
         }
     };
-    let title = i18n::error_title(lang, status);
+    let title = i18n::page_title(lang, status);
     let t = lang.text();
     let body = if asker.htmx {
         super::render(&views::InlineError { detail: &detail })

@@ -11,12 +11,6 @@ const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };
 /** A 1280×800 window at 200% zoom lays out like a 640×400 one at twice the density. */
 const ZOOMED = { viewport: { width: 640, height: 400 }, deviceScaleFactor: 2 };
 
-/** Registers and logs in through the API, in this person's own session. */
-async function signUp(who, username) {
-  const res = await who.request.post("/api/v1/users", { data: { username, password: h.PASSWORD } });
-  assert.equal(res.status(), 201);
-}
-
 /** Presses Tab until `predicate` holds for the focused element; fails after `max`. */
 async function tabTo(page, predicate, arg, max = 30) {
   for (let i = 0; i < max; i++) {
@@ -45,8 +39,8 @@ describe("accessibility", () => {
     browser = await h.launch();
     cat = await h.person(browser, server);
     dan = await h.person(browser, server);
-    await signUp(cat, "cat");
-    await signUp(dan, "dan_lee");
+    await h.signUp(cat, "cat");
+    await h.signUp(dan, "dan_lee");
     assert.equal((await cat.request.post("/api/v1/rooms", { data: { name: "Kitchen" } })).status(), 201);
     assert.equal((await dan.request.post("/api/v1/rooms/Kitchen/members")).status(), 201);
     assert.equal((await dan.request.post("/api/v1/rooms", { data: { name: "Attic" } })).status(), 201);

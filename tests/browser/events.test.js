@@ -8,11 +8,6 @@ const { after, before, describe, it } = require("node:test");
 const { Hearth } = require("./server");
 const h = require("./helpers");
 
-async function signUp(who, username) {
-  const res = await who.request.post("/api/v1/users", { data: { username, password: h.PASSWORD } });
-  assert.equal(res.status(), 201);
-}
-
 /** Waits until the focused element matches `selector` (htmx settles swaps a moment after inserting them). */
 async function focusOn(page, selector) {
   await page.waitForFunction((sel) => document.activeElement && document.activeElement.matches(sel), selector);
@@ -31,8 +26,8 @@ describe("edit, delete and react, live", () => {
     browser = await h.launch();
     eve = await h.person(browser, server);
     finn = await h.person(browser, server);
-    await signUp(eve, "eve");
-    await signUp(finn, "finn");
+    await h.signUp(eve, "eve");
+    await h.signUp(finn, "finn");
     assert.equal((await eve.request.post("/api/v1/rooms", { data: { name: "Deck" } })).status(), 201);
     assert.equal((await finn.request.post("/api/v1/rooms/Deck/members")).status(), 201);
     await h.post(eve.request, "Deck", "Meeting at 10");

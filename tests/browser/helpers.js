@@ -72,6 +72,37 @@ async function register(page, username) {
   await page.waitForURL("**/rooms");
 }
 
+/** Registers (and so logs in) through the API, in this person's own session. */
+async function signUp(who, username) {
+  const res = await who.request.post("/api/v1/users", { data: { username, password: PASSWORD } });
+  assert.equal(res.status(), 201, `registering ${username}: ${await res.text()}`);
+}
+
+/** Logs an existing person in through the API, in this session (another device, say). */
+async function logInByApi(who, username) {
+  const res = await who.request.post("/api/v1/session", { data: { username, password: PASSWORD } });
+  assert.equal(res.status(), 200, `logging in ${username}: ${await res.text()}`);
+}
+
+/** Creates a room through the API, as this person (who is then its first member). */
+async function createRoom(who, name) {
+  const res = await who.request.post("/api/v1/rooms", { data: { name } });
+  assert.equal(res.status(), 201, `creating ${name}: ${await res.text()}`);
+}
+
+/** Joins a room through the API. */
+async function joinRoom(who, name) {
+  const res = await who.request.post(`/api/v1/rooms/${encodeURIComponent(name)}/members`);
+  assert.equal(res.status(), 201, `joining ${name}: ${await res.text()}`);
+}
+
+/** Logs in through the form on the page it is on, with the words of language `w`. */
+async function logIn(page, username, w) {
+  await page.getByLabel(w.username).fill(username);
+  await page.getByLabel(w.password).fill(PASSWORD);
+  await page.getByRole("button", { name: w.logIn, exact: true }).click();
+}
+
 /** Posts a message through the JSON API with the person's own session cookie. */
 async function post(request, room, text, base) {
   const url = `${base || ""}/api/v1/rooms/${encodeURIComponent(room)}/messages`;
@@ -134,12 +165,18 @@ async function screenshot(page, name) {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), caret: "initial" });
 }
 
+/** Fails, naming each violation, unless axe finds nothing on the page as it is now. */
+async function assertAxeClean(page, state) {
+  const { details } = await axe(page);
+  assert.deepEqual(details, [], `${state}: no axe violations`);
+}
+
 /** Whether anything on the page sticks out sideways (a horizontal scrollbar). */
 function overflowsSideways(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }
 
 module.exports = {
-  PASSWORD, launch, person, assertClean, register, post, shownTexts, waitForMessage,
-  countMessages, composer, axe, screenshot, overflowsSideways,
+  PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, logIn, post,
+  shownTexts, waitForMessage, countMessages, composer, axe, assertAxeClean, screenshot, overflowsSideways,
 };

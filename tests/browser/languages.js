@@ -1,0 +1,86 @@
+// The words the browser tests look for, in each language Hearth speaks: the same
+// texts as src/i18n/en.rs and zh.rs (and errors.rs). A context with `locale` gets
+// that language's pages through its Accept-Language header.
+"use strict";
+
+const EN = {
+  code: "en",
+  locale: "en-US",
+  username: "Username",
+  password: "Password",
+  logIn: "Log in",
+  logOut: "Log out",
+  register: "Register",
+  message: "Message",
+  joinARoom: "Join a room",
+  createARoom: "Create a room",
+  name: "Name",
+  cancel: "Cancel",
+  create: "Create",
+  join: "Join this room",
+  filterRooms: "Filter rooms",
+  noMatchingRooms: "No room matches.",
+  noRoomsHint: "You are not in any room yet. Create one, or join one someone else made.",
+  notAMemberYet: "You are not a member of this room yet. Anyone may join it.",
+  backToRooms: "Back to your rooms",
+  unread: "unread",
+  showRooms: "Show rooms",
+  unreadRooms: (n) => (n === 1 ? "1 room with unread messages" : `${n} rooms with unread messages`),
+  members: (n) => (n === 1 ? "1 member" : `${n} members`),
+  connectionLost: "Connection lost. Reconnecting…",
+  notSent: "Not sent.",
+  retry: "Retry",
+  signedOut: "You have been logged out.",
+  signedOutElsewhere: "You have been signed out.",
+  // Error sentences (src/i18n/errors.rs).
+  badCredentials: "Wrong username or password.",
+  usernameTaken: "That username is taken.",
+  usernameSpace: "Spaces are not allowed in usernames.",
+  passwordLength: "Password must be 8 to 1024 bytes long.",
+  roomNameDots: "Room name must contain a letter or digit, not only dots.",
+  noSuchPage: "There is no page at this address.",
+  badQuery: "That address has a value Hearth cannot read.",
+};
+
+const ZH = {
+  code: "zh",
+  locale: "zh-CN",
+  username: "用户名",
+  password: "密码",
+  logIn: "登录",
+  logOut: "退出登录",
+  register: "注册",
+  message: "消息",
+  joinARoom: "加入聊天室",
+  createARoom: "创建聊天室",
+  name: "名称",
+  cancel: "取消",
+  create: "创建",
+  join: "加入这个聊天室",
+  filterRooms: "筛选聊天室",
+  noMatchingRooms: "没有匹配的聊天室。",
+  noRoomsHint: "你还没有加入任何聊天室。创建一个，或加入别人创建的聊天室。",
+  notAMemberYet: "你还不是这个聊天室的成员。任何人都可以加入。",
+  backToRooms: "返回你的聊天室",
+  unread: "条未读",
+  showRooms: "显示聊天室列表",
+  unreadRooms: (n) => `${n} 个聊天室有未读消息`,
+  members: (n) => `${n} 位成员`,
+  connectionLost: "连接已断开，正在重新连接…",
+  notSent: "未发送。",
+  retry: "重试",
+  signedOut: "你已退出登录。",
+  signedOutElsewhere: "你已被退出登录。",
+  badCredentials: "用户名或密码错误。",
+  usernameTaken: "这个用户名已被占用。",
+  usernameSpace: "用户名中不能有空格。",
+  passwordLength: "密码长度须为 8 到 1024 字节。",
+  roomNameDots: "聊天室名称须包含字母或数字，不能只有点。",
+  noSuchPage: "这个地址没有页面。",
+  badQuery: "这个地址里有 Hearth 读不懂的值。",
+};
+
+/** Both languages, English first: a test that loops over these checks each. */
+const LANGUAGES = [EN, ZH];
+
+module.exports = { EN, ZH, LANGUAGES };
