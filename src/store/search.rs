@@ -162,10 +162,19 @@ fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
         st.push(&format!(" AND {column} < $"), Param::Int(before));
     }
     for term in scanned {
-        st.push(
-            " AND m.text LIKE $ ESCAPE '\\'",
-            Param::Text(like_pattern(term)),
-        );
+        // SQLite's LIKE ignores the case of ASCII letters only: "да" must find "ДА"
+        // too, so each way of writing the term in upper and lower case is tried.
+        st.sql.push_str(" AND (");
+        for (i, variant) in case_variants(term).iter().enumerate() {
+            if i > 0 {
+                st.sql.push_str(" OR ");
+            }
+            st.push(
+                "m.text LIKE $ ESCAPE '\\'",
+                Param::Text(like_pattern(variant)),
+            );
+        }
+        st.sql.push(')');
     }
     st.filters(search);
     st.finish(order_by, search.limit)
@@ -203,6 +212,37 @@ fn match_string(terms: &[&String]) -> String {
         .join(" ")
 }
 
+/// Every way of writing a short `term` with each letter in upper or lower case (where
+/// that is one character), the term itself first. ASCII letters are left as they are:
+/// LIKE already ignores their case.
+fn case_variants(term: &str) -> Vec<String> {
+    let mut variants = vec![String::new()];
+    for c in term.chars() {
+        let mut forms = vec![c];
+        if !c.is_ascii() {
+            for other in [single(c.to_lowercase()), single(c.to_uppercase())]
+                .into_iter()
+                .flatten()
+            {
+                if !forms.contains(&other) {
+                    forms.push(other);
+                }
+            }
+        }
+        variants = variants
+            .iter()
+            .flat_map(|v| forms.iter().map(move |f| format!("{v}{f}")))
+            .collect();
+    }
+    variants
+}
+
+/// The one character a case mapping gives, if it gives one.
+fn single(mut chars: impl Iterator<Item = char>) -> Option<char> {
+    let first = chars.next()?;
+    chars.next().is_none().then_some(first)
+}
+
 /// `%term%` for LIKE/ILIKE, with `\`, `%` and `_` in the term escaped.
 fn like_pattern(term: &str) -> String {
     let mut pattern = String::with_capacity(term.len() + 2);
@@ -237,6 +277,16 @@ mod tests {
         assert_eq!(like_pattern("50%"), "%50\\%%");
         assert_eq!(like_pattern("a_b\\"), "%a\\_b\\\\%");
         assert_eq!(like_pattern("用户"), "%用户%");
+    }
+
+    #[test]
+    fn short_terms_are_tried_in_every_case_beyond_ascii() {
+        assert_eq!(case_variants("да"), ["да", "дА", "Да", "ДА"]);
+        assert_eq!(case_variants("Äb"), ["Äb", "äb"]);
+        assert_eq!(case_variants("ok"), ["ok"]);
+        assert_eq!(case_variants("用户"), ["用户"]);
+        // İ lowercases to two characters: only the forms of one are tried.
+        assert_eq!(case_variants("İx"), ["İx"]);
     }
 
     #[test]
