@@ -620,6 +620,10 @@
   function openRoom() {
     var log = document.getElementById("messages");
     if (!log) return;
+    // Lay the log out as it will stay (local times, day headings, grouped messages)
+    // before measuring where to scroll: htmx's first load event comes after this.
+    localTimes(log);
+    annotateLog(null);
     var target = log.getAttribute("data-target") && document.getElementById(log.getAttribute("data-target"));
     var divider = document.getElementById("new-divider");
     if (target) {
