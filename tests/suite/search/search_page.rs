@@ -311,6 +311,17 @@ async fn every_page_has_the_search_box_in_its_sidebar() {
             "{input}"
         );
         assert!(html.contains("<label for=\"sidebar-q\""), "it has a name");
+        // Each search landmark has a name of its own.
+        let mut names: Vec<&str> = html
+            .match_indices("role=\"search\"")
+            .map(|(at, _)| {
+                let tag_end = at + html[at..].find('>').expect("a tag");
+                attr_values(&html[at..tag_end], "aria-label")[0]
+            })
+            .collect();
+        let count = names.len();
+        names.dedup();
+        assert_eq!(names.len(), count, "{path}: {names:?}");
     }
 }
 
