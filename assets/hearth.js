@@ -63,7 +63,10 @@
     root.querySelectorAll("time[datetime]:not([data-local])").forEach(function (t) {
       var when = new Date(t.getAttribute("datetime"));
       if (isNaN(when)) return;
-      t.textContent = when.toLocaleTimeString(dateLocale(), { hour: "numeric", minute: "2-digit" });
+      // A time with `data-date` (a search result) says its day too.
+      t.textContent = t.hasAttribute("data-date")
+        ? when.toLocaleString(dateLocale(), { dateStyle: "medium", timeStyle: "short" })
+        : when.toLocaleTimeString(dateLocale(), { hour: "numeric", minute: "2-digit" });
       t.title = when.toLocaleString(dateLocale());
       t.setAttribute("data-local", "");
     });
@@ -618,6 +621,10 @@
   function openRoom() {
     var log = document.getElementById("messages");
     if (!log) return;
+    // Lay the log out as it will stay (local times, day headings, grouped messages)
+    // before measuring where to scroll: htmx's first load event comes after this.
+    localTimes(log);
+    annotateLog(null);
     var target = log.getAttribute("data-target") && document.getElementById(log.getAttribute("data-target"));
     var divider = document.getElementById("new-divider");
     if (target) {

@@ -4,7 +4,7 @@
 
 use time::{Date, macros::format_description};
 
-use super::{Code, ValidationError};
+use super::{Code, ValidationError, is_refused_control};
 
 /// The fewest characters a term may have, and the most terms a query may have.
 pub const MIN_TERM_CHARS: usize = 2;
@@ -15,6 +15,11 @@ pub struct SearchTerms(Vec<String>);
 
 impl SearchTerms {
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
+        // No message holds one (text refuses them), and PostgreSQL cannot even be
+        // asked about a NUL.
+        if raw.contains(is_refused_control) {
+            return Err(ValidationError::new("q", Code::ControlChar));
+        }
         let mut terms = Vec::new();
         let mut rest = raw.trim();
         while !rest.is_empty() {
@@ -114,6 +119,14 @@ mod tests {
         assert_eq!(
             SearchTerms::parse(eleven).unwrap_err().code,
             Code::SearchTooManyTerms
+        );
+        assert_eq!(
+            SearchTerms::parse("ab\u{0}cd").unwrap_err().code,
+            Code::ControlChar
+        );
+        assert!(
+            SearchTerms::parse("ab\tcd\nef").is_ok(),
+            "tab and newline part terms"
         );
         assert!(
             SearchTerms::parse("用户").is_ok(),

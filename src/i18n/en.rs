@@ -84,6 +84,8 @@ pub const TEXT: Text = Text {
     from_filter: "From (username)",
     after_filter: "On or after",
     before_filter: "Before",
+    filters: "Filters",
+    search_filters: "Search with filters",
     results: "Results",
     load_later: "Load later",
     jump_latest: "Jump to the latest",

@@ -55,7 +55,8 @@ catalogue! {
     back_to_room, copy_link, link_copied, message_link,
     // Finding things: search, permalinks, what is new.
     search, search_messages, search_placeholder, search_hint, no_results, more_results,
-    any_room, room_filter, from_filter, after_filter, before_filter, results, load_later,
+    any_room, room_filter, from_filter, after_filter, before_filter, filters, search_filters,
+    results, load_later,
     jump_latest, new_divider, new_messages_one, new_messages_other,
     // Error pages, and a room one is not in.
     back_to_rooms, not_a_member_yet, join,

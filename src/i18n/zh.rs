@@ -84,6 +84,8 @@ pub const TEXT: Text = Text {
     from_filter: "发送者（用户名）",
     after_filter: "从此日起",
     before_filter: "此日之前",
+    filters: "筛选条件",
+    search_filters: "按条件搜索消息",
     results: "搜索结果",
     load_later: "加载更新的消息",
     jump_latest: "跳到最新消息",

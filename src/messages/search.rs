@@ -57,7 +57,9 @@ pub async fn search(db: &Db, user: &CurrentUser, asked: &SearchRequest<'_>) -> A
         None => None,
     };
     let sender_id = match asked.from.filter(|f| !f.trim().is_empty()) {
-        Some(name) => match Username::parse(name) {
+        // Any account that can log in may be searched for, named before or after the
+        // rules for new names changed.
+        Some(name) => match Username::existing(name) {
             Ok(name) => match store::users::find_by_key(db, &name.key()).await? {
                 Some(sender) => Some(sender.id),
                 None => return Ok(nothing(terms)),

@@ -24,6 +24,14 @@ pub fn clock(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// `YYYY-MM-DD HH:MM` in UTC, for a time far from the messages around it (a search
+/// result); the page's script shows it in the viewer's own time zone and words.
+pub fn day_and_clock(ms: i64) -> String {
+    datetime(ms)
+        .format(format_description!("[year]-[month]-[day] [hour]:[minute]"))
+        .unwrap_or_default()
+}
+
 fn datetime(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)

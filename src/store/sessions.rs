@@ -39,7 +39,7 @@ pub async fn save(
 /// Whether `login` still has a session that has not expired.
 pub async fn login_exists(db: &Db, login: &str, now_ms: i64) -> StoreResult<bool> {
     let found: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT 1 FROM sessions WHERE login = $1 AND expires_at > $2 LIMIT 1"
+        "SELECT CAST(1 AS BIGINT) FROM sessions WHERE login = $1 AND expires_at > $2 LIMIT 1"
     )
     .bind(login)
     .bind(now_ms)

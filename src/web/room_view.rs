@@ -88,26 +88,32 @@ async fn show(
     let this_room = rooms.iter().find(|r| r.id == room.id);
     let (members, unread, last_read) =
         this_room.map_or((1, 0, 0), |r| (r.members, r.unread, r.last_read_id));
+    // Asked for the newest: no divider to scroll to instead.
+    let show_new = unread > 0 && !matches!(view, View::Latest);
     let window = match view {
         View::Around(id) => around(state, &room, id).await?,
         View::FromUnread if unread > 0 => {
             let newest = newest(state, &room).await?;
-            let first_unread = first_unread(&newest.messages, user.id, last_read);
-            match first_unread {
-                Some(_) => newest,
-                // Not among the newest: open where the unread messages start.
-                None => match store::messages::page(&state.db, room.id, Some(last_read), None, 1)
+            // The newest page reaches back to the read marker (or to the first message):
+            // the first unread one is on it.
+            let reaches_marker = newest.earlier_before.is_none()
+                || newest.messages.first().is_some_and(|m| m.id <= last_read);
+            if reaches_marker {
+                newest
+            } else {
+                // Else open where the unread messages start.
+                match store::messages::page(&state.db, room.id, Some(last_read), None, 1)
                     .await?
                     .first()
                 {
                     Some(first) => around(state, &room, first.id).await?,
                     None => newest,
-                },
+                }
             }
         }
         View::Latest | View::FromUnread => newest(state, &room).await?,
     };
-    let new_from = (unread > 0)
+    let new_from = show_new
         .then(|| first_unread(&window.messages, user.id, last_read))
         .flatten();
     let composer = render(&views::Composer::empty(lang.text(), &room.name, true))?.0;

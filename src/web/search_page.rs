@@ -100,7 +100,9 @@ pub async fn search_page(
             .map(|m| views::SearchItem::new(m, found.terms.as_slice()))
             .collect(),
         more_url: found.next_before_id.map(|id| form.more_url(id)),
-        appending: form.before_id.is_some(),
+        // Only htmx appends a next page to the list already shown; without it the
+        // next page is a whole page, with a list of its own.
+        appending: form.before_id.is_some() && is_htmx(req),
         error: None,
     });
     // htmx asks for the results alone: a new search replaces them, "More" appends.

@@ -177,8 +177,9 @@ impl<'a> SearchItem<'a> {
     pub fn iso(&self) -> String {
         crate::render::rfc3339(self.m.sent_at)
     }
-    pub fn clock(&self) -> String {
-        crate::render::clock(self.m.sent_at)
+    /// The day too: results come from any day, with no day headings between them.
+    pub fn when(&self) -> String {
+        crate::render::day_and_clock(self.m.sent_at)
     }
 }
 

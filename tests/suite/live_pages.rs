@@ -80,7 +80,7 @@ fn message_id(fragment: &str) -> i64 {
 }
 
 /// The id of a room, as the sidebar at `GET /rooms` names it (`<li id="room-<id>">`).
-async fn room_id(user: &User, room: &str) -> i64 {
+pub(crate) async fn room_id(user: &User, room: &str) -> i64 {
     let html = user.get("/rooms").await.text().await.expect("HTML");
     let link = format!(r#"<a href="/rooms/{}""#, encode(room));
     let (before, _) = html
@@ -92,7 +92,7 @@ async fn room_id(user: &User, room: &str) -> i64 {
 }
 
 /// The unread count a badge shows, or None when it is hidden.
-fn badge(html: &str, room_id: i64) -> Option<i64> {
+pub(crate) fn badge(html: &str, room_id: i64) -> Option<i64> {
     let marker = format!(r#"id="unread-{room_id}""#);
     let (_, rest) = html
         .split_once(&marker)
@@ -107,7 +107,7 @@ fn badge(html: &str, room_id: i64) -> Option<i64> {
     (!attributes.contains("hidden")).then_some(count)
 }
 
-async fn sidebar(user: &User) -> String {
+pub(crate) async fn sidebar(user: &User) -> String {
     let response = user.get("/rooms").await;
     assert_eq!(response.status(), StatusCode::OK);
     response.text().await.expect("HTML")
@@ -115,7 +115,7 @@ async fn sidebar(user: &User) -> String {
 
 /// Reads until the server lets go of the socket, so whatever it does on the way out
 /// (saving the read marker) is done.
-async fn leave(mut ws: Ws) {
+pub(crate) async fn leave(mut ws: Ws) {
     ws.close(None).await.expect("close");
     assert!(
         close_code(&mut ws, WAIT)
@@ -222,7 +222,7 @@ async fn a_message_in_another_room_shows_an_unread_badge_that_lasts_until_the_ro
 
 /// The sidebar once `done` holds for it (the read marker moves a moment after the
 /// page says so); fails after a few seconds.
-async fn eventually(user: &User, done: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn eventually(user: &User, done: impl Fn(&str) -> bool) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(WAIT);
     loop {
         let html = sidebar(user).await;

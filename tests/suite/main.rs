@@ -15,3 +15,4 @@ mod live_api;
 mod live_pages;
 mod pages;
 mod persistence;
+mod search;

@@ -52,7 +52,7 @@ async fn htmx_submit(user: &User, path: &str, fields: &[(&str, &str)]) -> Respon
         .expect("htmx POST")
 }
 
-async fn htmx_get(user: &User, path: &str) -> Response {
+pub(crate) async fn htmx_get(user: &User, path: &str) -> Response {
     user.http
         .get(format!("http://{}{}", user.addr, path))
         .header("HX-Request", "true")
@@ -62,7 +62,7 @@ async fn htmx_get(user: &User, path: &str) -> Response {
 }
 
 /// Status and body of a page, checking it is HTML.
-async fn page(response: Response) -> (StatusCode, String) {
+pub(crate) async fn page(response: Response) -> (StatusCode, String) {
     let status = response.status();
     let content_type = header(&response, CONTENT_TYPE.as_str());
     assert!(
@@ -131,7 +131,7 @@ async fn joined_rooms(user: &User) -> Vec<String> {
 // ---- reading HTML ------------------------------------------------------------------
 
 /// Every value of `attr="…"` in `html`.
-fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+pub(crate) fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
     let needle = format!(" {attr}=\"");
     html.match_indices(&needle)
         .filter_map(|(at, _)| {
@@ -142,7 +142,7 @@ fn attr_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
 }
 
 /// The first tag opening with `open` (such as `<textarea`) whose attributes contain `has`.
-fn find_tag<'a>(html: &'a str, open: &str, has: &str) -> Option<&'a str> {
+pub(crate) fn find_tag<'a>(html: &'a str, open: &str, has: &str) -> Option<&'a str> {
     html.match_indices(open).find_map(|(at, _)| {
         let tag = &html[at..at + html[at..].find('>')? + 1];
         tag.contains(has).then_some(tag)
@@ -150,19 +150,19 @@ fn find_tag<'a>(html: &'a str, open: &str, has: &str) -> Option<&'a str> {
 }
 
 /// Whether a `<label>` with this text names an `<input>` by its id.
-fn has_labelled_input(html: &str, label: &str) -> bool {
+pub(crate) fn has_labelled_input(html: &str, label: &str) -> bool {
     attr_values(html, "for").into_iter().any(|id| {
         html.contains(&format!("for=\"{id}\">{label}</label>"))
             && find_tag(html, "<input", &format!("id=\"{id}\"")).is_some()
     })
 }
 
-fn has_button(html: &str, text: &str) -> bool {
+pub(crate) fn has_button(html: &str, text: &str) -> bool {
     html.contains(&format!(">{text}</button>"))
 }
 
 /// Where "Load earlier" fetches from, if the page has the button.
-fn load_earlier(html: &str) -> Option<String> {
+pub(crate) fn load_earlier(html: &str) -> Option<String> {
     let url = attr_values(html, "hx-get")
         .into_iter()
         .find(|url| url.contains("before="))?;
@@ -170,12 +170,16 @@ fn load_earlier(html: &str) -> Option<String> {
     Some(url.to_owned())
 }
 
-fn numbered(n: usize) -> String {
+pub(crate) fn numbered(n: usize) -> String {
     format!("message {n:03}")
 }
 
 /// Asserts the page shows exactly messages `shown` (and none of `hidden`), oldest first.
-fn assert_shows_in_order(html: &str, shown: std::ops::RangeInclusive<usize>, total: usize) {
+pub(crate) fn assert_shows_in_order(
+    html: &str,
+    shown: std::ops::RangeInclusive<usize>,
+    total: usize,
+) {
     let mut previous = 0;
     for n in 1..=total {
         let at = html.find(&numbered(n));
