@@ -126,6 +126,11 @@ impl Statement {
     }
 }
 
+/// SQLite's planner is told the join order (`CROSS JOIN` fixes it): newest messages
+/// first, from the index or the table, each then checked for membership, so a page of
+/// results stops as soon as it is full. Left to itself, SQLite 3.51 started from the
+/// searcher's rooms and sorted every candidate: 3 s for a common word in 100,000
+/// messages, against 1 ms.
 fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
     let (indexed, scanned): (Vec<&String>, Vec<&String>) = search
         .terms
@@ -137,7 +142,7 @@ fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
         // Only short terms: scan the searcher's rooms' messages, newest first.
         st = Statement::new(&format!(
             "SELECT {COLUMNS} FROM messages m
-               JOIN memberships mb ON mb.room_id = m.room_id
+               CROSS JOIN memberships mb ON mb.room_id = m.room_id
                JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
               WHERE m.deleted_at IS NULL"
         ));
@@ -146,8 +151,8 @@ fn sqlite_statement(search: &Search<'_>) -> (String, Vec<Param>) {
         // Driven by the index, newest first: FTS5 returns rowids in descending order.
         st = Statement::new(&format!(
             "SELECT {COLUMNS} FROM messages_fts f
-               JOIN messages m ON m.id = f.rowid
-               JOIN memberships mb ON mb.room_id = m.room_id
+               CROSS JOIN messages m ON m.id = f.rowid
+               CROSS JOIN memberships mb ON mb.room_id = m.room_id
                JOIN users u ON u.id = m.sender_id JOIN rooms r ON r.id = m.room_id
               WHERE m.deleted_at IS NULL"
         ));
