@@ -2,10 +2,19 @@
 //! control character, and (for usernames) never a mix of scripts that could pass
 //! for someone else's name.
 
+use unicode_width::UnicodeWidthStr;
+
 use super::{Code, ValidationError, is_refused_control, scripts};
 
-/// A username: 3–32 characters of Unicode letters, digits and `_ . -`, in one script
-/// (or Latin beside Chinese, Japanese or Korean).
+/// A username's length: 2–32 characters, and at least 3 display columns.
+pub const MIN_USERNAME_CHARS: usize = 2;
+pub const MAX_USERNAME_CHARS: usize = 32;
+pub const MIN_USERNAME_COLUMNS: usize = 3;
+
+/// A username: 2–32 characters of Unicode letters, digits and `_ . -`, at least 3
+/// display columns wide (so a two-character Chinese, Japanese or Korean name such as
+/// `小明`, whose characters are each two columns wide, is welcome, while `ab` is not),
+/// in one script (or Latin beside Chinese, Japanese or Korean).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -27,7 +36,9 @@ impl Username {
         }
         let name = raw.trim();
         let count = name.chars().count();
-        if !(3..=32).contains(&count) {
+        if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&count)
+            || UnicodeWidthStr::width(name) < MIN_USERNAME_COLUMNS
+        {
             return Err(ValidationError::new("username", Code::UsernameLength));
         }
         if name.contains(char::is_whitespace) {
@@ -134,7 +145,17 @@ mod tests {
         // 32 Chinese characters are 96 bytes but only 32 characters.
         assert!(Username::parse(&"张".repeat(32)).is_ok());
         assert!(Username::parse(&"张".repeat(33)).is_err());
-        assert!(Username::parse("张伟").is_err());
+    }
+
+    #[test]
+    fn two_character_names_are_welcome_where_each_character_is_wide() {
+        for ok in ["小明", "张伟", "민수", "たけ", "a张", "abc"] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+        for short in ["ab", "é1", "张", "a", "ab "] {
+            let err = Username::parse(short).unwrap_err();
+            assert_eq!(err.code, Code::UsernameLength, "{short}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ pub const TEXT: Text = Text {
     register: "Register",
     username: "Username",
     password: "Password",
-    username_hint: "3–32 letters, digits, _ . or -",
+    username_hint: "3–32 letters, digits, _ . or - (2 are enough in Chinese, Japanese or Korean). Spaces are not allowed.",
     password_hint: "At least 8 characters.",
     new_here: "New here?",
     have_account: "Have an account?",

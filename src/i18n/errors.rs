@@ -34,7 +34,7 @@ pub fn code_text(lang: Lang, code: Code) -> String {
 fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
     let named = |v: Option<&str>| v.map(|c| format!(" (not “{c}”)")).unwrap_or_default();
     match code {
-        Code::UsernameLength => "Username must be 3 to 32 characters long.".into(),
+        Code::UsernameLength => "Username must be 3 to 32 characters long (2 are enough in Chinese, Japanese or Korean).".into(),
         Code::UsernameSpace => "Spaces are not allowed in usernames.".into(),
         Code::UsernameChar => format!(
             "Username may contain only letters, digits, “_”, “.” and “-”{}.",
@@ -108,7 +108,7 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
 fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
     let named = |v: Option<&str>| v.map(|c| format!("（不能用“{c}”）")).unwrap_or_default();
     match code {
-        Code::UsernameLength => "用户名须为 3 到 32 个字符。".into(),
+        Code::UsernameLength => "用户名须为 3 到 32 个字符（中文、日文或韩文 2 个字即可）。".into(),
         Code::UsernameSpace => "用户名中不能有空格。".into(),
         Code::UsernameChar => format!("用户名只能包含字母、数字、“_”、“.”和“-”{}。", named(value)),
         Code::UsernameMixedScripts => {

@@ -13,7 +13,7 @@ pub const TEXT: Text = Text {
     register: "注册",
     username: "用户名",
     password: "密码",
-    username_hint: "3–32 个字符：字母、数字、_ . 或 -",
+    username_hint: "3–32 个字符：字母、数字、_ . 或 -（中文、日文或韩文 2 个字即可）。不能有空格。",
     password_hint: "至少 8 个字符。",
     new_here: "第一次来？",
     have_account: "已有账号？",

@@ -406,6 +406,27 @@ describe("daily use: connection, login, unread counts and error pages", () => {
     }
   });
 
+  it("a two-character Chinese or Korean name registers, and the form says so; two Latin letters do not", async () => {
+    for (const w of LANGUAGES) {
+      const { page } = await newPerson(w);
+      await page.goto("/register");
+      const hint = await page.locator("#username-hint").textContent();
+      assert.match(hint, w.code === "en" ? /2 are enough in Chinese, Japanese or Korean/ : /中文、日文或韩文 2 个字即可/);
+      await h.assertAxeClean(page, `register (${w.code})`);
+      await page.getByLabel(w.username).fill("ab");
+      await page.getByLabel(w.password).fill(h.PASSWORD);
+      await page.getByRole("button", { name: w.register, exact: true }).click();
+      await page.locator("#username-error").waitFor();
+      assert.equal(await page.locator("#username").getAttribute("aria-invalid"), "true");
+      const name = w.code === "en" ? "小明" : "민수";
+      await page.getByLabel(w.username).fill(name);
+      await page.getByLabel(w.password).fill(h.PASSWORD);
+      await page.getByRole("button", { name: w.register, exact: true }).click();
+      await page.waitForURL("**/rooms");
+      assert.match(await page.locator(".me").innerText(), new RegExp(name));
+    }
+  });
+
   it("the empty /rooms page says its sentence once and shows its two buttons once, on a desktop and a phone", async () => {
     for (const w of LANGUAGES) {
       for (const [device, options] of [["desktop", {}], ["phone", PHONE]]) {

@@ -120,7 +120,7 @@ async fn usernames_breaking_a_rule_are_422_with_a_reason() {
     let bad = [
         "".to_owned(),
         "ab".to_owned(),        // too short
-        "张伟".to_owned(),      // 2 characters, though 6 bytes
+        "张".to_owned(),        // one character, however wide
         "x".repeat(33),         // too long
         "张".repeat(33),        // 33 characters
         "bob smith".to_owned(), // a space
@@ -141,8 +141,9 @@ async fn usernames_breaking_a_rule_are_422_with_a_reason() {
         );
     }
 
-    // Letters of any script, digits and _ . - are fine.
-    for good in ["a.b-c_1", "Ærøskøbing", &"x".repeat(32)] {
+    // Letters of any script, digits and _ . - are fine; two characters are enough
+    // where each is wide (Chinese, Japanese, Korean).
+    for good in ["a.b-c_1", "Ærøskøbing", &"x".repeat(32), "小明", "민수"] {
         let response = register(&app.client(), good, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{good}");
     }

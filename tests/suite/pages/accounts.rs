@@ -67,7 +67,7 @@ async fn a_bad_registration_shows_the_form_again_with_what_is_wrong() {
             "ab",
             PASSWORD,
             422,
-            "Username must be 3 to 32 characters long.",
+            "Username must be 3 to 32 characters long (2 are enough in Chinese, Japanese or Korean).",
         ),
         (
             "bob smith",
