@@ -120,10 +120,7 @@ impl Db {
             let mut every_second = tokio::time::interval(Duration::from_secs(1));
             loop {
                 every_second.tick().await;
-                if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                    .execute(&pool)
-                    .await
-                {
+                if let Err(err) = checkpoint(&pool).await {
                     tracing::warn!(%err, "WAL checkpoint failed");
                 }
             }
@@ -177,6 +174,39 @@ fn create_private_file(path: &std::path::Path) -> StoreResult<()> {
     }
     #[cfg(not(unix))]
     let _ = path;
+    Ok(())
+}
+
+/// The WAL may grow to this many pages (64 MiB at 4 KiB) before a checkpoint makes
+/// writers wait for it to be copied back and truncated.
+const WAL_LIMIT_PAGES: i64 = 16 * 1024;
+
+/// One checkpoint: PASSIVE (never blocks anyone), and when that could not keep up with
+/// a burst of writes (readers kept old pages in use, so the WAL only grew), TRUNCATE,
+/// which waits for readers, copies everything back and empties the WAL file: its size
+/// is bounded whatever the load.
+async fn checkpoint(pool: &SqlitePool) -> StoreResult<()> {
+    let (_busy, wal_pages, _copied): (i64, i64, i64) =
+        sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(pool)
+            .await?;
+    if wal_pages > WAL_LIMIT_PAGES {
+        tracing::info!(wal_pages, "the WAL outgrew its limit; truncating it");
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Checkpoints a SQLite database now, emptying its WAL (for tools that write a lot
+/// without the server's background checkpoints).
+pub async fn checkpoint_now(db: &Db) -> StoreResult<()> {
+    if let Db::Sqlite(pool) = db {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(pool)
+            .await?;
+    }
     Ok(())
 }
 
