@@ -269,10 +269,11 @@
   var baseTitle = null;
 
   function summariseUnread() {
-    var badges = document.querySelectorAll("#room-list .badge");
+    var badges = document.querySelectorAll("#sidebar .badge");
     if (!badges.length && !document.getElementById("room-list")) return;
+    // A room counts when something from others is unread there (its name is bold).
     var rooms = 0;
-    badges.forEach(function (b) { if (!b.hidden && b.textContent.trim() !== "0") rooms++; });
+    badges.forEach(function (b) { if (b.hasAttribute("data-unread")) rooms++; });
     var dot = document.querySelector(".nav-unread");
     if (dot) {
       dot.hidden = rooms === 0;
@@ -702,6 +703,154 @@
     if (menu) menu.remove();
   }
 
+  // ---- typing ----------------------------------------------------------------------
+
+  // Others typing arrive as empty markers (who, and nothing else); the page says it in
+  // its reader's words, outside the log, and forgets each after 6 s without news.
+  var typers = {};
+  var typingTimer = null;
+  var typingSent = 0;
+
+  function showTyping() {
+    var box = document.getElementById("typing");
+    if (!box) return;
+    var now = Date.now();
+    box.querySelectorAll(".typer").forEach(function (t) {
+      typers[t.getAttribute("data-uid")] = { name: t.getAttribute("data-name"), until: now + 6000 };
+      t.remove();
+    });
+    var names = [];
+    Object.keys(typers).forEach(function (uid) {
+      if (typers[uid].until <= now) delete typers[uid];
+      else names.push(typers[uid].name);
+    });
+    var text = "";
+    if (names.length === 1) text = box.getAttribute("data-one").replace(/\{[^}]*\}/, names[0]);
+    else if (names.length <= 3 && names.length > 1) text = box.getAttribute("data-two").replace(/\{[^}]*\}/, names.join(", "));
+    else if (names.length > 3) text = box.getAttribute("data-many");
+    box.querySelector(".typing-words").textContent = text;
+    clearTimeout(typingTimer);
+    if (names.length) typingTimer = setTimeout(showTyping, 1000);
+  }
+
+  // Their message arrived: they are done typing it.
+  function stoppedTyping(uid) {
+    if (uid && typers[uid]) {
+      delete typers[uid];
+      showTyping();
+    }
+  }
+
+  // The reader is typing: say so (the server passes it on at most every 3 s too).
+  function sayTyping(box) {
+    if (!roomSocket || box.value.trim() === "" || Date.now() - typingSent < 3000) return;
+    typingSent = Date.now();
+    roomSocket.send(JSON.stringify({ typing: true }));
+  }
+
+  // ---- suggestions: @mentions in the composer, people in "New message" ---------------
+
+  // A field and its listbox follow the ARIA combobox pattern: the field keeps focus,
+  // aria-activedescendant names the option ↑/↓ moved to, Enter or Tab picks it, Esc
+  // closes the list. The options come from the server as htmx fragments.
+  function fieldOf(list) {
+    return document.querySelector('[aria-controls="' + list.id + '"]');
+  }
+
+  function listOf(field) {
+    var id = field && field.getAttribute && field.getAttribute("aria-controls");
+    var list = id && document.getElementById(id);
+    return list && list.classList.contains("suggestions") ? list : null;
+  }
+
+  function activate(field, option) {
+    var list = listOf(field);
+    if (!list) return;
+    list.querySelectorAll("[role=option]").forEach(function (o) {
+      o.setAttribute("aria-selected", o === option ? "true" : "false");
+    });
+    if (option) {
+      field.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      field.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function closeSuggestions(field) {
+    var list = listOf(field);
+    if (list) {
+      list.hidden = true;
+      list.innerHTML = "";
+    }
+    field.removeAttribute("aria-activedescendant");
+    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "false");
+  }
+
+  function suggestionsArrived(list) {
+    var field = fieldOf(list);
+    if (!field) return;
+    var first = list.querySelector("[role=option]");
+    if (!first || document.activeElement !== field) return closeSuggestions(field);
+    list.hidden = false;
+    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "true");
+    activate(field, first);
+  }
+
+  function pickSuggestion(option) {
+    var list = option.closest(".suggestions");
+    var field = list && fieldOf(list);
+    if (!field) return;
+    var name = option.getAttribute("data-name");
+    if (field.id === "composer-text") {
+      var at = field.selectionStart;
+      var before = field.value.slice(0, at).replace(/@[^\s@]*$/, "@" + name + " ");
+      field.value = before + field.value.slice(at);
+      field.setSelectionRange(before.length, before.length);
+      saveDraft(field);
+    } else {
+      field.value = field.value.replace(/[^,，、\s]*$/, name + ", ");
+    }
+    closeSuggestions(field);
+    field.focus();
+  }
+
+  function moveInSuggestions(e) {
+    var list = listOf(e.target);
+    if (!list || list.hidden || e.isComposing) return false;
+    var options = Array.prototype.slice.call(list.querySelectorAll("[role=option]"));
+    if (!options.length) return false;
+    var at = options.findIndex(function (o) { return o.getAttribute("aria-selected") === "true"; });
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      var step = e.key === "ArrowDown" ? 1 : -1;
+      activate(e.target, options[(at + step + options.length) % options.length]);
+    } else if ((e.key === "Enter" || e.key === "Tab") && at >= 0 && !e.shiftKey) {
+      pickSuggestion(options[at]);
+    } else if (e.key === "Escape") {
+      closeSuggestions(e.target);
+    } else {
+      return false;
+    }
+    e.preventDefault();
+    e.stopPropagation();
+    return true;
+  }
+
+  // An "@name" being typed in the composer: ask the room who it could be.
+  var mentionAsked = null;
+  function lookForMention(box) {
+    var before = box.value.slice(0, box.selectionStart);
+    var m = /(^|[^\p{L}\p{N}_.@-])@([\p{L}\p{N}_.-]*)$/u.exec(before);
+    if (!m) {
+      mentionAsked = null;
+      return closeSuggestions(box);
+    }
+    if (m[2] === mentionAsked) return;
+    mentionAsked = m[2];
+    var url = box.form.getAttribute("action").replace(/\/messages$/, "/mentionable");
+    htmx.ajax("GET", url + "?q=" + encodeURIComponent(m[2]), { target: "#mention-list", swap: "outerHTML" });
+  }
+
   htmx.defineExtension("hearth", {
     transformResponse: function (text, xhr) {
       return xhr === null ? onlyShownTargets(text) : text;
@@ -722,6 +871,8 @@
         openDialogs(elt);
         var isMessage = elt.classList && elt.classList.contains("msg");
         if (isMessage) dropRepeat(elt);
+        if (isMessage) stoppedTyping(elt.getAttribute("data-uid"));
+        if (elt.classList && elt.classList.contains("suggestions")) suggestionsArrived(elt);
         if (isMessage || elt.querySelector(".msg")) annotateLog(isMessage ? elt : null);
         followNewest(elt);
         if (elt.classList.contains("msg-menu")) openMenu(elt);
@@ -769,13 +920,17 @@
         }
         sendUnsent();
       } else if (name === "htmx:wsClose") {
-        var code = evt.detail && evt.detail.event && evt.detail.event.code;
-        if (code === 1008) signedOut();
+        var closed = (evt.detail && evt.detail.event) || {};
+        var code = closed.code;
+        // Left this room (here or in another tab): on to the reader's rooms.
+        if (code === 1008 && closed.reason === "left the room") location.assign("/rooms");
+        else if (code === 1008) signedOut();
         else document.body.classList.add("ws-down");
       } else if (name === "htmx:sendError" || name === "htmx:responseError") {
         composerFailed(evt);
       }
       if (name === "htmx:load" || name === "htmx:oobAfterSwap") summariseUnread();
+      if (name === "htmx:oobAfterSwap" && evt.detail.target && evt.detail.target.id === "typing") showTyping();
     }
   });
 
@@ -789,7 +944,11 @@
   });
 
   document.addEventListener("input", function (e) {
-    if (e.target.id === "composer-text") saveDraft(e.target);
+    if (e.target.id === "composer-text") {
+      saveDraft(e.target);
+      sayTyping(e.target);
+      lookForMention(e.target);
+    }
     if (e.target.classList && e.target.classList.contains("room-filter")) filterRooms(e.target);
   });
 
@@ -807,6 +966,8 @@
     var copy = e.target.closest && e.target.closest("[data-copy]");
     if (copy) return copyLink(copy);
     if (e.target.closest && e.target.closest("#jump-latest")) return jumpToLatest(e);
+    var option = e.target.closest && e.target.closest(".suggestions [role=option]");
+    if (option) return pickSuggestion(option);
     var closer = e.target.closest && e.target.closest("[data-close-dialog]");
     var dialog = closer && closer.closest("dialog");
     if (dialog) dialog.close();
@@ -827,6 +988,7 @@
   document.addEventListener("keydown", function (e) {
     var menu = e.target.closest && e.target.closest(".msg-menu");
     if (menu) return moveInMenu(menu, e);
+    if (moveInSuggestions(e)) return;
     // "/" anywhere but in a text field goes to the sidebar's search box.
     var typing = e.target.closest && e.target.closest("input, textarea, select, [contenteditable]");
     var search = document.getElementById("sidebar-q");

@@ -12,12 +12,18 @@
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock.
 //! - [`auth`]: passwords (argon2id), sessions in the database, login throttling, CSRF.
-//! - [`rooms`]: creating, joining and listing rooms; the membership rule.
+//! - [`rooms`]: creating, joining, leaving and listing rooms, direct rooms of a fixed
+//!   set of people, notification levels; the membership rule. What a person's other
+//!   pages must hear (a room joined, read or left) goes out through `rooms::RoomNews`,
+//!   which the live hub implements.
+//! - [`people`]: finding people by name, the messages that mention you, typing.
 //! - [`messages`]: the write path — check a message or a change (who may, the value,
 //!   the sender's rate), then the single writer task that commits writes in batches
 //!   and hands each committed event to the fan-out, once, in commit order.
-//! - [`render`]: how a message or event looks, once for every surface: the JSON object
-//!   (API and JSON socket) and the HTML fragment (pages and page socket).
+//! - [`render`]: how a message or event looks, once for every surface: its Markdown,
+//!   rendered to safe HTML when it is stored (`render::markdown`, which also finds
+//!   its `@mentions`), the JSON object (API and JSON socket) and the HTML fragment
+//!   (pages and page socket).
 //! - [`live`]: the fan-out task that delivers each committed event once, in seq order
 //!   (filling gaps from the database, and, through a relay that only `app` connects
 //!   to Redis, to and from other nodes); the hub that hands it to every open socket
@@ -43,6 +49,7 @@ pub mod live;
 pub mod messages;
 pub mod metrics;
 pub mod peer;
+pub mod people;
 pub mod render;
 pub mod rooms;
 pub mod server;

@@ -1,11 +1,12 @@
-//! Rooms: creating, joining, listing, and the membership rule (only members read or
-//! post; an unknown room is a 404 whoever asks). What a person's other open pages must
-//! hear about (a room joined, a room read) goes out through [`RoomNews`], which the
-//! live hub implements: this module does not know who listens.
+//! Rooms: creating, joining, leaving, listing, direct rooms, notification levels, and
+//! the membership rule (only members read or post; an unknown room is a 404 whoever
+//! asks). What a person's other open pages must hear about (a room joined, read or
+//! left, a level changed) goes out through [`RoomNews`], which the live hub
+//! implements: this module does not know who listens.
 
 use crate::{
     auth::CurrentUser,
-    domain::RoomName,
+    domain::{DirectPeople, Notify, RoomName, Username, direct_name, direct_people},
     error::{AppError, AppResult, Code},
     limit::KeyedLimit,
     store::{
@@ -16,10 +17,15 @@ use crate::{
 
 /// What a person's open pages, on every node, hear about their rooms.
 pub trait RoomNews {
-    /// They joined (or created) a room: their pages start counting its unread.
-    fn joined(&self, user_id: i64, room_id: i64, last_seq: i64);
+    /// They joined (or created, or were brought into) a room: their pages list it and
+    /// start counting its unread.
+    fn joined(&self, user_id: i64, room: &Room);
     /// They read a room up to its newest message: their other pages clear its badge.
     fn read(&self, user_id: i64, room_id: i64);
+    /// They left a room: it leaves their pages, and their sockets on it close.
+    fn left(&self, user_id: i64, room_id: i64);
+    /// They changed how a room notifies them: their pages count it that way.
+    fn notify_changed(&self, user_id: i64, room_id: i64, notify: Notify);
 }
 
 /// A room, as found by name.
@@ -27,20 +33,32 @@ pub trait RoomNews {
 pub struct Room {
     pub id: i64,
     pub name: String,
+    /// A direct room (a fixed set of people, named `@…`) rather than a group room.
+    pub direct: bool,
     pub created_at: i64,
     /// The newest event's seq when the room was looked up: where a socket that
     /// subscribes now starts listening (see `Hub::subscribe`).
     pub last_seq: i64,
+    pub member_count: i64,
 }
 
 impl From<RoomRow> for Room {
     fn from(row: RoomRow) -> Self {
         Self {
             id: row.id,
+            direct: row.kind == "direct",
             name: row.name,
             created_at: row.created_at,
             last_seq: row.last_seq,
+            member_count: row.member_count,
         }
+    }
+}
+
+impl Room {
+    /// A direct room's people, from its name (`@ann,bob` → ann, bob).
+    pub fn people(&self) -> Vec<String> {
+        direct_people(&self.name)
     }
 }
 
@@ -61,7 +79,7 @@ pub async fn create(
     match store::rooms::insert_with_creator(db, name.as_str(), &name.key(), user.id).await {
         Ok(row) => {
             let room = Room::from(row);
-            news.joined(user.id, room.id, room.last_seq);
+            news.joined(user.id, &room);
             Ok(room)
         }
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::RoomExists)),
@@ -69,11 +87,47 @@ pub async fn create(
     }
 }
 
-/// The room called `name` (in any case), or 404.
+/// The direct room of `user` and the people named `others` (1 to 7, each once, not
+/// `user`): the existing one, or a new one (`true`). Two calls at once for the same
+/// people get the same room. Everyone in it hears of it on their open pages.
+pub async fn direct(
+    db: &Db,
+    news: &impl RoomNews,
+    user: &CurrentUser,
+    others: &[String],
+) -> AppResult<(Room, bool)> {
+    let others = DirectPeople::parse(&user.username, others)?;
+    let mut people = vec![(user.id, user.username.clone())];
+    for name in others.names() {
+        let key = Username::existing(name)
+            .map_err(|_| AppError::NotFound(Code::NoSuchUser))?
+            .key();
+        let found = store::users::find_by_key(db, &key)
+            .await?
+            .ok_or(AppError::NotFound(Code::NoSuchUser))?;
+        people.push((found.id, found.username));
+    }
+    let name = direct_name(people.iter().map(|(_, n)| n.as_str()));
+    let mut ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    let key = name.to_lowercase();
+    let (row, new) = store::rooms::direct_room(db, &name, &key, &ids, user.id).await?;
+    let room = Room::from(row);
+    for id in &ids {
+        news.joined(*id, &room);
+    }
+    Ok((room, new))
+}
+
+/// The room called `name` (in any case: a group room, or a direct room `@…`), or 404.
 pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
     const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
-    let name = RoomName::parse(name).map_err(|_| MISSING)?;
-    let row = store::rooms::find_by_key(db, &name.key()).await?;
+    let key = if name.starts_with('@') {
+        name.trim().to_lowercase()
+    } else {
+        RoomName::parse(name).map_err(|_| MISSING)?.key()
+    };
+    let row = store::rooms::find_by_key(db, &key).await?;
     row.map(Room::from).ok_or(MISSING)
 }
 
@@ -86,8 +140,8 @@ pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResul
     Ok(room)
 }
 
-/// Makes `user` a member of the room called `name`; their open pages start counting
-/// its unread messages.
+/// Makes `user` a member of the group room called `name`; their open pages start
+/// counting its unread messages. A direct room is joined by being in its set (403).
 pub async fn join(
     db: &Db,
     news: &impl RoomNews,
@@ -95,9 +149,16 @@ pub async fn join(
     name: &str,
 ) -> AppResult<Room> {
     let room = find(db, name).await?;
+    if room.direct {
+        return Err(AppError::Forbidden(Code::DirectRoom));
+    }
     match store::rooms::add_member(db, room.id, user.id).await {
         Ok(()) => {
-            news.joined(user.id, room.id, room.last_seq);
+            let room = Room {
+                member_count: room.member_count + 1,
+                ..room
+            };
+            news.joined(user.id, &room);
             Ok(room)
         }
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::AlreadyMember)),
@@ -105,12 +166,46 @@ pub async fn join(
     }
 }
 
+/// Takes `user` out of the room called `name` (a direct room too: the others keep
+/// it). Its history and new messages are theirs no more, and their sockets on it
+/// close.
+pub async fn leave(
+    db: &Db,
+    news: &impl RoomNews,
+    user: &CurrentUser,
+    name: &str,
+) -> AppResult<Room> {
+    let room = open_as_member(db, user, name).await?;
+    if store::rooms::remove_member(db, room.id, user.id).await? {
+        news.left(user.id, room.id);
+    }
+    Ok(room)
+}
+
+/// Sets how the room called `name` notifies `user` (`None`: the room's default, which
+/// is all messages in a direct room and mentions in a group room). Returns the level
+/// now in force.
+pub async fn set_notify(
+    db: &Db,
+    news: &impl RoomNews,
+    user: &CurrentUser,
+    name: &str,
+    notify: Option<Notify>,
+) -> AppResult<Notify> {
+    let room = open_as_member(db, user, name).await?;
+    store::rooms::set_notify(db, room.id, user.id, notify.map(Notify::as_str)).await?;
+    let now = notify.unwrap_or(Notify::default_for(room.direct));
+    news.notify_changed(user.id, room.id, now);
+    Ok(now)
+}
+
 pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Vec<RoomSummary>> {
     Ok(store::rooms::list(db, user.id, scope).await?)
 }
 
-pub async fn member_count(db: &Db, room: &Room) -> AppResult<i64> {
-    Ok(store::rooms::member_count(db, room.id).await?)
+/// A room's members (id, username), by name.
+pub async fn members(db: &Db, room: &Room) -> AppResult<Vec<(i64, String)>> {
+    Ok(store::rooms::members(db, room.id).await?)
 }
 
 /// Records that `user_id` has seen everything in `room` up to `message_id` (the newest

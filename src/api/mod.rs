@@ -4,6 +4,7 @@
 
 mod docs;
 mod messages;
+mod people;
 mod problem;
 mod rooms;
 mod search;
@@ -23,8 +24,9 @@ pub fn routes() -> Route {
             rooms::RoomsApi,
             messages::MessagesApi,
             search::SearchApi,
+            people::PeopleApi,
         ), "Hearth", env!("CARGO_PKG_VERSION"))
-        .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. A room's events (messages created, edited, deleted, reactions changed) stream over `GET /api/v1/rooms/{name}/ws?after_seq=S` (a WebSocket, described in the README) and replay from `GET /api/v1/rooms/{name}/events`.")
+        .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. Messages are Markdown (`text`), rendered to safe HTML (`html`). Direct rooms (`POST /api/v1/direct`) are named `@` and their people's usernames: URL-encode the name in paths. A room's events (messages created, edited, deleted, reactions changed) stream over `GET /api/v1/rooms/{name}/ws?after_seq=S` (a WebSocket, described in the README) and replay from `GET /api/v1/rooms/{name}/events`.")
         .server("/api/v1");
     let spec = service.spec_endpoint();
     let docs = service.swagger_ui();

@@ -2,7 +2,7 @@
 
 use poem::web::Data;
 use poem_openapi::{
-    ApiResponse, Enum, Object, OpenApi,
+    ApiResponse, Enum, Object, OpenApi, Union,
     param::{Path, Query},
     payload::Json,
 };
@@ -11,20 +11,33 @@ use super::{ApiResult, strict};
 use crate::{
     AppState,
     auth::CurrentUser,
+    domain::{Notify, direct_people},
     messages::{self, HistoryQuery},
     render::{
         json::{EventOut, MessageOut},
         rfc3339,
     },
-    rooms,
+    rooms::{self, Room},
     store::{
         messages::Stored,
         rooms::{RoomSummary, Scope},
     },
 };
 
+/// A room, told apart by `kind`: a group room (`room`) or a direct room (`direct`).
+#[derive(Debug, Union)]
+#[oai(discriminator_name = "kind", one_of)]
+pub enum RoomOut {
+    #[oai(mapping = "room")]
+    Room(GroupRoomOut),
+    #[oai(mapping = "direct")]
+    Direct(DirectRoomOut),
+}
+
+/// A group room: anyone may join it.
 #[derive(Debug, Object)]
-pub struct RoomOut {
+#[oai(rename = "Room")]
+pub struct GroupRoomOut {
     pub name: String,
     /// How many members the room has.
     pub members: i64,
@@ -32,13 +45,47 @@ pub struct RoomOut {
     pub created_at: String,
 }
 
+/// A direct room: a fixed set of people. Its `name` starts with `@` (which no group
+/// room's may contain); URL-encode it in paths.
+#[derive(Debug, Object)]
+#[oai(rename = "DirectRoom")]
+pub struct DirectRoomOut {
+    pub name: String,
+    /// Its people's usernames.
+    pub members: Vec<String>,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+}
+
+impl RoomOut {
+    fn new(name: String, direct: bool, members: i64, created_at: i64) -> Self {
+        let created_at = rfc3339(created_at);
+        if direct {
+            RoomOut::Direct(DirectRoomOut {
+                members: direct_people(&name),
+                name,
+                created_at,
+            })
+        } else {
+            RoomOut::Room(GroupRoomOut {
+                name,
+                members,
+                created_at,
+            })
+        }
+    }
+}
+
 impl From<RoomSummary> for RoomOut {
     fn from(r: RoomSummary) -> Self {
-        Self {
-            name: r.name,
-            members: r.members,
-            created_at: rfc3339(r.created_at),
-        }
+        let direct = r.kind == "direct";
+        RoomOut::new(r.name, direct, r.members, r.created_at)
+    }
+}
+
+impl From<Room> for RoomOut {
+    fn from(r: Room) -> Self {
+        RoomOut::new(r.name, r.direct, r.member_count, r.created_at)
     }
 }
 
@@ -58,6 +105,45 @@ pub struct NewMessageIn {
     /// returns the original message instead of storing it twice.
     #[oai(deserialize_with = "strict::client_id")]
     pub client_id: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct NewDirect {
+    /// The other people's usernames: 1 to 7, each once, not yourself.
+    pub users: Vec<String>,
+}
+
+/// How a room notifies you.
+#[derive(Debug, Object)]
+pub struct MembershipIn {
+    /// `all` (every message counts as unread: the default in direct rooms), `mentions`
+    /// (only messages that mention you: the default in group rooms) or `none`.
+    pub notify: String,
+}
+
+#[derive(Debug, Object)]
+pub struct MembershipOut {
+    pub room: String,
+    /// The level now in force: `all`, `mentions` or `none`.
+    pub notify: String,
+}
+
+#[derive(ApiResponse)]
+pub enum DirectOpened {
+    /// A new direct room.
+    #[oai(status = 201)]
+    Created(Json<RoomOut>),
+    /// The direct room of exactly these people, which already existed.
+    #[oai(status = 200)]
+    Existing(Json<RoomOut>),
+}
+
+#[derive(ApiResponse)]
+pub enum LeftRoom {
+    /// You are no longer a member: the room's history and new messages are refused
+    /// (403), and your sockets on it close with 1008.
+    #[oai(status = 204)]
+    Left,
 }
 
 #[derive(Debug, Clone, Copy, Enum)]
@@ -117,11 +203,7 @@ impl RoomsApi {
     ) -> ApiResult<RoomCreated> {
         let room =
             rooms::create(&state.db, &*state.hub, &state.room_limit, &user, &body.name).await?;
-        Ok(RoomCreated::Created(Json(RoomOut {
-            name: room.name,
-            members: 1,
-            created_at: rfc3339(room.created_at),
-        })))
+        Ok(RoomCreated::Created(Json(room.into())))
     }
 
     /// Join a room.
@@ -133,12 +215,7 @@ impl RoomsApi {
         name: Path<String>,
     ) -> ApiResult<RoomCreated> {
         let room = rooms::join(&state.db, &*state.hub, &user, &name).await?;
-        let members = rooms::member_count(&state.db, &room).await?;
-        Ok(RoomCreated::Created(Json(RoomOut {
-            name: room.name,
-            members,
-            created_at: rfc3339(room.created_at),
-        })))
+        Ok(RoomCreated::Created(Json(room.into())))
     }
 
     /// A page of a room's messages, oldest first: the newest `limit` (default 50, at most
@@ -207,5 +284,53 @@ impl RoomsApi {
             Stored::New(row) => MessagePosted::Created(Json((&row).into())),
             Stored::Duplicate(row) => MessagePosted::Retried(Json((&row).into())),
         })
+    }
+
+    /// Open a direct room with 1 to 7 other people (you are added): 201 with a new
+    /// one, or 200 with the one that already has exactly these people. 404 for an
+    /// unknown user; 422 for yourself alone, a name given twice, or more than 7.
+    #[oai(path = "/direct", method = "post")]
+    async fn direct(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        body: Json<NewDirect>,
+    ) -> ApiResult<DirectOpened> {
+        let (room, new) = rooms::direct(&state.db, &*state.hub, &user, &body.users).await?;
+        Ok(if new {
+            DirectOpened::Created(Json(room.into()))
+        } else {
+            DirectOpened::Existing(Json(room.into()))
+        })
+    }
+
+    /// Set how a room notifies you: its unread count counts `all` messages, only
+    /// `mentions` of you, or `none`.
+    #[oai(path = "/rooms/:name/membership", method = "put")]
+    async fn membership(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+        body: Json<MembershipIn>,
+    ) -> ApiResult<Json<MembershipOut>> {
+        let notify = Notify::parse(&body.notify)?;
+        let now = rooms::set_notify(&state.db, &*state.hub, &user, &name, Some(notify)).await?;
+        Ok(Json(MembershipOut {
+            room: name.0,
+            notify: now.as_str().to_owned(),
+        }))
+    }
+
+    /// Leave a room (a direct room too: the others keep it).
+    #[oai(path = "/rooms/:name/members/me", method = "delete")]
+    async fn leave(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+    ) -> ApiResult<LeftRoom> {
+        rooms::leave(&state.db, &*state.hub, &user, &name).await?;
+        Ok(LeftRoom::Left)
     }
 }

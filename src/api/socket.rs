@@ -23,7 +23,7 @@ use crate::{
         },
     },
     messages::{self, Pending},
-    metrics,
+    metrics, people,
     render::json::{error_frame, event_frame, message_frame},
     rooms::Room,
     store::{events::Written, messages::Stored},
@@ -66,7 +66,18 @@ pub async fn room_socket(
 struct ClientFrame {
     text: Option<String>,
     client_id: Option<String>,
+    /// `{"typing":true}`: the client's person is typing (passed on at most every 3 s).
+    typing: Option<bool>,
 }
+
+/// What a client frame asks for.
+enum Asked {
+    Send(Pending),
+    Typing,
+}
+
+/// Typing frames closer together than this are not passed on.
+const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(3);
 
 async fn serve(
     state: AppState,
@@ -105,6 +116,10 @@ async fn serve(
     // reading while earlier ones commit, so one integration can send quickly.
     let mut in_flight = FuturesOrdered::new();
     let mut flood = FloodJudge::new(FLOOD_REFUSALS, FLOOD_WINDOW);
+    let mut last_typing: Option<std::time::Instant> = None;
+    let shares_typing = people::shares_typing(&state.db, user.id)
+        .await
+        .unwrap_or(false);
     let reason = loop {
         tokio::select! {
             event = events.recv() => {
@@ -116,12 +131,18 @@ async fn serve(
                 let mut frames = Vec::with_capacity(batch.len());
                 let mut delivered = metrics::Deliveries::start();
                 for event in batch {
-                    if let RoomEvent::Delivery(d) = event && d.seq() > last {
-                        last = d.seq();
-                        if let Some(sent_at) = d.sent_at() {
-                            delivered.add(sent_at);
+                    match event {
+                        RoomEvent::Delivery(d) if d.seq() > last => {
+                            last = d.seq();
+                            if let Some(sent_at) = d.sent_at() {
+                                delivered.add(sent_at);
+                            }
+                            frames.push(d.json.clone());
                         }
-                        frames.push(d.json.clone());
+                        RoomEvent::Typing(typing) if typing.user_id != user.id => {
+                            frames.push(typing.json.clone());
+                        }
+                        _ => {}
                     }
                 }
                 if socket.send_all(frames).await.is_err() {
@@ -131,7 +152,13 @@ async fn serve(
             },
             incoming = socket.receive(), if in_flight.len() < MAX_IN_FLIGHT => match incoming {
                 Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &room, &text).await {
-                    Ok(pending) => in_flight.push_back(pending.outcome()),
+                    Ok(Asked::Send(pending)) => in_flight.push_back(pending.outcome()),
+                    Ok(Asked::Typing) => {
+                        if shares_typing && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {
+                            last_typing = Some(std::time::Instant::now());
+                            state.hub.typing(room.id, &room.name, user.id, &user.username);
+                        }
+                    }
                     Err(err) => {
                         if matches!(err, AppError::TooManyRequests { .. }) && flood.refused() {
                             break CloseReason::Policy("rate limit exceeded");
@@ -176,6 +203,7 @@ async fn serve(
             },
             mine = user_events.recv() => match mine {
                 Ok(UserEvent::Revoke { login }) if login == user.login => break CloseReason::Policy("logged out"),
+                Ok(UserEvent::Left { room_id }) if room_id == room.id => break CloseReason::Left,
                 Ok(_) => {}
                 // A missed event may be a missed logout: reconnect and be checked again.
                 Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("missed an event; reconnect"),
@@ -197,15 +225,18 @@ fn refusal(err: &AppError) -> String {
     error_frame(err.code().as_str(), &error_text(Lang::En, err))
 }
 
-/// Checks one client frame and queues its message for storing.
+/// Checks one client frame: a message is queued for storing.
 async fn accept_frame(
     state: &AppState,
     user: &CurrentUser,
     room: &Room,
     text: &str,
-) -> AppResult<Pending> {
+) -> AppResult<Asked> {
     let frame: ClientFrame =
         serde_json::from_str(text).map_err(|_| AppError::invalid("frame", Code::BadFrame))?;
+    if frame.typing == Some(true) && frame.text.is_none() {
+        return Ok(Asked::Typing);
+    }
     let text = frame.text.unwrap_or_default();
     let message = messages::prepare(
         &state.limiter,
@@ -214,5 +245,5 @@ async fn accept_frame(
         &text,
         frame.client_id.as_deref(),
     )?;
-    state.writer.submit(message).await
+    state.writer.submit(message).await.map(Asked::Send)
 }

@@ -5,12 +5,16 @@
 mod emoji;
 mod names;
 mod passwords;
+mod people;
 mod scripts;
 mod search;
 mod text;
 
 pub use emoji::Emoji;
 pub use names::{RoomName, Username};
+pub use people::{
+    DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_people, direct_title,
+};
 pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, parse_day};
 pub use text::{
     ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, MessageText, Password,

@@ -5,7 +5,8 @@
 use super::Lang;
 use crate::{
     domain::{
-        MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MAX_TERMS, MIN_PASSWORD_BYTES, MIN_TERM_CHARS,
+        MAX_DIRECT_OTHERS, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MAX_TERMS, MIN_PASSWORD_BYTES,
+        MIN_TERM_CHARS,
     },
     error::{AppError, Code},
 };
@@ -81,6 +82,17 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             value.map(|d| format!(" (not “{d}”)")).unwrap_or_default()
         ),
         Code::BadQuery => "That address has a value Hearth cannot read.".into(),
+        Code::DirectCount => format!(
+            "A direct message is with 1 to {MAX_DIRECT_OTHERS} other people."
+        ),
+        Code::DirectSelf => "Choose the other people: you are in it already.".into(),
+        Code::DirectDuplicate => format!(
+            "Each person once, please{}.",
+            value.map(|n| format!(" (“{n}” is named twice)")).unwrap_or_default()
+        ),
+        Code::BadNotify => "Notifications are all, mentions or none.".into(),
+        Code::DirectRoom => "A direct conversation is only for the people in it.".into(),
+        Code::NoSuchUser => "There is nobody with that username.".into(),
         Code::NotLoggedIn => "You need to log in first.".into(),
         Code::BadCredentials => "Wrong username or password.".into(),
         Code::CrossSite => "Cross-site request refused.".into(),
@@ -151,6 +163,17 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
                 .unwrap_or_default()
         ),
         Code::BadQuery => "这个地址里有 Hearth 读不懂的值。".into(),
+        Code::DirectCount => format!("私信的对象须为 1 到 {MAX_DIRECT_OTHERS} 个人。"),
+        Code::DirectSelf => "请选择其他人：你已经在里面了。".into(),
+        Code::DirectDuplicate => format!(
+            "每个人只能选一次{}。",
+            value
+                .map(|n| format!("（“{n}”重复了）"))
+                .unwrap_or_default()
+        ),
+        Code::BadNotify => "通知级别只能是 all、mentions 或 none。".into(),
+        Code::DirectRoom => "私信只属于其中的人。".into(),
+        Code::NoSuchUser => "没有这个用户名的人。".into(),
         Code::NotLoggedIn => "请先登录。".into(),
         Code::BadCredentials => "用户名或密码错误。".into(),
         Code::CrossSite => "已拒绝跨站请求。".into(),

@@ -75,7 +75,7 @@ async fn run(
             committed = from_writer.recv() => {
                 let Some(event) = committed else { return };
                 if let Some(relay) = &relay {
-                    relay.try_send(Outbound::Event(event.clone()));
+                    relay.try_send(Outbound::Event(Box::new(event.clone())));
                 }
                 deliver(&db, &hub, event).await;
             }

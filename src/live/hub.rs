@@ -23,7 +23,11 @@ use super::{
     delivery::Delivery,
     relay::{Outbound, Relay},
 };
-use crate::{render::html::Presence, rooms::RoomNews};
+use crate::{
+    domain::Notify,
+    render::html::{Presence, Typing},
+    rooms::{self, RoomNews},
+};
 
 /// How many events a socket may fall behind its room before it is closed (1013).
 pub const ROOM_BUFFER: usize = 1024;
@@ -39,6 +43,8 @@ pub enum RoomEvent {
     /// A committed event, rendered.
     Delivery(Arc<Delivery>),
     Presence(Arc<Presence>),
+    /// Someone is typing: never stored, no seq.
+    Typing(Arc<Typing>),
 }
 
 /// What every socket on this node hears.
@@ -57,10 +63,20 @@ pub enum Control {
 pub enum UserEvent {
     /// This login ended: its sockets close with 1008.
     Revoke { login: String },
-    /// They joined (or created) a room: their open pages start counting its unread.
-    Joined { room_id: i64, last_seq: i64 },
+    /// They joined (or created, or were brought into) a room: their open pages list it
+    /// and start counting its unread.
+    Joined {
+        room_id: i64,
+        last_seq: i64,
+        name: String,
+        direct: bool,
+    },
     /// They read a room in some tab: their other pages clear its badge.
     Read { room_id: i64 },
+    /// They left a room: their sockets on it close, and it leaves their pages.
+    Left { room_id: i64 },
+    /// They changed how a room notifies them (`all`, `mentions` or `none`).
+    Notify { room_id: i64, notify: String },
 }
 
 /// Whether a committed event with a given seq should be delivered now.
@@ -175,6 +191,26 @@ impl Hub {
             room.last_seq = room.last_seq.max(seq);
             // An error only means nobody is listening right now.
             let _ = room.events.send(RoomEvent::Delivery(delivery));
+        }
+    }
+
+    /// Tells a room's sockets, on every node, that someone is typing.
+    pub fn typing(&self, room_id: i64, room: &str, user_id: i64, user: &str) {
+        self.tell_other_nodes(Outbound::Typing {
+            room_id,
+            room: room.to_owned(),
+            user_id,
+            user: user.to_owned(),
+        });
+        self.typing_here(room_id, room, user_id, user);
+    }
+
+    /// Tells this node's sockets on a room that someone is typing.
+    pub fn typing_here(&self, room_id: i64, room: &str, user_id: i64, user: &str) {
+        if let Some(r) = self.rooms().get(&room_id) {
+            let typing = Typing::new(room, user_id, user);
+            // An error only means nobody is listening right now.
+            let _ = r.events.send(RoomEvent::Typing(Arc::new(typing)));
         }
     }
 
@@ -343,12 +379,27 @@ impl Drop for PresenceGuard {
 }
 
 impl RoomNews for Hub {
-    fn joined(&self, user_id: i64, room_id: i64, last_seq: i64) {
-        self.tell_user(user_id, UserEvent::Joined { room_id, last_seq });
+    fn joined(&self, user_id: i64, room: &rooms::Room) {
+        let event = UserEvent::Joined {
+            room_id: room.id,
+            last_seq: room.last_seq,
+            name: room.name.clone(),
+            direct: room.direct,
+        };
+        self.tell_user(user_id, event);
     }
 
     fn read(&self, user_id: i64, room_id: i64) {
         self.tell_user(user_id, UserEvent::Read { room_id });
+    }
+
+    fn left(&self, user_id: i64, room_id: i64) {
+        self.tell_user(user_id, UserEvent::Left { room_id });
+    }
+
+    fn notify_changed(&self, user_id: i64, room_id: i64, notify: Notify) {
+        let notify = notify.as_str().to_owned();
+        self.tell_user(user_id, UserEvent::Notify { room_id, notify });
     }
 }
 
@@ -404,6 +455,8 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: Reactions::default(),
+            html: String::new(),
+            mentions: Default::default(),
         };
         Arc::new(Delivery::new(Event {
             room_id,
@@ -417,7 +470,7 @@ mod tests {
         loop {
             match sub.try_recv() {
                 Ok(RoomEvent::Delivery(d)) => return Some(d.event.message_id()),
-                Ok(RoomEvent::Presence(_)) => continue,
+                Ok(RoomEvent::Presence(_) | RoomEvent::Typing(_)) => continue,
                 Err(_) => return None,
             }
         }

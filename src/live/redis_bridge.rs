@@ -154,11 +154,17 @@ impl Bridge {
     /// that keeps its queue bounded (see `live::fanout`).
     async fn receive(&self, node: String, item: WireItem) {
         match item {
-            WireItem::Event { event } => self.fanout.send(Inbound::Remote(Box::new(event))).await,
+            WireItem::Event { event } => self.fanout.send(Inbound::Remote(event)).await,
             WireItem::Presence { room_id, users } => {
                 self.hub.remote_presence(&node, room_id, users)
             }
             WireItem::User { user_id, event } => self.hub.tell_user_here(user_id, event),
+            WireItem::Typing {
+                room_id,
+                room,
+                user_id,
+                user,
+            } => self.hub.typing_here(room_id, &room, user_id, &user),
             WireItem::Resync => self.catch_up().await,
         }
     }

@@ -12,11 +12,18 @@ use crate::{metrics, store::events::Event};
 #[derive(Debug, Clone)]
 pub enum Outbound {
     /// An event this node committed.
-    Event(Event),
+    Event(Box<Event>),
     /// Who is online in a room on this node now.
     Presence { room_id: i64, users: Vec<i64> },
     /// Something for one person's sockets on every node.
     User { user_id: i64, event: UserEvent },
+    /// Someone is typing in a room.
+    Typing {
+        room_id: i64,
+        room: String,
+        user_id: i64,
+        user: String,
+    },
 }
 
 /// The relay's queue: bounded, because Redis can be slow or gone. What does not fit
@@ -57,7 +64,7 @@ pub struct Wire {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum WireItem {
     Event {
-        event: Event,
+        event: Box<Event>,
     },
     Presence {
         room_id: i64,
@@ -66,6 +73,12 @@ pub enum WireItem {
     User {
         user_id: i64,
         event: UserEvent,
+    },
+    Typing {
+        room_id: i64,
+        room: String,
+        user_id: i64,
+        user: String,
     },
     /// "My link was down: catch up from the database."
     Resync,
@@ -77,6 +90,17 @@ impl From<Outbound> for WireItem {
             Outbound::Event(event) => WireItem::Event { event },
             Outbound::Presence { room_id, users } => WireItem::Presence { room_id, users },
             Outbound::User { user_id, event } => WireItem::User { user_id, event },
+            Outbound::Typing {
+                room_id,
+                room,
+                user_id,
+                user,
+            } => WireItem::Typing {
+                room_id,
+                room,
+                user_id,
+                user,
+            },
         }
     }
 }

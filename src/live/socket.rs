@@ -113,6 +113,9 @@ pub enum CloseReason {
     Normal,
     /// 1008: logged out, or kept flooding.
     Policy(&'static str),
+    /// 1008 "left the room": the reader left the room, in this tab or another; a
+    /// page then goes to the reader's rooms.
+    Left,
     /// 1009: a frame over 64 KiB.
     TooBig,
     /// 1002: a frame that breaks the WebSocket protocol (unmasked, a stray
@@ -131,6 +134,7 @@ impl CloseReason {
         let (code, reason) = match self {
             CloseReason::Normal => (CloseCode::Normal, ""),
             CloseReason::Policy(reason) => (CloseCode::Policy, reason),
+            CloseReason::Left => (CloseCode::Policy, "left the room"),
             CloseReason::TooBig => (CloseCode::Size, "frame larger than 64 KiB"),
             CloseReason::ProtocolError => (CloseCode::Protocol, "WebSocket protocol error"),
             CloseReason::InvalidData => (CloseCode::Invalid, "text frame is not UTF-8"),

@@ -14,6 +14,7 @@ use crate::{
     auth::CurrentUser,
     domain::{ClientId, Emoji, MessageText},
     error::{AppError, AppResult, Code},
+    render::markdown,
     rooms::Room,
     store::{
         self, Db,
@@ -65,12 +66,15 @@ pub fn prepare(
     let text = MessageText::parse(text)?;
     let client_id = client_id.map(ClientId::parse).transpose()?;
     limiter.check(sender.id)?;
+    let rendered = markdown::render(text.as_str());
     Ok(Write::Message(NewMessage {
         room_id: room.id,
         room: room.name.clone(),
         sender_id: sender.id,
         sender: sender.username.clone(),
         text: text.into_string(),
+        html: rendered.html,
+        mention_names: rendered.mentions,
         client_id: client_id.map(ClientId::into_string),
     }))
 }
@@ -107,7 +111,13 @@ pub async fn edit(
 ) -> AppResult<MessageRow> {
     let message = find_own(outbox.db, user, id).await?;
     let text = MessageText::parse(text)?;
-    change(outbox, user, &message, ChangeKind::Edit(text.into_string())).await
+    let rendered = markdown::render(text.as_str());
+    let edit = ChangeKind::Edit {
+        text: text.into_string(),
+        html: rendered.html,
+        mention_names: rendered.mentions,
+    };
+    change(outbox, user, &message, edit).await
 }
 
 /// Deletes `user`'s own message, leaving a tombstone.

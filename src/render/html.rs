@@ -6,11 +6,14 @@
 
 use askama::Template;
 
-use super::{clock, hue, initials, linkify, rfc3339};
+use super::{clock, hue, initials, message_html, rfc3339};
+use crate::domain::Notify;
 use crate::store::{
     events::{Event, EventKind},
+    mentions::Mention,
     messages::MessageRow,
     reactions::Reaction,
+    rooms::{RoomSummary, UNREAD_CAP},
 };
 
 /// A message as pages show it.
@@ -50,6 +53,8 @@ impl<'a> MessageView<'a> {
         ContentView {
             id: self.m.id,
             text: &self.m.text,
+            html: &self.m.html,
+            mentions: &self.m.mentions.0,
             edited_at: self.m.edited_at,
         }
     }
@@ -61,10 +66,16 @@ impl<'a> MessageView<'a> {
     }
 }
 
+fn ids(ids: impl Iterator<Item = i64>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(" ")
+}
+
 /// A message's text and its "(edited)" mark: what an edit replaces.
 pub struct ContentView<'a> {
     id: i64,
     text: &'a str,
+    html: &'a str,
+    mentions: &'a [Mention],
     edited_at: Option<i64>,
 }
 
@@ -72,9 +83,14 @@ impl ContentView<'_> {
     pub fn id(&self) -> i64 {
         self.id
     }
-    /// The text as HTML: escaped, with `http(s)://` addresses as links.
+    /// The text as HTML: its Markdown, rendered safely when it was stored.
     pub fn text_html(&self) -> String {
-        linkify(self.text)
+        message_html(self.text, self.html).into_owned()
+    }
+    /// Who the text mentions, as a token list each viewer's stylesheet matches their
+    /// own id against (`[data-mentions~="7"]`): one rendering highlights it for them.
+    pub fn mention_ids(&self) -> String {
+        ids(self.mentions.iter().map(|m| m.id))
     }
     pub fn edited_iso(&self) -> Option<String> {
         self.edited_at.map(rfc3339)
@@ -119,12 +135,7 @@ impl ReactionButton<'_> {
     /// Who reacted, as a token list each viewer's stylesheet and script match their
     /// own id against (`[data-uids~="7"]`).
     pub fn uids(&self) -> String {
-        self.r
-            .ids
-            .iter()
-            .map(i64::to_string)
-            .collect::<Vec<_>>()
-            .join(" ")
+        ids(self.r.ids.iter().copied())
     }
     /// A stable, id-safe key for the emoji, so focus can follow a button across updates.
     pub fn key(&self) -> String {
@@ -150,11 +161,15 @@ pub fn event_html(event: &Event) -> String {
         EventKind::Edit {
             id,
             text,
+            html,
+            mentions,
             edited_at,
         } => EventFragment {
             edited: Some(ContentView {
                 id: *id,
                 text,
+                html,
+                mentions,
                 edited_at: Some(*edited_at),
             }),
             ..EventFragment::at(event.seq)
@@ -202,6 +217,39 @@ impl EventFragment<'_> {
     }
 }
 
+/// "ann is typing": a JSON frame, and a page fragment with no words (the page says
+/// it, in its reader's language, and forgets it after a few seconds).
+#[derive(Debug)]
+pub struct Typing {
+    pub user_id: i64,
+    pub json: String,
+    pub html: String,
+}
+
+impl Typing {
+    pub fn new(room: &str, user_id: i64, user: &str) -> Self {
+        let json = serde_json::json!({ "type": "typing", "room": room, "user": user }).to_string();
+        let html = TypingFragment { user_id, user }
+            .render()
+            .unwrap_or_default();
+        Self {
+            user_id,
+            json,
+            html,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(
+    source = r#"<div hx-swap-oob="beforeend:#typing"><span class="typer" data-uid="{{ user_id }}" data-name="{{ user }}"></span></div>"#,
+    ext = "html"
+)]
+struct TypingFragment<'a> {
+    user_id: i64,
+    user: &'a str,
+}
+
 /// How many members are online in a room, as a page fragment.
 #[derive(Debug)]
 pub struct Presence {
@@ -222,13 +270,70 @@ struct OnlineCount {
     online: usize,
 }
 
-/// The sidebar badge of a room with unread messages, swapped in out of band.
+/// What a room's sidebar entry says about what is unread, by the reader's level: a
+/// count of everything (`all`), "@N" for mentions (`all` and `mentions`), and a bold
+/// name whenever anything from others is unread (not for `none`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unread {
+    pub room_id: i64,
+    /// Messages from others after the read marker (capped at `UNREAD_CAP`).
+    pub unread: i64,
+    /// Of those, the ones that mention the reader.
+    pub mentioned: i64,
+    pub notify: Notify,
+}
+
+impl Unread {
+    pub fn of(room: &RoomSummary) -> Self {
+        let direct = room.kind == "direct";
+        Self {
+            room_id: room.id,
+            unread: room.unread,
+            mentioned: room.mentioned,
+            notify: room
+                .notify
+                .as_deref()
+                .and_then(|n| Notify::parse(n).ok())
+                .unwrap_or(Notify::default_for(direct)),
+        }
+    }
+
+    /// What the badge shows ("" hides it).
+    pub fn text(&self) -> String {
+        match self.notify {
+            Notify::Nothing => String::new(),
+            _ if self.mentioned > 0 => format!("@{}", self.mentioned),
+            Notify::All if self.unread >= UNREAD_CAP => format!("{}+", UNREAD_CAP - 1),
+            Notify::All if self.unread > 0 => self.unread.to_string(),
+            _ => String::new(),
+        }
+    }
+
+    /// Whether the room's name is bold.
+    pub fn bold(&self) -> bool {
+        self.notify != Notify::Nothing && self.unread > 0
+    }
+
+    pub fn mentions_me(&self) -> bool {
+        self.notify != Notify::Nothing && self.mentioned > 0
+    }
+
+    /// The badge, swapped in out of band.
+    pub fn badge_html(&self) -> String {
+        UnreadBadge {
+            b: *self,
+            oob: true,
+        }
+        .render()
+        .unwrap_or_default()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "partials/unread.html")]
-pub struct UnreadBadge {
-    pub room_id: i64,
-    pub unread: i64,
-    pub oob: bool,
+struct UnreadBadge {
+    b: Unread,
+    oob: bool,
 }
 
 #[cfg(test)]
@@ -250,6 +355,8 @@ mod tests {
             edited_at: None,
             deleted: false,
             reactions: Reactions::default(),
+            html: String::new(),
+            mentions: Default::default(),
         }
     }
 
@@ -281,6 +388,8 @@ mod tests {
             EventKind::Edit {
                 id: 5,
                 text: "fixed <i>".into(),
+                html: String::new(),
+                mentions: Vec::new(),
                 edited_at: 1000,
             },
         ));

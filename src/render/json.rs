@@ -6,9 +6,10 @@
 use poem_openapi::{Object, Union};
 use serde::Serialize;
 
-use super::rfc3339;
+use super::{message_html, rfc3339};
 use crate::store::{
     events::{Event, EventKind},
+    mentions::Mention,
     messages::MessageRow,
     reactions::Reaction,
 };
@@ -24,8 +25,11 @@ pub struct MessageOut {
     pub seq: i64,
     pub room: String,
     pub sender: String,
-    /// The text as written; empty once deleted.
+    /// The text as written (Markdown); empty once deleted.
     pub text: String,
+    /// The text rendered to HTML: safe to show as it is (no raw HTML, only http, https
+    /// and mailto links).
+    pub html: String,
     /// RFC 3339, UTC.
     pub sent_at: String,
     /// The sender's own id for the message, when it gave one.
@@ -38,6 +42,8 @@ pub struct MessageOut {
     pub deleted: bool,
     /// Each emoji once, in the order it was first used, with who reacted.
     pub reactions: Vec<ReactionOut>,
+    /// Members of the room the text mentions (`@name`, outside code).
+    pub mentions: Vec<String>,
 }
 
 impl From<&MessageRow> for MessageOut {
@@ -48,13 +54,19 @@ impl From<&MessageRow> for MessageOut {
             room: m.room.clone(),
             sender: m.sender.clone(),
             text: m.text.clone(),
+            html: message_html(&m.text, &m.html).into_owned(),
             sent_at: rfc3339(m.sent_at),
             client_id: m.client_id.clone(),
             edited_at: m.edited_at.map(rfc3339),
             deleted: m.deleted,
             reactions: reactions(&m.reactions.0),
+            mentions: m.mentions.names(),
         }
     }
+}
+
+fn names(mentions: &[Mention]) -> Vec<String> {
+    mentions.iter().map(|m| m.name.clone()).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Object, Serialize)]
@@ -83,6 +95,8 @@ pub struct EditOut {
     pub room: String,
     pub id: i64,
     pub text: String,
+    pub html: String,
+    pub mentions: Vec<String>,
     pub edited_at: String,
 }
 
@@ -128,12 +142,16 @@ impl From<&Event> for EventOut {
             EventKind::Edit {
                 id,
                 text,
+                html,
+                mentions,
                 edited_at,
             } => EventOut::Edit(EditOut {
                 seq,
                 room,
                 id: *id,
                 text: text.clone(),
+                html: message_html(text, html).into_owned(),
+                mentions: names(mentions),
                 edited_at: rfc3339(*edited_at),
             }),
             EventKind::Delete { id } => EventOut::Delete(DeleteOut { seq, room, id: *id }),
@@ -187,6 +205,8 @@ mod tests {
                 users: vec!["bob".into()],
                 ids: vec![4],
             }]),
+            html: String::new(),
+            mentions: Default::default(),
         }
     }
 
@@ -207,6 +227,8 @@ mod tests {
                 kind: EventKind::Edit {
                     id: 7,
                     text: "new".into(),
+                    html: "<p>new</p>\n".into(),
+                    mentions: Vec::new(),
                     edited_at: 5,
                 },
             },

@@ -5,12 +5,38 @@
 
 pub mod html;
 pub mod json;
-mod linkify;
+pub mod markdown;
 pub mod snippet;
 
-pub use linkify::{LINK_REL, escape_into, linkify};
+/// What a link in someone's message may do: open without access to this page
+/// (`noopener`), and vouch for nothing (`nofollow ugc`: user-generated content).
+pub const LINK_REL: &str = "noopener nofollow ugc";
+
+/// Appends `text` to `html` with every character that means something in HTML escaped.
+pub fn escape_into(html: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '&' => html.push_str("&amp;"),
+            '<' => html.push_str("&lt;"),
+            '>' => html.push_str("&gt;"),
+            '"' => html.push_str("&quot;"),
+            '\'' => html.push_str("&#39;"),
+            c => html.push(c),
+        }
+    }
+}
 
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
+
+/// A message's HTML: as stored, or (for a message stored before Markdown, whose HTML
+/// is empty) rendered now.
+pub fn message_html<'a>(text: &str, html: &'a str) -> std::borrow::Cow<'a, str> {
+    if html.is_empty() && !text.is_empty() {
+        std::borrow::Cow::Owned(markdown::render(text).html)
+    } else {
+        std::borrow::Cow::Borrowed(html)
+    }
+}
 
 /// Unix milliseconds as RFC 3339 UTC with milliseconds: `2026-11-26T09:05:03.123Z`.
 pub fn rfc3339(ms: i64) -> String {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     Db, StoreResult,
+    mentions::{Mention, Mentions},
     messages::{
         CLIENT_ID_WINDOW_MS, MessageRow, NewMessage, Stored, message_columns, select_messages,
     },
@@ -31,6 +32,9 @@ pub enum EventKind {
     Edit {
         id: i64,
         text: String,
+        /// The new text rendered ('' for edits stored before Markdown).
+        html: String,
+        mentions: Vec<Mention>,
         edited_at: i64,
     },
     Delete {
@@ -65,9 +69,17 @@ pub struct Change {
 
 #[derive(Debug, Clone)]
 pub enum ChangeKind {
-    Edit(String),
+    /// New text, its HTML, and the names it mentions (matched to members when stored).
+    Edit {
+        text: String,
+        html: String,
+        mention_names: Vec<String>,
+    },
     Delete,
-    React { emoji: String, add: bool },
+    React {
+        emoji: String,
+        add: bool,
+    },
 }
 
 /// One write the batch takes.
@@ -124,6 +136,58 @@ impl Written {
     }
 }
 
+/// Matches the names a text mentions (as written) against the room's members, records
+/// each member mentioned (never the writer), and stores the list on the message.
+/// A name also matches without trailing `.`, `-` or `_` ("thanks @ann.").
+macro_rules! mentions_of {
+    ($tx:ident, $room_id:expr, $writer:expr, $message_id:expr, $names:expr) => {{
+        let mut found: Vec<Mention> = Vec::new();
+        for name in $names.iter() {
+            let trimmed = name.trim_end_matches(['.', '-', '_']);
+            for candidate in [name.as_str(), trimmed] {
+                if candidate.is_empty() {
+                    continue;
+                }
+                let member: Option<(i64, String)> = sqlx::query_as(
+                    "SELECT u.id, u.username FROM users u
+                       JOIN memberships mb ON mb.user_id = u.id AND mb.room_id = $1
+                      WHERE u.username_key = $2",
+                )
+                .bind($room_id)
+                .bind(candidate.to_lowercase())
+                .fetch_optional(&mut *$tx)
+                .await?;
+                if let Some((id, name)) = member {
+                    if id != $writer && !found.iter().any(|m| m.id == id) {
+                        found.push(Mention { id, name });
+                    }
+                    break;
+                }
+            }
+        }
+        for mention in &found {
+            sqlx::query(
+                "INSERT INTO mentions (user_id, message_id, room_id) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id, message_id) DO NOTHING",
+            )
+            .bind(mention.id)
+            .bind($message_id)
+            .bind($room_id)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        let mentions = Mentions(found);
+        if !mentions.0.is_empty() {
+            sqlx::query("UPDATE messages SET mentions = $2 WHERE id = $1")
+                .bind($message_id)
+                .bind(mentions.to_json())
+                .execute(&mut *$tx)
+                .await?;
+        }
+        mentions
+    }};
+}
+
 const NEXT_SEQ: &str = "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
 /// Takes the room's row lock without using a seq: checks made after it cannot be
 /// overtaken by another writer before this transaction commits.
@@ -140,8 +204,13 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const FIND_RETRY: &str = "SELECT id FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
-    const INSERT: &str = "INSERT INTO messages (room_id, seq, sender_id, text, client_id, sent_at)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+    const INSERT: &str =
+        "INSERT INTO messages (room_id, seq, sender_id, text, html, client_id, sent_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+    // Writing in a room reads it: the sender's marker moves past their own message, so
+    // their own messages never pile up as "unread" to be counted.
+    const READ_OWN: &str = "UPDATE memberships SET last_read_id = $3
+        WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3";
     const MESSAGE: &str = select_messages!("WHERE m.id = $1");
     const CURRENT: &str =
         "SELECT sender_id, deleted_at, text FROM messages WHERE id = $1 AND room_id = $2";
@@ -180,10 +249,19 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             .bind(seq)
                             .bind(m.sender_id)
                             .bind(&m.text)
+                            .bind(&m.html)
                             .bind(&m.client_id)
                             .bind(now)
                             .fetch_one(&mut *tx)
                             .await?;
+                        sqlx::query(READ_OWN)
+                            .bind(m.room_id)
+                            .bind(m.sender_id)
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        let mentions =
+                            mentions_of!(tx, m.room_id, m.sender_id, id, &m.mention_names);
                         Written::Message(Stored::New(MessageRow {
                             id,
                             room_id: m.room_id,
@@ -197,6 +275,8 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             edited_at: None,
                             deleted: false,
                             reactions: Reactions::default(),
+                            html: m.html.clone(),
+                            mentions,
                         }))
                     }
                 }
@@ -215,7 +295,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         (None, _) | (Some((_, Some(_), _)), _) => {
                             Written::Refused(Refusal::NoSuchMessage)
                         }
-                        (Some((sender, None, _)), ChangeKind::Edit(_) | ChangeKind::Delete)
+                        (Some((sender, None, _)), ChangeKind::Edit { .. } | ChangeKind::Delete)
                             if !authored(sender) =>
                         {
                             Written::Refused(Refusal::NotTheAuthor)
@@ -224,7 +304,11 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             // Returns the new seq and the event's kind and body, or None
                             // when the change changed nothing.
                             let change: Option<(i64, &str, Option<String>)> = match what {
-                                ChangeKind::Edit(text) => {
+                                ChangeKind::Edit {
+                                    text,
+                                    html,
+                                    mention_names,
+                                } => {
                                     let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
                                         .bind(c.room_id)
                                         .fetch_one(&mut *tx)
@@ -239,14 +323,33 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                                     .execute(&mut *tx)
                                     .await?;
                                     sqlx::query(
-                                        "UPDATE messages SET text = $2, edited_at = $3 WHERE id = $1",
+                                        "UPDATE messages SET text = $2, html = $3, edited_at = $4,
+                                                mentions = '[]'
+                                         WHERE id = $1",
                                     )
                                     .bind(c.message_id)
                                     .bind(text)
+                                    .bind(html)
                                     .bind(now)
                                     .execute(&mut *tx)
                                     .await?;
-                                    Some((seq, "edit", Some(text.clone())))
+                                    sqlx::query("DELETE FROM mentions WHERE message_id = $1")
+                                        .bind(c.message_id)
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    let mentions = mentions_of!(
+                                        tx,
+                                        c.room_id,
+                                        c.actor_id,
+                                        c.message_id,
+                                        mention_names
+                                    );
+                                    let body = EditBody {
+                                        text: text.clone(),
+                                        html: html.clone(),
+                                        mentions: mentions.0,
+                                    };
+                                    Some((seq, "edit", Some(body.to_json())))
                                 }
                                 ChangeKind::Delete => {
                                     let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
@@ -256,8 +359,8 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                                     // The tombstone keeps id, seq, room and sender; every
                                     // word of it, earlier versions included, goes.
                                     sqlx::query(
-                                        "UPDATE messages SET text = '', deleted_at = $2,
-                                                edited_at = NULL, reactions = '[]'
+                                        "UPDATE messages SET text = '', html = '', mentions = '[]',
+                                                deleted_at = $2, edited_at = NULL, reactions = '[]'
                                          WHERE id = $1",
                                     )
                                     .bind(c.message_id)
@@ -267,6 +370,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                                     for sql in [
                                         "DELETE FROM message_edits WHERE message_id = $1",
                                         "DELETE FROM reactions WHERE message_id = $1",
+                                        "DELETE FROM mentions WHERE message_id = $1",
                                         "UPDATE message_changes SET body = NULL WHERE message_id = $1",
                                     ] {
                                         sqlx::query(sql)
@@ -360,14 +464,46 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     })
 }
 
+/// What an edit event stores: the new text, its HTML and whom it mentions, so a
+/// replay shows the edit exactly as it was made.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct EditBody {
+    text: String,
+    html: String,
+    mentions: Vec<Mention>,
+}
+
+impl EditBody {
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("an edit always serialises")
+    }
+
+    /// The stored body: JSON, or (for edits stored before Markdown) the plain text.
+    fn parse(body: Option<String>) -> Self {
+        match body {
+            Some(body) if body.starts_with('{') => serde_json::from_str(&body).unwrap_or_default(),
+            Some(text) => EditBody {
+                text,
+                ..EditBody::default()
+            },
+            None => EditBody::default(),
+        }
+    }
+}
+
 /// A stored change as an event.
 fn change_kind(kind: &str, id: i64, body: Option<String>, at: i64) -> EventKind {
     match kind {
-        "edit" => EventKind::Edit {
-            id,
-            text: body.unwrap_or_default(),
-            edited_at: at,
-        },
+        "edit" => {
+            let body = EditBody::parse(body);
+            EventKind::Edit {
+                id,
+                text: body.text,
+                html: body.html,
+                mentions: body.mentions,
+                edited_at: at,
+            }
+        }
         "reactions" => EventKind::Reactions {
             id,
             reactions: Reactions::parse(body.as_deref()).0,

@@ -1,7 +1,7 @@
 //! Messages: the rows every reader wants, and the history reads. (Writes are events:
 //! see `store::events`.)
 
-use super::{Db, StoreResult, on_pool, reactions::Reactions};
+use super::{Db, StoreResult, mentions::Mentions, on_pool, reactions::Reactions};
 
 /// A stored message with its room's and sender's names, as every reader wants it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -21,6 +21,11 @@ pub struct MessageRow {
     pub edited_at: Option<i64>,
     pub deleted: bool,
     pub reactions: Reactions,
+    /// The text rendered from Markdown when it was stored ('' for rows stored before
+    /// Markdown: render them when read).
+    pub html: String,
+    /// Members of the room the text mentions.
+    pub mentions: Mentions,
 }
 
 /// A message about to be stored. The names ride along so the stored row can be
@@ -32,6 +37,11 @@ pub struct NewMessage {
     pub sender_id: i64,
     pub sender: String,
     pub text: String,
+    /// The text rendered from Markdown.
+    pub html: String,
+    /// The names it mentions (as written), to be matched against the room's members
+    /// when it is stored.
+    pub mention_names: Vec<String>,
     pub client_id: Option<String>,
 }
 
@@ -52,7 +62,7 @@ macro_rules! message_columns {
     () => {
         "m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
          m.text, m.client_id, m.sent_at, m.edited_at,
-         (m.deleted_at IS NOT NULL) AS deleted, m.reactions"
+         (m.deleted_at IS NOT NULL) AS deleted, m.reactions, m.html, m.mentions"
     };
 }
 pub(crate) use message_columns;

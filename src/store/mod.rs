@@ -5,6 +5,7 @@
 
 pub mod events;
 pub mod logins;
+pub mod mentions;
 pub mod messages;
 pub mod reactions;
 pub mod rooms;
@@ -38,6 +39,38 @@ macro_rules! on_pool {
     };
 }
 pub(crate) use on_pool;
+
+/// Lets a type stored as JSON text (with a `parse(Option<&str>) -> Self` that reads
+/// anything unreadable as empty) be read straight from a column, on either backend.
+macro_rules! json_column {
+    ($type:ident) => {
+        impl<DB: sqlx::Database> sqlx::Type<DB> for $type
+        where
+            String: sqlx::Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as sqlx::Type<DB>>::type_info()
+            }
+
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as sqlx::Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'r, DB: sqlx::Database> sqlx::Decode<'r, DB> for $type
+        where
+            &'r str: sqlx::Decode<'r, DB>,
+        {
+            fn decode(
+                value: <DB as sqlx::Database>::ValueRef<'r>,
+            ) -> Result<Self, sqlx::error::BoxDynError> {
+                let text = <&str as sqlx::Decode<DB>>::decode(value)?;
+                Ok($type::parse(Some(text)))
+            }
+        }
+    };
+}
+pub(crate) use json_column;
 
 /// A storage failure. Unique violations are told apart because callers turn them
 /// into a clean 409 instead of a 500.

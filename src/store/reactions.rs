@@ -3,7 +3,6 @@
 //! the `reactions` table whenever they change), so reading a message needs no join.
 
 use serde::{Deserialize, Serialize};
-use sqlx::{Database, Decode, Type, error::BoxDynError};
 
 /// One emoji under a message and the people who reacted with it, in the order they did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,28 +73,7 @@ impl Reactions {
     }
 }
 
-impl<DB: Database> Type<DB> for Reactions
-where
-    String: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
-    }
-
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty)
-    }
-}
-
-impl<'r, DB: Database> Decode<'r, DB> for Reactions
-where
-    &'r str: Decode<'r, DB>,
-{
-    fn decode(value: <DB as Database>::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        let text = <&str as Decode<DB>>::decode(value)?;
-        Ok(Reactions::parse(Some(text)))
-    }
-}
+super::json_column!(Reactions);
 
 #[cfg(test)]
 mod tests {

@@ -1,27 +1,48 @@
-//! Rooms and who belongs to them.
+//! Rooms, direct rooms, and who belongs to them (with each member's read marker and
+//! notification level).
 
-use super::{Db, StoreResult, now_ms, on_pool, unique_is_duplicate};
+use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
+
+/// The columns of a `RoomRow`, from `rooms r`.
+macro_rules! room_columns {
+    () => {
+        "r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count"
+    };
+}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoomRow {
     pub id: i64,
     pub name: String,
+    /// `room` or `direct`.
+    pub kind: String,
     pub created_at: i64,
-    /// The newest message's seq when this row was read.
+    /// The newest event's seq when this row was read.
     pub last_seq: i64,
+    pub member_count: i64,
 }
 
-/// A room as a list shows it, with its member count and, for the asking user, unread count.
+/// Unread counts stop here: a badge says "99+", and counting costs the same however
+/// much history a room has.
+pub const UNREAD_CAP: i64 = 100;
+
+/// A room as a list shows it, with, for the asking user, what is unread.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RoomSummary {
     pub id: i64,
     pub name: String,
+    pub kind: String,
     pub created_at: i64,
     pub last_seq: i64,
     pub members: i64,
+    /// Messages from others after the read marker, up to `UNREAD_CAP`.
     pub unread: i64,
+    /// Messages after the read marker that mention the asking user.
+    pub mentioned: i64,
     /// The newest message id the asking user has read (0 for rooms they are not in).
     pub last_read_id: i64,
+    /// `all`, `mentions` or `none`: the member's level (None: the room's default).
+    pub notify: Option<String>,
 }
 
 /// Creates a room with `creator` as its first member, in one transaction.
@@ -34,10 +55,11 @@ pub async fn insert_with_creator(
     let now = now_ms();
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
-        let room: RoomRow = sqlx::query_as(
-            "INSERT INTO rooms (name, name_key, created_by, created_at) VALUES ($1, $2, $3, $4)
-             RETURNING id, name, created_at, last_seq",
-        )
+        let room: RoomRow = sqlx::query_as(concat!(
+            "INSERT INTO rooms (name, name_key, created_by, created_at, member_count)
+             VALUES ($1, $2, $3, $4, 1) RETURNING ",
+            "id, name, kind, created_at, last_seq, member_count"
+        ))
         .bind(name)
         .bind(key)
         .bind(creator)
@@ -56,10 +78,87 @@ pub async fn insert_with_creator(
     })
 }
 
+/// The direct room of exactly these people (`members`, ids ascending), made if there
+/// is none; whoever of them had left is a member again. Race-free: the set's key is
+/// unique, so two callers at once get the same room. Says whether it was new.
+pub async fn direct_room(
+    db: &Db,
+    name: &str,
+    key: &str,
+    members: &[i64],
+    creator: i64,
+) -> StoreResult<(RoomRow, bool)> {
+    let direct_key = members
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let now = now_ms();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let made: Option<RoomRow> = sqlx::query_as(concat!(
+            "INSERT INTO rooms (name, name_key, kind, direct_key, created_by, created_at)
+             VALUES ($1, $2, 'direct', $3, $4, $5)
+             ON CONFLICT (direct_key) DO NOTHING RETURNING ",
+            "id, name, kind, created_at, last_seq, member_count"
+        ))
+        .bind(name)
+        .bind(key)
+        .bind(&direct_key)
+        .bind(creator)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let new = made.is_some();
+        let room: RoomRow = match made {
+            Some(room) => room,
+            None => {
+                sqlx::query_as(concat!(
+                    "SELECT ",
+                    room_columns!(),
+                    " FROM rooms r WHERE r.direct_key = $1"
+                ))
+                .bind(&direct_key)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+        let mut added = 0_i64;
+        for member in members {
+            added += sqlx::query(
+                "INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (room_id, user_id) DO NOTHING",
+            )
+            .bind(room.id)
+            .bind(member)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected() as i64;
+        }
+        let room = if added > 0 {
+            sqlx::query_as(concat!(
+                "UPDATE rooms SET member_count = member_count + $2 WHERE id = $1 RETURNING ",
+                "id, name, kind, created_at, last_seq, member_count"
+            ))
+            .bind(room.id)
+            .bind(added)
+            .fetch_one(&mut *tx)
+            .await?
+        } else {
+            room
+        };
+        tx.commit().await?;
+        Ok((room, new))
+    })
+}
+
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<RoomRow>> {
-    Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, name, created_at, last_seq FROM rooms WHERE name_key = $1"
-    )
+    Ok(on_pool!(db, |pool| sqlx::query_as(concat!(
+        "SELECT ",
+        room_columns!(),
+        " FROM rooms r WHERE r.name_key = $1"
+    ))
     .bind(key)
     .fetch_optional(pool)
     .await)?)
@@ -78,58 +177,114 @@ pub async fn is_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool>
 
 /// Adds a member; `StoreError::Duplicate` if they already are one.
 pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
-        "INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)"
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
+            .bind(room_id)
+            .bind(user_id)
+            .bind(now_ms())
+            .execute(&mut *tx)
+            .await
+            .map_err(unique_is_duplicate)?;
+        sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok::<(), StoreError>(())
+    })
+}
+
+/// Takes a member out; says whether they were one.
+pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let gone = sqlx::query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2")
+            .bind(room_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if gone > 0 {
+            sqlx::query("UPDATE rooms SET member_count = member_count - 1 WHERE id = $1")
+                .bind(room_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok::<bool, StoreError>(gone > 0)
+    })
+}
+
+/// Sets a member's notification level (`None`: the room's default).
+pub async fn set_notify(
+    db: &Db,
+    room_id: i64,
+    user_id: i64,
+    notify: Option<&str>,
+) -> StoreResult<bool> {
+    let changed = on_pool!(db, |pool| sqlx::query(
+        "UPDATE memberships SET notify = $3 WHERE room_id = $1 AND user_id = $2"
     )
     .bind(room_id)
     .bind(user_id)
-    .bind(now_ms())
+    .bind(notify)
     .execute(pool)
     .await
-    .map(|_| ()))
-    .map_err(unique_is_duplicate)?;
-    Ok(())
+    .map(|r| r.rows_affected()))?;
+    Ok(changed > 0)
 }
 
-pub async fn member_count(db: &Db, room_id: i64) -> StoreResult<i64> {
-    Ok(on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT COUNT(*) FROM memberships WHERE room_id = $1"
+/// A room's members (id, username), by name: for autocomplete and direct rooms' titles.
+pub async fn members(db: &Db, room_id: i64) -> StoreResult<Vec<(i64, String)>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT u.id, u.username FROM memberships mb JOIN users u ON u.id = mb.user_id
+          WHERE mb.room_id = $1 ORDER BY u.username_key"
     )
     .bind(room_id)
-    .fetch_one(pool)
+    .fetch_all(pool)
     .await)?)
 }
 
 /// Which rooms a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Rooms the user belongs to, with their unread counts.
+    /// Rooms (and direct rooms) the user belongs to, with what is unread.
     Joined,
-    /// Rooms the user could join.
+    /// Group rooms the user could join.
     Available,
+    /// Every group room.
     All,
 }
 
-/// Rooms in `scope` for `user_id`, by name. Unread counts are only for joined rooms
-/// and never count the user's own messages.
+/// Rooms in `scope` for `user_id`, by name. Unread counts are only for joined rooms,
+/// never count the user's own messages, and stop at `UNREAD_CAP`: each costs at most
+/// that many index entries, however long the room's history.
 pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSummary>> {
-    const JOINED: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
-            (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
-            (SELECT COUNT(*) FROM messages m
-              WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1) AS unread,
-            mb.last_read_id
+    // `LIMIT 100` is `UNREAD_CAP`.
+    const JOINED: &str = "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+            (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
+              WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1
+              LIMIT 100) unread_capped) AS unread,
+            (SELECT COUNT(*) FROM mentions x
+              WHERE x.room_id = r.id AND x.user_id = $1 AND x.message_id > mb.last_read_id) AS mentioned,
+            mb.last_read_id,
+            mb.notify
          FROM rooms r JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
          ORDER BY r.name_key";
-    const AVAILABLE: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
-            (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
-            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS last_read_id
+    const AVAILABLE: &str =
+        "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
+            CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
          FROM rooms r
-         WHERE NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
+         WHERE r.kind = 'room'
+           AND NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
          ORDER BY r.name_key";
-    const ALL: &str = "SELECT r.id, r.name, r.created_at, r.last_seq,
-            (SELECT COUNT(*) FROM memberships c WHERE c.room_id = r.id) AS members,
-            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS last_read_id
-         FROM rooms r WHERE $1 = $1
+    const ALL: &str =
+        "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+            CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
+            CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
+         FROM rooms r WHERE r.kind = 'room' AND $1 = $1
          ORDER BY r.name_key";
     let sql = match scope {
         Scope::Joined => JOINED,

@@ -33,3 +33,47 @@ pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
     .fetch_optional(pool)
     .await)?)
 }
+
+/// Whether others see "… is typing" when this person types.
+pub async fn shares_typing(db: &Db, user_id: i64) -> StoreResult<bool> {
+    let shares: Option<bool> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT shares_typing FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?;
+    Ok(shares.unwrap_or(false))
+}
+
+pub async fn set_shares_typing(db: &Db, user_id: i64, shares: bool) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET shares_typing = $2 WHERE id = $1"
+    )
+    .bind(user_id)
+    .bind(shares)
+    .execute(pool)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Usernames starting with `prefix` (ignoring case), for picking people: at most
+/// `limit`, by name.
+pub async fn named_like(db: &Db, prefix: &str, limit: i64) -> StoreResult<Vec<String>> {
+    let mut pattern: String = prefix
+        .chars()
+        .flat_map(|c| match c {
+            '\\' | '%' | '_' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    pattern.push('%');
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT username FROM users WHERE username_key LIKE $1 ESCAPE '\\'
+          ORDER BY username_key LIMIT $2"
+    )
+    .bind(pattern.to_lowercase())
+    .bind(limit)
+    .fetch_all(pool)
+    .await)?)
+}

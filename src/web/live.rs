@@ -10,6 +10,8 @@
 
 use std::{collections::HashMap, time::Duration};
 
+use tokio::time::Instant;
+
 use askama::Template;
 use poem::{
     IntoResponse, Request, handler,
@@ -25,14 +27,16 @@ use tokio_stream::{StreamExt, StreamMap, wrappers::BroadcastStream};
 use crate::{
     AppState,
     auth::CurrentUser,
+    domain::Notify,
     error::AppResult,
+    i18n::{Lang, Text},
     live::{
         Control, RoomEvent, UserEvent,
         hub::UserChannel,
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket},
     },
-    metrics,
-    render::html::{Presence, UnreadBadge, event_html},
+    metrics, people,
+    render::html::{Presence, Unread, event_html},
     rooms::{self, Room},
     store::{
         events::EventKind,
@@ -46,6 +50,7 @@ const RESUME_WAIT: Duration = Duration::from_secs(3);
 /// `/rooms/{name}/ws`: a room page's socket.
 #[handler]
 pub async fn room_socket(
+    lang: Lang,
     req: &Request,
     Path(name): Path<String>,
     user: CurrentUser,
@@ -54,12 +59,15 @@ pub async fn room_socket(
 ) -> AppResult<impl IntoResponse> {
     let admitted = socket::admit(req.headers(), &state, &user, &name).await?;
     let joined = rooms::list(&state.db, &user, Scope::Joined).await?;
+    let shares_typing = people::shares_typing(&state.db, user.id).await?;
     let state = state.clone();
     let listening = Listening {
         room: Some(admitted.room),
         control: admitted.control,
         user_events: admitted.user_events,
         joined,
+        t: lang.text(),
+        shares_typing,
     };
     Ok(ws
         .config(socket::config())
@@ -69,6 +77,7 @@ pub async fn room_socket(
 /// `/ws`: the socket of every other logged-in page, for its sidebar.
 #[handler]
 pub async fn sidebar_socket(
+    lang: Lang,
     req: &Request,
     user: CurrentUser,
     ws: WebSocket,
@@ -82,6 +91,8 @@ pub async fn sidebar_socket(
         control,
         user_events,
         joined,
+        t: lang.text(),
+        shares_typing: false,
     };
     Ok(ws
         .config(socket::config())
@@ -96,13 +107,21 @@ struct Listening {
     user_events: UserChannel,
     /// The reader's rooms, with their unread counts when the socket opened.
     joined: Vec<RoomSummary>,
+    /// The page's words, for the sidebar entries this socket adds.
+    t: &'static Text,
+    /// Whether others see this reader typing (their setting when the page opened).
+    shares_typing: bool,
 }
+
+/// Typing frames closer together than this are not passed on.
+const TYPING_EVERY: Duration = Duration::from_secs(3);
 
 /// What a page sends: where it resumes from (first), and how far its reader has read.
 #[derive(Deserialize)]
 struct PageFrame {
     after_seq: Option<serde_json::Value>,
     read: Option<serde_json::Value>,
+    typing: Option<serde_json::Value>,
 }
 
 /// A number, as JSON or as the string htmx sends form values as.
@@ -118,8 +137,24 @@ fn parse_resume(text: &str) -> Option<i64> {
     number(serde_json::from_str::<PageFrame>(text).ok()?.after_seq)
 }
 
-fn parse_read(text: &str) -> Option<i64> {
-    number(serde_json::from_str::<PageFrame>(text).ok()?.read)
+/// What a page said once it was live: it read up to a message, or its reader is typing.
+enum Said {
+    Read(i64),
+    Typing,
+    Nothing,
+}
+
+fn parse_page_frame(text: &str) -> Said {
+    let Ok(frame) = serde_json::from_str::<PageFrame>(text) else {
+        return Said::Nothing;
+    };
+    if let Some(read) = number(frame.read) {
+        Said::Read(read)
+    } else if matches!(frame.typing, Some(serde_json::Value::Bool(true))) {
+        Said::Typing
+    } else {
+        Said::Nothing
+    }
 }
 
 /// The next event of the page's room; never, on a page without one.
@@ -132,13 +167,59 @@ async fn next_in_room(
     }
 }
 
-fn badge(room_id: i64, unread: i64) -> String {
-    let badge = UnreadBadge {
-        room_id,
-        unread,
-        oob: true,
+/// A room's entry, added to the end of its list in the sidebar.
+#[derive(Template)]
+#[template(
+    source = r#"{% import "partials/macros.html" as ui %}<ul hx-swap-oob="beforeend:#{{ list }}">{% call ui::room_link(t, room, false, viewer) %}{% endcall %}</ul>"#,
+    ext = "html"
+)]
+struct AddedRoom<'a> {
+    t: &'static Text,
+    list: &'static str,
+    room: &'a RoomSummary,
+    viewer: &'a str,
+}
+
+/// A room's entry, removed from the sidebar.
+#[derive(Template)]
+#[template(
+    source = r#"<li id="room-{{ room_id }}" hx-swap-oob="delete"></li>"#,
+    ext = "html"
+)]
+struct RemovedRoom {
+    room_id: i64,
+}
+
+fn added_room(t: &'static Text, viewer: &str, room: &RoomSummary) -> String {
+    let list = if room.kind == "direct" {
+        "dm-list"
+    } else {
+        "room-list"
     };
-    badge.render().unwrap_or_default()
+    AddedRoom {
+        t,
+        list,
+        room,
+        viewer,
+    }
+    .render()
+    .unwrap_or_default()
+}
+
+/// The summary of a room just joined: nothing unread yet, at the room's default level.
+fn just_joined(room_id: i64, last_seq: i64, name: String, direct: bool) -> RoomSummary {
+    RoomSummary {
+        id: room_id,
+        name,
+        kind: if direct { "direct" } else { "room" }.to_owned(),
+        created_at: 0,
+        last_seq,
+        members: 0,
+        unread: 0,
+        mentioned: 0,
+        last_read_id: 0,
+        notify: None,
+    }
 }
 
 async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut socket: Socket) {
@@ -147,16 +228,23 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
         mut control,
         mut user_events,
         joined,
+        t,
+        shares_typing,
     } = listening;
     let hub = &state.hub;
     let current = room.as_ref().map(|r| r.id);
     let mut events = room.as_ref().map(|r| hub.subscribe(r.id, r.last_seq));
     let _gauge = metrics::SocketGauge::open();
+    // The page's own room: its badge only ever clears (the reader is in it).
+    let mut here = joined
+        .iter()
+        .find(|r| Some(r.id) == current)
+        .map(Unread::of);
     // Other rooms only feed the sidebar's unread badges.
-    let mut unread: HashMap<i64, i64> = HashMap::new();
+    let mut unread: HashMap<i64, Unread> = HashMap::new();
     let mut elsewhere = StreamMap::new();
     for other in joined.iter().filter(|r| Some(r.id) != current) {
-        unread.insert(other.id, other.unread);
+        unread.insert(other.id, Unread::of(other));
         elsewhere.insert(
             other.id,
             BroadcastStream::new(hub.subscribe(other.id, other.last_seq)),
@@ -196,7 +284,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
     }
     // The badges as they are now (a reconnecting page may show stale ones), and the
     // online count: the page is live from here.
-    let mut opening: Vec<String> = unread.iter().map(|(id, n)| badge(*id, *n)).collect();
+    let mut opening: Vec<String> = unread.values().map(Unread::badge_html).collect();
     if let Some(room) = &room {
         opening.push(Presence::new(hub.online(room.id)).html);
     }
@@ -205,6 +293,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
     }
 
     let mut session = SessionCheck::new(state.session_recheck, &user.login);
+    let mut last_typing: Option<Instant> = None;
     let reason = loop {
         tokio::select! {
             event = next_in_room(&mut events) => {
@@ -227,6 +316,10 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                         }
                         RoomEvent::Delivery(_) => {}
                         RoomEvent::Presence(p) => fragments.push(p.html.clone()),
+                        RoomEvent::Typing(typing) if typing.user_id != user.id => {
+                            fragments.push(typing.html.clone());
+                        }
+                        RoomEvent::Typing(_) => {}
                     }
                 }
                 if socket.send_all(fragments).await.is_err() {
@@ -238,28 +331,46 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 if let Ok(RoomEvent::Delivery(d)) = event
                     && let EventKind::Message(m) = &d.event.kind
                     && m.sender_id != user.id
+                    && let Some(badge) = unread.get_mut(&room_id)
                 {
-                    let count = unread.entry(room_id).or_default();
-                    *count += 1;
-                    if socket.send_text(badge(room_id, *count)).await.is_err() {
+                    let before = *badge;
+                    badge.unread += 1;
+                    if m.mentions.includes(user.id) {
+                        badge.mentioned += 1;
+                    }
+                    let changed = badge.text() != before.text() || badge.bold() != before.bold();
+                    if changed && socket.send_text(badge.badge_html()).await.is_err() {
                         break None;
                     }
                 }
             },
             incoming = socket.receive() => match incoming {
-                Ok(Incoming::Text(text)) => {
+                Ok(Incoming::Text(text)) => match (&room, parse_page_frame(&text)) {
                     // The reader reached the newest message: the room is read, and its
                     // badge on this page goes. (A late resume frame, or anything else,
                     // needs no answer.)
-                    if let (Some(room), Some(read)) = (&room, parse_read(&text)) {
+                    (Some(room), Said::Read(read)) => {
                         if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
                             tracing::warn!(%err, "saving the read marker failed");
                         }
-                        if socket.send_text(badge(room.id, 0)).await.is_err() {
-                            break None;
+                        if let Some(badge) = here.as_mut() {
+                            badge.unread = 0;
+                            badge.mentioned = 0;
+                            if socket.send_text(badge.badge_html()).await.is_err() {
+                                break None;
+                            }
                         }
                     }
-                }
+                    // At most one "typing" every few seconds, from those who share it.
+                    (Some(room), Said::Typing)
+                        if shares_typing
+                            && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) =>
+                    {
+                        last_typing = Some(Instant::now());
+                        hub.typing(room.id, &room.name, user.id, &user.username);
+                    }
+                    _ => {}
+                },
                 Ok(Incoming::Binary | Incoming::Nothing) => {}
                 Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
                 Ok(Incoming::Broken(reason)) => break Some(reason),
@@ -275,24 +386,50 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 // A missed control event may be a missed shutdown: reconnect and be checked again.
                 Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("missed a control event; reconnect")),
             },
-            mine = user_events.recv() => match mine {
-                Ok(UserEvent::Revoke { login }) if login == user.login => break Some(CloseReason::Policy("logged out")),
-                Ok(UserEvent::Joined { room_id, last_seq }) if Some(room_id) != current && !elsewhere.contains_key(&room_id) => {
-                    unread.insert(room_id, 0);
-                    elsewhere.insert(room_id, BroadcastStream::new(hub.subscribe(room_id, last_seq)));
-                }
-                Ok(UserEvent::Read { room_id }) if Some(room_id) != current => {
-                    if let Some(count) = unread.get_mut(&room_id).filter(|c| **c > 0) {
-                        *count = 0;
-                        if socket.send_text(badge(room_id, 0)).await.is_err() {
-                            break None;
+            mine = user_events.recv() => {
+                let said = match mine {
+                    Ok(UserEvent::Revoke { login }) if login == user.login => break Some(CloseReason::Policy("logged out")),
+                    Ok(UserEvent::Left { room_id }) if Some(room_id) == current => break Some(CloseReason::Left),
+                    Ok(UserEvent::Joined { room_id, last_seq, name, direct }) if Some(room_id) != current && !unread.contains_key(&room_id) => {
+                        let joined = just_joined(room_id, last_seq, name, direct);
+                        unread.insert(room_id, Unread::of(&joined));
+                        elsewhere.insert(room_id, BroadcastStream::new(hub.subscribe(room_id, last_seq)));
+                        Some(added_room(t, &user.username, &joined))
+                    }
+                    Ok(UserEvent::Left { room_id }) => {
+                        unread.remove(&room_id);
+                        elsewhere.remove(&room_id);
+                        Some(RemovedRoom { room_id }.render().unwrap_or_default())
+                    }
+                    Ok(UserEvent::Read { room_id }) => unread
+                        .get_mut(&room_id)
+                        .filter(|b| b.unread > 0 || b.mentioned > 0)
+                        .map(|badge| {
+                            badge.unread = 0;
+                            badge.mentioned = 0;
+                            badge.badge_html()
+                        }),
+                    Ok(UserEvent::Notify { room_id, notify }) => {
+                        let notify = Notify::parse(&notify).ok();
+                        let badge = if Some(room_id) == current { here.as_mut() } else { unread.get_mut(&room_id) };
+                        match (badge, notify) {
+                            (Some(badge), Some(notify)) => {
+                                badge.notify = notify;
+                                Some(badge.badge_html())
+                            }
+                            _ => None,
                         }
                     }
+                    Ok(_) => None,
+                    // A missed event may be a missed logout: reconnect and be checked again.
+                    Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("missed an event; reconnect")),
+                    Err(RecvError::Closed) => break Some(CloseReason::Restart),
+                };
+                if let Some(fragment) = said
+                    && socket.send_text(fragment).await.is_err()
+                {
+                    break None;
                 }
-                Ok(_) => {}
-                // A missed event may be a missed logout: reconnect and be checked again.
-                Err(RecvError::Lagged(_)) => break Some(CloseReason::TryAgain("missed an event; reconnect")),
-                Err(RecvError::Closed) => break Some(CloseReason::Restart),
             },
             _ = session.due() => {
                 if !session.still_signed_in(&state.db).await {

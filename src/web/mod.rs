@@ -7,6 +7,7 @@ mod errors;
 mod lang;
 mod live;
 mod message_pages;
+mod people_pages;
 mod room_pages;
 mod room_view;
 mod search_page;
@@ -73,12 +74,34 @@ pub fn routes() -> Route {
             post(message_pages::toggle_reaction),
         )
         .at("/dialogs/react/:id", get(message_pages::react_dialog))
+        .at("/dialogs/new-message", get(people_pages::direct_dialog))
+        .at("/people", get(people_pages::people_list))
+        .at("/direct", post(people_pages::open_direct))
+        .at("/rooms/:name/mentionable", get(people_pages::mention_list))
+        .at("/rooms/:name/notify", post(people_pages::set_notify))
+        .at("/dialogs/leave/:name", get(people_pages::leave_dialog))
+        .at("/rooms/:name/leave", post(people_pages::leave))
+        .at(
+            "/settings",
+            get(people_pages::settings_page).post(people_pages::save_settings),
+        )
 }
 
 pub use errors::{Asker, error_page};
 
 pub(crate) fn is_htmx(req: &Request) -> bool {
     req.headers().contains_key("HX-Request")
+}
+
+/// Where to after an action: htmx follows `HX-Redirect`, a plain form a 303.
+pub(crate) fn go_to(req: &Request, path: &str) -> Response {
+    if is_htmx(req) {
+        return Response::builder()
+            .status(StatusCode::OK)
+            .header("HX-Redirect", path)
+            .finish();
+    }
+    poem::web::Redirect::see_other(path).into_response()
 }
 
 /// `candidate` if it is a path on this site, safe to redirect to: it starts with one

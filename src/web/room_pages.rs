@@ -4,7 +4,7 @@
 
 use poem::{
     IntoResponse, Request, Response, handler,
-    http::{StatusCode, header},
+    http::header,
     web::{Data, Form, Html, Path, Redirect},
 };
 use serde::Deserialize;
@@ -45,7 +45,8 @@ pub fn my_stylesheet(lang: Lang, user: CurrentUser) -> Response {
     let css = format!(
         ".msg[data-uid=\"{id}\"] {{ --msg-bg: var(--mine-bg); --msg-border: var(--mine-border); }}\n\
          .msg[data-uid=\"{id}\"] .sender::after {{ content: \" {you}\"; font-weight: normal; color: var(--muted); }}\n\
-         .reaction[data-uids~=\"{id}\"] {{ --reaction-bg: var(--mine-bg); --reaction-border: var(--accent); }}\n",
+         .reaction[data-uids~=\"{id}\"] {{ --reaction-bg: var(--mine-bg); --reaction-border: var(--accent); }}\n\
+         .msg:has(.content[data-mentions~=\"{id}\"]) {{ --msg-bg: var(--mention-bg); --msg-border: var(--mention-border); }}\n",
         id = user.id
     );
     Response::builder()
@@ -135,16 +136,9 @@ pub async fn join_room(
     }
 }
 
-/// After creating or joining: go into the room (htmx follows `HX-Redirect`).
+/// After creating or joining: go into the room.
 fn room_added(req: &Request, room: &Room) -> Response {
-    let path = room_path(&room.name);
-    if is_htmx(req) {
-        return Response::builder()
-            .status(StatusCode::OK)
-            .header("HX-Redirect", path)
-            .finish();
-    }
-    Redirect::see_other(path).into_response()
+    super::go_to(req, &room_path(&room.name))
 }
 
 #[derive(Deserialize)]

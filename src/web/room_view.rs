@@ -14,10 +14,11 @@ use super::{render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
+    domain::{Notify, direct_title},
     error::{AppError, AppResult, Code},
     i18n::Lang,
     messages,
-    render::html::MessageView,
+    render::html::{MessageView, Unread},
     rooms::{self, Room},
     store::{self, messages::MessageRow, rooms::Scope},
 };
@@ -88,6 +89,7 @@ async fn show(
     let this_room = rooms.iter().find(|r| r.id == room.id);
     let (members, unread, last_read) =
         this_room.map_or((1, 0, 0), |r| (r.members, r.unread, r.last_read_id));
+    let notify = this_room.map_or(Notify::default_for(room.direct), |r| Unread::of(r).notify);
     // Asked for the newest: no divider to scroll to instead.
     let show_new = unread > 0 && !matches!(view, View::Latest);
     let window = match view {
@@ -123,6 +125,9 @@ async fn show(
         rooms: &rooms,
         current_room_id: room.id,
         room_name: &room.name,
+        title: &room_title(&room, &user.username),
+        direct: room.direct,
+        notify: notify.as_str(),
         members,
         online: state.hub.online(room.id),
         messages: window.messages.iter().map(MessageView::new).collect(),
@@ -146,15 +151,28 @@ async fn preview(
     name: &str,
 ) -> AppResult<Response> {
     let room = rooms::find(&state.db, name).await?;
+    // A direct room is joined only by being one of its people.
+    if room.direct {
+        return Err(AppError::Forbidden(Code::NotAMember));
+    }
     let page = render(&views::RoomPreview {
         t: lang.text(),
         username: &user.username,
         rooms: &rooms::list(&state.db, user, Scope::Joined).await?,
         current_room_id: 0,
         room_name: &room.name,
-        members: rooms::member_count(&state.db, &room).await?,
+        members: room.member_count,
     })?;
     Ok((StatusCode::FORBIDDEN, page).into_response())
+}
+
+/// What a room's page is called: its name, or for a direct room the other people's.
+pub(super) fn room_title(room: &Room, viewer: &str) -> String {
+    if room.direct {
+        direct_title(&room.name, viewer)
+    } else {
+        room.name.clone()
+    }
 }
 
 /// The messages a page opens with.

@@ -97,6 +97,11 @@ pub struct RoomPage<'a> {
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub room_name: &'a str,
+    /// The room's name, or a direct room's other people.
+    pub title: &'a str,
+    pub direct: bool,
+    /// The reader's notification level here: `all`, `mentions` or `none`.
+    pub notify: &'a str,
     pub members: i64,
     pub online: usize,
     pub messages: Vec<MessageView<'a>>,
@@ -314,3 +319,49 @@ pub struct ReactDialog<'a> {
 
 /// The six reactions offered first.
 pub const COMMON_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "🎉", "😮", "🙏"];
+
+/// "New message": pick people (usernames, separated by commas) for a direct room.
+#[derive(Template)]
+#[template(path = "partials/dialog_direct.html")]
+pub struct DirectDialog<'a> {
+    pub t: &'static Text,
+    pub users: &'a str,
+    pub names: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// People whose names start with what is being typed, as a listbox.
+#[derive(Template)]
+#[template(path = "partials/people_list.html")]
+pub struct PeopleList {
+    pub t: &'static Text,
+    pub names: Vec<String>,
+}
+
+/// Members a message can mention, as a listbox under the composer.
+#[derive(Template)]
+#[template(path = "partials/mention_list.html")]
+pub struct MentionList {
+    pub t: &'static Text,
+    pub names: Vec<String>,
+}
+
+/// "Leave {room}?", with Cancel first.
+#[derive(Template)]
+#[template(path = "partials/dialog_leave.html")]
+pub struct LeaveDialog<'a> {
+    pub t: &'static Text,
+    pub room_name: &'a str,
+    pub title: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "pages/settings.html")]
+pub struct SettingsPage<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    pub shares_typing: bool,
+    pub saved: bool,
+}

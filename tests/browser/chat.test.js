@@ -143,6 +143,7 @@ describe("two people chatting in real browsers", () => {
   });
 
   it("Bob's sidebar counts unread messages in a room he is not viewing, and opening it clears them", async () => {
+    await h.notify(bob, "Garden", "all");
     const badge = bob.page.getByRole("link", { name: /Garden/ }).locator(".badge");
     assert.equal(await badge.isVisible(), false);
     await h.post(ann.request, "Garden", "anyone in the garden?");

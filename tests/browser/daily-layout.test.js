@@ -109,6 +109,7 @@ describe("daily use: long names, times, dialogs, phones and zoom", () => {
         assert.equal(long.length, 64);
         await h.createRoom(olga, long);
         await h.joinRoom(rhea, long);
+        await h.notify(rhea, long, "all");
         await h.joinRoom(rhea, "Porch");
         const { page } = rhea;
         await page.goto("/rooms/Porch");

@@ -230,6 +230,7 @@ describe("daily use: connection, login, unread counts and error pages", () => {
       for (const room of [lounge, studio]) {
         await h.createRoom(zed, room);
         await h.joinRoom(yan, room);
+        await h.notify(yan, room, "all");
       }
 
       // /rooms keeps its sidebar live: a message elsewhere shows up without a reload.

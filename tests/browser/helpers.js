@@ -96,6 +96,12 @@ async function joinRoom(who, name) {
   assert.equal(res.status(), 201, `joining ${name}: ${await res.text()}`);
 }
 
+/** Sets how a room notifies this person (`all`, `mentions` or `none`) through the API. */
+async function notify(who, room, level) {
+  const res = await who.request.put(`/api/v1/rooms/${encodeURIComponent(room)}/membership`, { data: { notify: level } });
+  assert.equal(res.status(), 200, `notify ${level} in ${room}: ${await res.text()}`);
+}
+
 /** Logs in through the form on the page it is on, with the words of language `w`. */
 async function logIn(page, username, w) {
   await page.getByLabel(w.username).fill(username);
@@ -177,6 +183,6 @@ function overflowsSideways(page) {
 }
 
 module.exports = {
-  PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, logIn, post,
+  PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, notify, logIn, post,
   shownTexts, waitForMessage, countMessages, composer, axe, assertAxeClean, screenshot, overflowsSideways,
 };

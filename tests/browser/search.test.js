@@ -56,6 +56,8 @@ describe("search, permalinks and what is new", () => {
     await signUp(ben, "ben");
     assert.equal((await ada.request.post("/api/v1/rooms", { data: { name: "Kitchen" } })).status(), 201);
     assert.equal((await ben.request.post("/api/v1/rooms/Kitchen/members")).status(), 201);
+    // Ada counts every message in Kitchen, so its badge shows a number.
+    await h.notify(ada, "Kitchen", "all");
     ids.bread = (await h.post(ben.request, "Kitchen", "Fresh bread is in the oven")).id;
     for (let n = 1; n <= 25; n++) await h.post(ben.request, "Kitchen", `soup number ${n}`);
     for (let n = 1; n <= 15; n++) await h.post(ben.request, "Kitchen", `chatter ${n}`);

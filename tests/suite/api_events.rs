@@ -43,7 +43,7 @@ async fn events_list_every_kind_of_change_in_seq_order_each_naming_its_room() {
     assert_eq!(
         events[2],
         json!({ "type": "edit", "seq": 3, "id": first, "room": "Team 茶水间",
-                "text": "", "edited_at": edit["edited_at"] }),
+                "text": "", "html": "", "mentions": [], "edited_at": edit["edited_at"] }),
         "the edit of a message since deleted keeps no words"
     );
     assert_eq!(

@@ -268,6 +268,42 @@ impl User {
             .expect("join room")
     }
 
+    /// `PUT /rooms/{room}/membership` with `{"notify": level}`.
+    pub async fn set_notify(&self, room: &str, level: &str) -> reqwest::Response {
+        self.http
+            .put(self.api(&format!("/rooms/{}/membership", encode(room))))
+            .json(&json!({ "notify": level }))
+            .send()
+            .await
+            .expect("PUT membership")
+    }
+
+    /// Joins `room` and counts every message there as unread (the level badges show
+    /// numbers at).
+    pub async fn join_counting_all(&self, room: &str) {
+        assert_eq!(self.join_room(room).await.status(), StatusCode::CREATED);
+        assert_eq!(self.set_notify(room, "all").await.status(), StatusCode::OK);
+    }
+
+    /// `DELETE /rooms/{room}/members/me`.
+    pub async fn leave_room(&self, room: &str) -> reqwest::Response {
+        self.http
+            .delete(self.api(&format!("/rooms/{}/members/me", encode(room))))
+            .send()
+            .await
+            .expect("DELETE membership")
+    }
+
+    /// `POST /direct` with `{"users": users}`.
+    pub async fn open_direct(&self, users: &[&str]) -> reqwest::Response {
+        self.http
+            .post(self.api("/direct"))
+            .json(&json!({ "users": users }))
+            .send()
+            .await
+            .expect("POST direct")
+    }
+
     pub async fn post_message(&self, room: &str, text: &str) -> reqwest::Response {
         self.http
             .post(self.api(&format!("/rooms/{}/messages", encode(room))))

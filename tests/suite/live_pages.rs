@@ -44,7 +44,7 @@ pub(crate) async fn live_page(user: &User, room: &str) -> Ws {
             return ws;
         }
         assert!(
-            first.contains("class=\"badge\"") || is_message(&first),
+            first.contains("class=\"badge") || is_message(&first),
             "expected catch-up and badges, then the online count, got {first}"
         );
     }
@@ -91,20 +91,31 @@ pub(crate) async fn room_id(user: &User, room: &str) -> i64 {
     digits.parse().expect("a room id")
 }
 
-/// The unread count a badge shows, or None when it is hidden.
-pub(crate) fn badge(html: &str, room_id: i64) -> Option<i64> {
+/// What a room's badge shows ("3", "@1"), or None when it is hidden.
+pub(crate) fn badge_text(html: &str, room_id: i64) -> Option<String> {
     let marker = format!(r#"id="unread-{room_id}""#);
     let (_, rest) = html
         .split_once(&marker)
         .unwrap_or_else(|| panic!("a badge for room {room_id} in {html}"));
-    let (attributes, content) = rest.split_once('>').expect("a badge element");
-    let count: i64 = content
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a count");
-    (!attributes.contains("hidden")).then_some(count)
+    let (attributes, rest) = rest.split_once('>').expect("a badge element");
+    let (content, _) = rest.split_once('<').expect("a badge's end");
+    (!attributes.contains("hidden")).then(|| content.to_owned())
+}
+
+/// Whether a room's name is bold: something from others is unread there.
+pub(crate) fn is_bold(html: &str, room_id: i64) -> bool {
+    let marker = format!(r#"id="unread-{room_id}""#);
+    let (_, rest) = html
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("a badge for room {room_id} in {html}"));
+    let (attributes, _) = rest.split_once('>').expect("a badge element");
+    attributes.contains("data-unread")
+}
+
+/// The unread count a badge shows (in a room notifying of every message), or None
+/// when it is hidden.
+pub(crate) fn badge(html: &str, room_id: i64) -> Option<i64> {
+    badge_text(html, room_id).map(|text| text.parse().expect("a count"))
 }
 
 pub(crate) async fn sidebar(user: &User) -> String {
@@ -180,7 +191,7 @@ async fn a_message_in_another_room_shows_an_unread_badge_that_lasts_until_the_ro
         ann.create_room("random").await.status(),
         StatusCode::CREATED
     );
-    assert_eq!(bob.join_room("random").await.status(), StatusCode::CREATED);
+    bob.join_counting_all("random").await;
     let random = room_id(bob, "random").await;
     let general = room_id(bob, "general").await;
     let is_random_badge = |f: &str| f.contains(&format!(r#"id="unread-{random}""#));
@@ -203,7 +214,7 @@ async fn a_message_in_another_room_shows_an_unread_badge_that_lasts_until_the_ro
 
     // Counts are kept per member, so a new session sees them too.
     let bob_again = log_in(&app, "bob").await;
-    let html = eventually(&bob_again, |html| badge(html, general).is_none()).await;
+    let html = eventually(&bob_again, |html| !is_bold(html, general)).await;
     assert_eq!(badge(&html, random), Some(2));
 
     // Opening the room is not reading it: it shows where the new messages start...
@@ -248,13 +259,26 @@ async fn a_room_joined_while_a_page_is_open_gets_its_unread_badge_without_a_relo
     let mut bob_page = live_page(bob, "general").await;
 
     // Bob joins from the dialog (or any other client) while his page is open.
-    assert_eq!(bob.join_room("later").await.status(), StatusCode::CREATED);
+    bob.join_counting_all("later").await;
     let later = room_id(bob, "later").await;
-    ann.say("later", "welcome, bob").await;
-    let fragment = next_fragment(&mut bob_page, |f| {
-        f.contains(&format!(r#"id="unread-{later}""#))
+    // The page lists it at once...
+    let entry = next_fragment(&mut bob_page, |f| {
+        f.contains(&format!(r#"id="room-{later}""#))
     })
     .await;
+    assert!(
+        entry.contains(r##"hx-swap-oob="beforeend:#room-list""##),
+        "{entry}"
+    );
+    assert!(entry.contains(r#"href="/rooms/later""#), "{entry}");
+    // ...and counts what arrives there.
+    ann.say("later", "welcome, bob").await;
+    let badge_of_later = |f: &str| {
+        f.contains(&format!(r#"id="unread-{later}""#))
+            && !f.contains("<li")
+            && badge(f, later).is_some()
+    };
+    let fragment = next_fragment(&mut bob_page, badge_of_later).await;
     assert_eq!(badge(&fragment, later), Some(1));
 }
 

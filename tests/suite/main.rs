@@ -14,5 +14,6 @@ mod hardening;
 mod live_api;
 mod live_pages;
 mod pages;
+mod people;
 mod persistence;
 mod search;

@@ -39,12 +39,12 @@ fn form_post(user: &User, path: &str, fields: &[(&str, &str)]) -> reqwest::Reque
     form_request(user, path, fields).header("Origin", format!("http://{}", user.addr))
 }
 
-async fn submit(user: &User, path: &str, fields: &[(&str, &str)]) -> Response {
+pub(crate) async fn submit(user: &User, path: &str, fields: &[(&str, &str)]) -> Response {
     form_post(user, path, fields).send().await.expect("POST")
 }
 
 /// The same form, submitted by htmx.
-async fn htmx_submit(user: &User, path: &str, fields: &[(&str, &str)]) -> Response {
+pub(crate) async fn htmx_submit(user: &User, path: &str, fields: &[(&str, &str)]) -> Response {
     form_post(user, path, fields)
         .header("HX-Request", "true")
         .send()

@@ -37,7 +37,8 @@ async fn edits_deletes_and_reactions_reach_every_socket_live_in_seq_order() {
     assert_eq!(
         frames[1],
         json!({ "type": "edit", "seq": 2, "id": id, "room": "general",
-                "text": "hello", "edited_at": edit["edited_at"] })
+                "text": "hello", "html": "<p>hello</p>", "mentions": [],
+                "edited_at": edit["edited_at"] })
     );
     let reactions: Vec<&Value> = frames[2..5].iter().map(|f| &f["reactions"]).collect();
     assert_eq!(

@@ -1,6 +1,7 @@
 //! "New since you left": a room opens at a "New" divider before the first message its
 //! reader has not read, and the read marker moves only when the page says its reader
-//! reached the newest message (`{"read": <id>}` on the page's socket).
+//! reached the newest message (`{"read": <id>}` on the page's socket). Everyone here
+//! counts every message (`notify` is `all`), so badges show numbers.
 
 use serde_json::json;
 
@@ -14,7 +15,8 @@ async fn den(app: &TestApp, texts: &[&str]) -> (User, User, i64, Vec<i64>) {
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     alice.create_room("Den").await;
-    bob.join_room("Den").await;
+    alice.set_notify("Den", "all").await;
+    bob.join_counting_all("Den").await;
     bob.say("Den", "bob was here").await;
     let mut ids = Vec::new();
     for text in texts {
@@ -63,7 +65,7 @@ async fn a_room_with_unread_messages_opens_with_a_new_divider_before_the_first_o
 
     // One alone is said in the singular.
     let carol = app.user("carol").await;
-    carol.join_room("Den").await;
+    carol.join_counting_all("Den").await;
     let mut socket = live_page(&carol, "Den").await;
     send_json(&mut socket, json!({ "read": i64::MAX })).await;
     eventually(&carol, |html| badge(html, den).is_none()).await;
@@ -106,7 +108,7 @@ async fn a_room_far_behind_opens_where_its_unread_messages_start_not_at_the_newe
     let alice = app.user("alice").await;
     let bob = app.user("bob").await;
     alice.create_room("Long").await;
-    bob.join_room("Long").await;
+    bob.join_counting_all("Long").await;
     let mut ids = Vec::new();
     for n in 1..=120 {
         ids.push(alice.say("Long", &numbered(n)).await);
