@@ -860,9 +860,14 @@
       if (name === "htmx:afterRequest" && elt && elt.closest) {
         var chosen = elt.closest(".msg-menu");
         if (chosen && chosen.hidden) chosen.remove();
-        if (elt.id === "composer" && evt.detail.successful) {
+        // The composer that sent is already replaced (and detached) by now: htmx tells
+        // its ancestor, naming the sender in requestConfig.
+        var sender = evt.detail.requestConfig && evt.detail.requestConfig.elt;
+        if (sender && sender.id === "composer" && evt.detail.successful) {
           var store = storage();
           if (store) store.removeItem(draftKey());
+          // Sent: what is typed next is news again.
+          typingSent = 0;
         }
       }
       if (name === "htmx:load" && elt && elt.querySelectorAll) {

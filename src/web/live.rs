@@ -309,6 +309,10 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     match event {
                         RoomEvent::Delivery(d) if d.seq() > last => {
                             last = d.seq();
+                            // Their message is out: what they type next is news again.
+                            if matches!(&d.event.kind, EventKind::Message(m) if m.sender_id == user.id) {
+                                last_typing = None;
+                            }
                             if let Some(sent_at) = d.sent_at() {
                                 delivered.add(sent_at);
                             }
