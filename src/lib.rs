@@ -27,9 +27,10 @@
 //! - [`live`]: the fan-out task that delivers each committed event once, in seq order
 //!   (filling gaps from the database, and, through a relay that only `app` connects
 //!   to Redis, to and from other nodes); the hub that hands it to every open socket
-//!   of the room, and to one person's sockets for what concerns them alone (a logout,
-//!   a room joined or read elsewhere); and what all sockets share (catch-up by seq,
-//!   pings, limits, session re-checks).
+//!   of the room (and "typing", which is never stored), and to one person's sockets
+//!   for what concerns them alone (a logout, a room joined, read or left elsewhere, a
+//!   notification level); and what all sockets share (catch-up by seq, pings, limits,
+//!   session re-checks).
 //! - [`i18n`]: English and Simplified Chinese: the pages' words and every error code's.
 //! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.

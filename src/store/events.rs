@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Db, StoreResult,
+    BeginWrite, Db, StoreResult,
     mentions::{Mention, Mentions},
     messages::{
         CLIENT_ID_WINDOW_MS, MessageRow, NewMessage, Stored, message_columns, select_messages,
@@ -218,7 +218,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].room_id());
     on_pool!(db, |pool| {
-        let mut tx = pool.begin().await?;
+        let mut tx = pool.begin_write().await?;
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
         for &i in &order {
             let written = match &batch[i] {

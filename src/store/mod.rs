@@ -40,6 +40,36 @@ macro_rules! on_pool {
 }
 pub(crate) use on_pool;
 
+/// Starts a transaction that will write. SQLite's is `BEGIN IMMEDIATE`: it takes the
+/// write lock first, so a busy database (a checkpoint truncating the WAL, say) is
+/// waited for (the busy timeout) rather than failing the transaction at its first
+/// write after a read (`SQLITE_BUSY_SNAPSHOT`, "database is locked" at once).
+pub(crate) trait BeginWrite {
+    type Database: sqlx::Database;
+
+    fn begin_write(
+        &self,
+    ) -> impl std::future::Future<
+        Output = Result<sqlx::Transaction<'static, Self::Database>, sqlx::Error>,
+    > + Send;
+}
+
+impl BeginWrite for SqlitePool {
+    type Database = sqlx::Sqlite;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Database = sqlx::Postgres;
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.begin().await
+    }
+}
+
 /// Lets a type stored as JSON text (with a `parse(Option<&str>) -> Self` that reads
 /// anything unreadable as empty) be read straight from a column, on either backend.
 macro_rules! json_column {

@@ -3,10 +3,13 @@
 //! new message appended, an edit or reactions replaced in place, a deleted message
 //! removed), keeps the "N online" count current, and catches up after a reconnect: on
 //! every (re)connect the page sends `{"after_seq": <its seq>}` first. On every other
-//! logged-in page (`/ws`) it keeps the sidebar live. Both keep the sidebar's unread
-//! badges current and close with 1008 when the session ends. The page says when its
-//! reader has reached the newest message (`{"read": <id>}`), which moves the read
-//! marker: opening a room is not reading it.
+//! logged-in page (`/ws`) it keeps the sidebar live. Both keep the sidebar current (each
+//! room's badge at the reader's notification level; rooms joined, opened with them or
+//! left in another tab added or removed) and close with 1008 when the session ends.
+//! The page says when its reader has reached the newest message (`{"read": <id>}`),
+//! which moves the read marker (opening a room is not reading it), and when they type
+//! (`{"typing": true}`, passed on at most every 3 s). A room page whose reader left the
+//! room closes with 1008 "left the room", and the page goes to their rooms.
 
 use std::{collections::HashMap, time::Duration};
 

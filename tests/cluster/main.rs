@@ -12,7 +12,7 @@ mod nodes;
 
 use std::{collections::HashSet, time::Duration};
 
-use futures_util::future::join_all;
+use futures_util::{SinkExt, future::join_all};
 use helpers::*;
 use nodes::Cluster;
 use serde_json::{Value, json};
@@ -423,4 +423,42 @@ async fn logging_out_on_one_node_closes_that_sessions_sockets_on_another() {
     let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut on_other_node, 5).await, Some(1008));
+}
+
+#[tokio::test]
+async fn typing_leaving_and_direct_rooms_reach_sockets_on_another_node() {
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (cluster.node(0), cluster.node(1));
+    let ann = a.user("ann").await;
+    let bob = a.user("bob").await;
+    ann.create_room("hall").await;
+    bob.join_room("hall").await;
+    let bob_there = bob.via(b);
+    let mut bobs = bob_there.ws("/api/v1/rooms/hall/ws").await;
+    let mut bobs_sidebar = bob_there.ws("/ws").await;
+
+    // Typing on node 0 reaches node 1, though nothing is stored.
+    let mut anns = ann.ws("/api/v1/rooms/hall/ws").await;
+    anns.send(tokio_tungstenite::tungstenite::Message::text(
+        json!({ "typing": true }).to_string(),
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        next_json(&mut bobs, 5).await,
+        json!({ "type": "typing", "room": "hall", "user": "ann" })
+    );
+    // A direct room opened on node 0 appears in bob's sidebar on node 1.
+    let opened = ann.open_direct(&["bob"]).await;
+    assert_eq!(opened.status(), 201);
+    let added = loop {
+        let text = next_text(&mut bobs_sidebar, 5).await;
+        if text.contains("dm-list") {
+            break text;
+        }
+    };
+    assert!(added.contains("href=\"/rooms/%40ann%2Cbob\""), "{added}");
+    // Leaving on node 0 closes bob's socket on node 1.
+    assert_eq!(bob.leave_room("hall").await.status(), 204);
+    assert_eq!(close_code(&mut bobs, 5).await, Some(1008));
 }
