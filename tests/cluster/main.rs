@@ -80,6 +80,8 @@ async fn online_and_unread_counts_agree_across_nodes() {
     ann.create_room("side").await;
     bob.join_room("hall").await;
     bob.join_room("side").await;
+    // Bob counts every message in the side room (its badge shows a number).
+    assert_eq!(bob.set_notify("side", "all").await.status(), 200);
 
     // Bob watches the hall on node 1; Ann opens it on node 0.
     let mut bob_page = bob.ws("/rooms/hall/ws").await;
