@@ -464,3 +464,24 @@ async fn typing_leaving_and_direct_rooms_reach_sockets_on_another_node() {
     assert_eq!(bob.leave_room("hall").await.status(), 204);
     assert_eq!(close_code(&mut bobs, 5).await, Some(1008));
 }
+
+#[tokio::test]
+async fn an_idle_node_linked_to_redis_stops_within_200_ms() {
+    let cluster = Cluster::start(0).await;
+    let mut node = cluster.spawn_process().await;
+    // It has done some work: its writer, fan-out and Redis link have all run.
+    let ann = client_at(node.addr).register("ann").await;
+    ann.create_room("hall").await;
+    ann.say("hall", "before the restart").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    let (took, log) = node.terminate();
+    assert!(
+        !log.contains("gave up waiting"),
+        "nothing to wait for: {log}"
+    );
+    assert!(
+        took < Duration::from_millis(200),
+        "stopped in {took:?}: {log}"
+    );
+}

@@ -85,6 +85,8 @@ impl Drop for RedisServer {
 pub struct NodeProcess {
     pub addr: SocketAddr,
     child: Child,
+    /// Where its log goes (warnings and errors).
+    log: tempfile::NamedTempFile,
 }
 
 impl NodeProcess {
@@ -92,6 +94,19 @@ impl NodeProcess {
     pub fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM, as a deployment stops a node: how long it took to exit, and its log.
+    pub fn terminate(&mut self) -> (Duration, String) {
+        let pid = self.child.id() as libc::pid_t;
+        let asked = std::time::Instant::now();
+        // SAFETY: sending a signal to our own child, which has not been reaped.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let status = self.child.wait().expect("the node exits");
+        let took = asked.elapsed();
+        assert!(status.success(), "a clean exit: {status}");
+        let log = std::fs::read_to_string(self.log.path()).unwrap_or_default();
+        (took, log)
     }
 }
 
@@ -164,15 +179,17 @@ impl Cluster {
     /// and Redis; returns once it is healthy.
     pub async fn spawn_process(&self) -> NodeProcess {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let log = tempfile::NamedTempFile::new().expect("a log file");
         let child = Command::new(env!("CARGO_BIN_EXE_hearth"))
             .env("HEARTH_ADDR", addr.to_string())
             .env("DATABASE_URL", &self.database_url)
             .env("REDIS_URL", self.redis.url())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
+            .stderr(log.reopen().expect("the log file"))
             .spawn()
             .expect("start the hearth binary");
-        let node = NodeProcess { addr, child };
+        let node = NodeProcess { addr, child, log };
         let client = reqwest::Client::new();
         for _ in 0..200 {
             if let Ok(response) = client.get(format!("http://{addr}/healthz")).send().await {
