@@ -119,25 +119,31 @@ pub async fn direct(
     Ok((room, new))
 }
 
-/// The room called `name` (in any case: a group room, or a direct room `@…`), or 404.
-pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
-    const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
-    let key = if name.starts_with('@') {
-        name.trim().to_lowercase()
+const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
+
+/// The key a room is found by, from its name as asked for (in any case): a group
+/// room's, or a direct room's (`@…`). A name no room can have is 404.
+fn key_of(name: &str) -> AppResult<String> {
+    if name.starts_with('@') {
+        Ok(name.trim().to_lowercase())
     } else {
-        RoomName::parse(name).map_err(|_| MISSING)?.key()
-    };
-    let row = store::rooms::find_by_key(db, &key).await?;
+        Ok(RoomName::parse(name).map_err(|_| MISSING)?.key())
+    }
+}
+
+/// The room called `name`, or 404.
+pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
+    let row = store::rooms::find_by_key(db, &key_of(name)?).await?;
     row.map(Room::from).ok_or(MISSING)
 }
 
 /// The room called `name`, if `user` may read and post in it: 404 or 403 otherwise.
 pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
-    let room = find(db, name).await?;
-    if !store::rooms::is_member(db, room.id, user.id).await? {
-        return Err(AppError::Forbidden(Code::NotAMember));
+    match store::rooms::find_for_member(db, &key_of(name)?, user.id).await? {
+        Some((row, true)) => Ok(Room::from(row)),
+        Some((_, false)) => Err(AppError::Forbidden(Code::NotAMember)),
+        None => Err(MISSING),
     }
-    Ok(room)
 }
 
 /// Makes `user` a member of the group room called `name`; their open pages start

@@ -164,6 +164,34 @@ pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<RoomRow>> {
     .await)?)
 }
 
+/// The room whose key is `key`, and whether `user_id` is a member of it: one round
+/// trip for what every room route checks first.
+pub async fn find_for_member(
+    db: &Db,
+    key: &str,
+    user_id: i64,
+) -> StoreResult<Option<(RoomRow, bool)>> {
+    #[derive(sqlx::FromRow)]
+    struct Found {
+        #[sqlx(flatten)]
+        room: RoomRow,
+        member: bool,
+    }
+    let found: Option<Found> = on_pool!(db, |pool| {
+        sqlx::query_as(concat!(
+        "SELECT ",
+        room_columns!(),
+        ", EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $2) AS member
+         FROM rooms r WHERE r.name_key = $1"
+    ))
+    .bind(key)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await
+    })?;
+    Ok(found.map(|f| (f.room, f.member)))
+}
+
 pub async fn is_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
     let found: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
         "SELECT last_read_id FROM memberships WHERE room_id = $1 AND user_id = $2"

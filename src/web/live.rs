@@ -285,8 +285,22 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
             }
         };
     }
-    // The badges as they are now (a reconnecting page may show stale ones), and the
-    // online count: the page is live from here.
+    // The badges as they are now, read again now that every room is subscribed to: a
+    // message committed before this read is in its count, and one after it arrives
+    // live (anything live at or below the seq read here is counted already). A
+    // reconnecting page may show stale ones.
+    let mut counted: HashMap<i64, i64> = HashMap::new();
+    match rooms::list(&state.db, &user, Scope::Joined).await {
+        Ok(now) => {
+            for r in &now {
+                if let Some(badge) = unread.get_mut(&r.id) {
+                    *badge = Unread::of(r);
+                    counted.insert(r.id, r.last_seq);
+                }
+            }
+        }
+        Err(err) => tracing::warn!(%err, "re-reading the sidebar's counts failed"),
+    }
     let mut opening: Vec<String> = unread.values().map(Unread::badge_html).collect();
     if let Some(room) = &room {
         opening.push(Presence::new(hub.online(room.id)).html);
@@ -338,6 +352,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 if let Ok(RoomEvent::Delivery(d)) = event
                     && let EventKind::Message(m) = &d.event.kind
                     && m.sender_id != user.id
+                    && counted.get(&room_id).is_none_or(|seq| d.seq() > *seq)
                     && let Some(badge) = unread.get_mut(&room_id)
                 {
                     let before = *badge;

@@ -1,5 +1,7 @@
 //! page: `GET /rooms/{name}`, the HTML room page, logged in, in a room seeded with
-//! (by default) 50 messages: the page a browser loads when someone opens a room.
+//! (by default) 50 messages: the page a browser loads when someone opens a room. With
+//! `--ceiling-url`, the same load on `page-ceiling` (the same template rendered from
+//! memory) follows, and the ratio of the two is printed.
 
 use clap::Args;
 use reqwest::{StatusCode, header};
@@ -30,6 +32,10 @@ pub struct Options {
     /// Messages in the room before the run (the page shows the newest 50).
     #[arg(long, default_value_t = 50)]
     messages: usize,
+    /// A `page-ceiling` server (the same template rendered from memory): loaded the
+    /// same way right after, so the ratio of the two is measured in one run.
+    #[arg(long)]
+    ceiling_url: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +51,12 @@ struct Figures {
     cpu: Usage,
     server_memory_before: Option<Memory>,
     server_memory_end: Option<Memory>,
+    /// The bare render of the same page, when `--ceiling-url` was given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ceiling: Option<Outcome>,
+    /// Hearth's requests per second over the ceiling's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ratio_to_ceiling: Option<f64>,
     healthy: bool,
 }
 
@@ -79,6 +91,24 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     })
     .await;
     let cpu = meter.finish();
+    let ceiling = match &o.ceiling_url {
+        Some(base) => {
+            let url = format!("{}/rooms/ceiling", base.trim_end_matches('/'));
+            let client = reqwest::Client::new();
+            eprintln!("loading the ceiling ({url}) the same way…");
+            Some(
+                http::drive(concurrency, duration, StatusCode::OK, move |_, _| {
+                    http::exchange(client.get(&url))
+                })
+                .await,
+            )
+        }
+        None => None,
+    };
+    let ratio_to_ceiling = ceiling
+        .as_ref()
+        .filter(|c| c.requests_per_second > 0.0)
+        .map(|c| outcome.requests_per_second / c.requests_per_second);
     let figures = Figures {
         scenario: "page",
         url: target.url.clone(),
@@ -91,6 +121,8 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         cpu,
         server_memory_before: memory_before,
         server_memory_end: proc::server_memory(target.server_pid),
+        ceiling,
+        ratio_to_ceiling,
     };
     let mut lines = vec![format!(
         "page {}: GET {} as {} user(s)",
@@ -104,6 +136,10 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         ("end", figures.server_memory_end),
     ];
     lines.extend(proc::describe(&figures.cpu, &memory));
+    if let (Some(ceiling), Some(ratio)) = (&figures.ceiling, figures.ratio_to_ceiling) {
+        lines.extend(ceiling.lines("ceiling pages (the same template from memory)"));
+        lines.push(format!("ratio to the ceiling: {ratio:.3}×"));
+    }
     lines.push(format!("healthy: {}", figures.healthy));
     report::emit(&lines, &figures)?;
     Ok(figures.healthy)
