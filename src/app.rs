@@ -22,7 +22,7 @@ use crate::{
         Fanout, Hub, Relay,
         redis_bridge::{self, RedisStatus},
     },
-    messages::{Outbox, RateLimiter, Writer},
+    messages::{Outbox, RateLimiter, Recent, Writer},
     peer::{ResolveClient, TrustedProxies},
     rooms,
     server::{
@@ -50,6 +50,8 @@ pub struct AppState {
     pub room_limit: Arc<rooms::CreationLimit>,
     /// Sockets one user may hold open on this node.
     pub sockets_per_user: usize,
+    /// Each open room's newest page, as of its last event.
+    pub recent: Arc<Recent>,
 }
 
 impl AppState {
@@ -82,6 +84,8 @@ pub struct App {
     tasks: Background,
     secure_cookies: bool,
     proxies: TrustedProxies,
+    /// Linked to other nodes through Redis.
+    clustered: bool,
 }
 
 /// The long-lived tasks, stopped in this order at shutdown.
@@ -142,6 +146,7 @@ impl App {
                 Duration::from_secs(3600),
             )),
             sockets_per_user: config.sockets_per_user.max(1),
+            recent: Arc::default(),
         };
         let tasks = Background {
             writer: writer_task,
@@ -179,6 +184,7 @@ impl App {
             state,
             tasks,
             secure_cookies: config.secure_cookies,
+            clustered: config.redis_url.is_some(),
             proxies: TrustedProxies::new(config.trusted_proxies),
         })
     }
@@ -207,6 +213,7 @@ impl App {
             tasks,
             secure_cookies,
             proxies,
+            clustered,
             ..
         } = self;
         let hub = Arc::clone(&state.hub);
@@ -221,6 +228,7 @@ impl App {
         });
         let public = Public {
             secure_cookies,
+            clustered,
             metrics_here: operators.is_none(),
             proxies,
         };
@@ -265,6 +273,8 @@ impl App {
 /// How the public routes are set up.
 struct Public {
     secure_cookies: bool,
+    /// Linked to other nodes: sessions are read from the database at every request.
+    clustered: bool,
     /// Whether `/metrics` is served here (no separate metrics address).
     metrics_here: bool,
     proxies: TrustedProxies,
@@ -276,7 +286,7 @@ struct Public {
 fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
     let sessions = ServerSession::new(
         cookie_config(public.secure_cookies),
-        SessionStore::new(state.db.clone()),
+        SessionStore::new(state.db.clone(), !public.clustered),
     );
     let mut routes = web::routes()
         .at("/healthz", get(web::health))

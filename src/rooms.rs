@@ -137,6 +137,21 @@ pub async fn find(db: &Db, name: &str) -> AppResult<Room> {
     row.map(Room::from).ok_or(MISSING)
 }
 
+/// The room called `name` among `mine` (the rooms `user` is in, as `list` gave them):
+/// a member's room page needs no other query to find it. `None` when it is not one
+/// of them (ask `open_as_member` why).
+pub fn find_among(mine: &[RoomSummary], name: &str) -> Option<Room> {
+    let key = key_of(name).ok()?;
+    mine.iter().find(|r| r.name_key == key).map(|r| Room {
+        id: r.id,
+        name: r.name.clone(),
+        direct: r.kind == "direct",
+        created_at: r.created_at,
+        last_seq: r.last_seq,
+        member_count: r.members,
+    })
+}
+
 /// The room called `name`, if `user` may read and post in it: 404 or 403 otherwise.
 pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
     match store::rooms::find_for_member(db, &key_of(name)?, user.id).await? {

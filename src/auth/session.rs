@@ -3,7 +3,11 @@
 //! every node, and logout deletes them for good. The database holds only the SHA-256
 //! of each id: a leaked copy of it opens no session.
 
-use std::{collections::BTreeMap, time::Duration};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
 
 use poem::{
     Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response,
@@ -48,15 +52,90 @@ pub fn cookie_config(secure: bool) -> CookieConfig {
         .max_age(SESSION_TTL)
 }
 
-/// The database behind `ServerSession`.
+/// The database behind `ServerSession`, with, on a node alone, the sessions it has
+/// read kept in memory.
 #[derive(Clone)]
 pub struct SessionStore {
     db: Db,
+    cache: Option<Arc<SessionCache>>,
 }
 
 impl SessionStore {
-    pub fn new(db: Db) -> Self {
-        Self { db }
+    /// `cached`: keep sessions in memory. Only for a node alone: every change to a
+    /// session goes through its one store, so the memory is never stale. With several
+    /// nodes a logout on one must be refused on the next request on every other,
+    /// which no message between nodes can promise, so each request reads the
+    /// database.
+    pub fn new(db: Db, cached: bool) -> Self {
+        Self {
+            db,
+            cache: cached.then(|| Arc::new(SessionCache::default())),
+        }
+    }
+}
+
+/// Sessions as read or written by this node, by stored id, with when each expires.
+/// Bounded: past `SessionCache::LIMIT` entries it starts again empty (what was
+/// dropped is read from the database next time).
+#[derive(Default)]
+pub struct SessionCache {
+    inner: Mutex<CacheInner>,
+}
+
+#[derive(Default)]
+struct CacheInner {
+    entries: HashMap<String, (Arc<str>, i64)>,
+    /// Counts writes and removals. A read from the database is kept only if none
+    /// happened while it ran: a logout racing a request cannot bring the session back.
+    generation: u64,
+}
+
+impl SessionCache {
+    const LIMIT: usize = 100_000;
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The session, if kept and not expired, or else the generation to hand to `keep`.
+    fn get(&self, id: &str, now_ms: i64) -> Result<Arc<str>, u64> {
+        let inner = self.lock();
+        inner
+            .entries
+            .get(id)
+            .filter(|(_, expires)| *expires > now_ms)
+            .map(|(data, _)| Arc::clone(data))
+            .ok_or(inner.generation)
+    }
+
+    /// Keeps what the database said at `generation`, unless something changed since.
+    fn keep(&self, generation: u64, id: String, data: Arc<str>, expires_at_ms: i64) {
+        let mut inner = self.lock();
+        if inner.generation == generation {
+            inner.insert(id, data, expires_at_ms);
+        }
+    }
+
+    /// Keeps what was just written to the database.
+    fn written(&self, id: String, data: Arc<str>, expires_at_ms: i64) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.insert(id, data, expires_at_ms);
+    }
+
+    fn forget(&self, id: &str) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.remove(id);
+    }
+}
+
+impl CacheInner {
+    fn insert(&mut self, id: String, data: Arc<str>, expires_at_ms: i64) {
+        if self.entries.len() >= SessionCache::LIMIT {
+            self.entries.clear();
+        }
+        self.entries.insert(id, (data, expires_at_ms));
     }
 }
 
@@ -78,13 +157,24 @@ impl SessionStorage for SessionStore {
         &'a self,
         session_id: &'a str,
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
-        let Some(data) = store::sessions::load(&self.db, &stored_id(session_id), now_ms())
+        let id = stored_id(session_id);
+        let now = now_ms();
+        let generation = match self.cache.as_ref().map(|c| c.get(&id, now)) {
+            Some(Ok(data)) => return Ok(serde_json::from_str(&data).ok()),
+            Some(Err(generation)) => generation,
+            None => 0,
+        };
+        let Some((data, expires_at)) = store::sessions::load(&self.db, &id, now)
             .await
             .map_err(storage_error)?
         else {
             return Ok(None);
         };
-        Ok(serde_json::from_str(&data).ok())
+        let entries = serde_json::from_str(&data).ok();
+        if let Some(cache) = &self.cache {
+            cache.keep(generation, id, data.into(), expires_at);
+        }
+        Ok(entries)
     }
 
     async fn update_session<'a>(
@@ -96,21 +186,34 @@ impl SessionStorage for SessionStore {
         let data = serde_json::to_string(entries).map_err(storage_error)?;
         let login = entries.get("login").and_then(Value::as_str);
         let ttl = expires.unwrap_or(SESSION_TTL).as_millis() as i64;
-        store::sessions::save(
-            &self.db,
-            &stored_id(session_id),
-            &data,
-            login,
-            now_ms() + ttl,
-        )
-        .await
-        .map_err(storage_error)
+        let id = stored_id(session_id);
+        let expires_at = now_ms() + ttl;
+        // Forgotten first: whatever happens to the write, nothing old is served.
+        if let Some(cache) = &self.cache {
+            cache.forget(&id);
+        }
+        store::sessions::save(&self.db, &id, &data, login, expires_at)
+            .await
+            .map_err(storage_error)?;
+        if let Some(cache) = &self.cache {
+            cache.written(id, data.into(), expires_at);
+        }
+        Ok(())
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
-        store::sessions::delete(&self.db, &stored_id(session_id))
+        let id = stored_id(session_id);
+        if let Some(cache) = &self.cache {
+            cache.forget(&id);
+        }
+        let deleted = store::sessions::delete(&self.db, &id)
             .await
-            .map_err(storage_error)
+            .map_err(storage_error);
+        // Again after the delete: a read that began before it is not kept.
+        if let Some(cache) = &self.cache {
+            cache.forget(&id);
+        }
+        deleted
     }
 }
 

@@ -4,10 +4,12 @@
 //! next event and then publishes it once to the live hub.
 
 mod rate;
+mod recent;
 pub mod search;
 mod writer;
 
 pub use rate::RateLimiter;
+pub use recent::{Recent, RecentPage};
 pub use writer::{Pending, Writer};
 
 use crate::{

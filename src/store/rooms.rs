@@ -31,6 +31,8 @@ pub const UNREAD_CAP: i64 = 100;
 pub struct RoomSummary {
     pub id: i64,
     pub name: String,
+    /// The name as rooms are found by it (case folded).
+    pub name_key: String,
     pub kind: String,
     pub created_at: i64,
     pub last_seq: i64,
@@ -290,7 +292,7 @@ pub enum Scope {
 /// that many index entries, however long the room's history.
 pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSummary>> {
     // `LIMIT 100` is `UNREAD_CAP`.
-    const JOINED: &str = "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+    const JOINED: &str = "SELECT r.id, r.name, r.name_key, r.kind, r.created_at, r.last_seq, r.member_count AS members,
             (SELECT COUNT(*) FROM (SELECT 1 FROM messages m
               WHERE m.room_id = r.id AND m.id > mb.last_read_id AND m.sender_id <> $1
               LIMIT 100) unread_capped) AS unread,
@@ -301,7 +303,7 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
          FROM rooms r JOIN memberships mb ON mb.room_id = r.id AND mb.user_id = $1
          ORDER BY r.name_key";
     const AVAILABLE: &str =
-        "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+        "SELECT r.id, r.name, r.name_key, r.kind, r.created_at, r.last_seq, r.member_count AS members,
             CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
             CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
          FROM rooms r
@@ -309,7 +311,7 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
            AND NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
          ORDER BY r.name_key";
     const ALL: &str =
-        "SELECT r.id, r.name, r.kind, r.created_at, r.last_seq, r.member_count AS members,
+        "SELECT r.id, r.name, r.name_key, r.kind, r.created_at, r.last_seq, r.member_count AS members,
             CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
             CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
          FROM rooms r WHERE r.kind = 'room' AND $1 = $1

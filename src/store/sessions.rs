@@ -3,9 +3,9 @@
 use super::{Db, StoreResult, on_pool};
 
 /// The session's JSON, if it exists and has not expired.
-pub async fn load(db: &Db, id: &str, now_ms: i64) -> StoreResult<Option<String>> {
-    Ok(on_pool!(db, |pool| sqlx::query_scalar(
-        "SELECT data FROM sessions WHERE id = $1 AND expires_at > $2"
+pub async fn load(db: &Db, id: &str, now_ms: i64) -> StoreResult<Option<(String, i64)>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT data, expires_at FROM sessions WHERE id = $1 AND expires_at > $2"
     )
     .bind(id)
     .bind(now_ms)

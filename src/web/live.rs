@@ -213,6 +213,8 @@ fn added_room(t: &'static Text, viewer: &str, room: &RoomSummary) -> String {
 fn just_joined(room_id: i64, last_seq: i64, name: String, direct: bool) -> RoomSummary {
     RoomSummary {
         id: room_id,
+        // Only shown, never looked up by name.
+        name_key: String::new(),
         name,
         kind: if direct { "direct" } else { "room" }.to_owned(),
         created_at: 0,

@@ -3,6 +3,8 @@
 //! below where there is more; the "New" divider before what the reader has not read;
 //! and, for a room they are not in, its name and a Join button.
 
+use std::sync::Arc;
+
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -17,7 +19,7 @@ use crate::{
     domain::{Notify, direct_title},
     error::{AppError, AppResult, Code},
     i18n::Lang,
-    messages,
+    messages::{self, RecentPage},
     render::html::{MessageView, Unread},
     rooms::{self, Room},
     store::{self, messages::MessageRow, rooms::Scope},
@@ -77,15 +79,19 @@ async fn show(
     name: &str,
     view: View,
 ) -> AppResult<Response> {
-    let room = match rooms::open_as_member(&state.db, user, name).await {
-        Ok(room) => room,
-        // Any room may be joined: show it, with a way in.
-        Err(AppError::Forbidden(Code::NotAMember)) => {
-            return preview(lang, state, user, name).await;
-        }
-        Err(err) => return Err(err),
-    };
+    // The reader's rooms (the sidebar) first: their own room is among them.
     let rooms = rooms::list(&state.db, user, Scope::Joined).await?;
+    let room = match rooms::find_among(&rooms, name) {
+        Some(room) => room,
+        None => match rooms::open_as_member(&state.db, user, name).await {
+            Ok(room) => room,
+            // Any room may be joined: show it, with a way in.
+            Err(AppError::Forbidden(Code::NotAMember)) => {
+                return preview(lang, state, user, name).await;
+            }
+            Err(err) => return Err(err),
+        },
+    };
     let this_room = rooms.iter().find(|r| r.id == room.id);
     let (members, unread, last_read) =
         this_room.map_or((1, 0, 0), |r| (r.members, r.unread, r.last_read_id));
@@ -99,7 +105,7 @@ async fn show(
             // The newest page reaches back to the read marker (or to the first message):
             // the first unread one is on it.
             let reaches_marker = newest.earlier_before.is_none()
-                || newest.messages.first().is_some_and(|m| m.id <= last_read);
+                || newest.messages().first().is_some_and(|m| m.id <= last_read);
             if reaches_marker {
                 newest
             } else {
@@ -116,7 +122,7 @@ async fn show(
         View::Latest | View::FromUnread => newest(state, &room).await?,
     };
     let new_from = show_new
-        .then(|| first_unread(&window.messages, user.id, last_read))
+        .then(|| first_unread(window.messages(), user.id, last_read))
         .flatten();
     let composer = render(&views::Composer::empty(lang.text(), &room.name, true))?.0;
     render(&views::RoomPage {
@@ -130,7 +136,7 @@ async fn show(
         notify: notify.as_str(),
         members,
         online: state.hub.online(room.id),
-        messages: window.messages.iter().map(MessageView::new).collect(),
+        messages: window.messages().iter().map(MessageView::new).collect(),
         earlier_before: window.earlier_before,
         later_after: window.later_after,
         target: window.target,
@@ -177,7 +183,10 @@ pub(super) fn room_title(room: &Room, viewer: &str) -> String {
 
 /// The messages a page opens with.
 struct Window {
-    messages: Vec<MessageRow>,
+    /// Shared with the recent-page cache: `from` skips the row that only says whether
+    /// an earlier page exists.
+    page: Arc<RecentPage>,
+    from: usize,
     earlier_before: Option<i64>,
     /// Set when newer messages exist than the window shows: "Load later" reads after it.
     later_after: Option<i64>,
@@ -187,14 +196,22 @@ struct Window {
     room_seq: i64,
 }
 
+impl Window {
+    fn messages(&self) -> &[MessageRow] {
+        &self.page.rows[self.from..]
+    }
+}
+
 async fn newest(state: &AppState, room: &Room) -> AppResult<Window> {
     // The messages and the room's seq in one read: the page's socket resumes exactly
     // after what the page shows.
-    let (mut messages, room_seq) =
-        store::messages::newest_with_seq(&state.db, room.id, None, PAGE + 1).await?;
-    let earlier_before = earlier_page(&mut messages);
+    let page = state.recent.newest(&state.db, room, PAGE + 1).await?;
+    let from = usize::from(page.rows.len() as i64 > PAGE);
+    let earlier_before = (from > 0).then(|| page.rows.get(1).map(|m| m.id)).flatten();
+    let room_seq = page.room_seq;
     Ok(Window {
-        messages,
+        page,
+        from,
         earlier_before,
         later_after: None,
         target: None,
@@ -211,12 +228,13 @@ async fn around(state: &AppState, room: &Room, id: i64) -> AppResult<Window> {
     let older = store::messages::page(&state.db, room.id, None, Some(first), 1).await?;
     let newer = store::messages::page(&state.db, room.id, Some(last), None, 1).await?;
     Ok(Window {
-        messages,
+        // Read before the window: replaying from here repeats nothing the page lacks
+        // (repeats are dropped by the page) and misses nothing.
+        page: Arc::new(RecentPage::new(messages, room.last_seq)),
+        from: 0,
         earlier_before: (!older.is_empty()).then_some(first),
         later_after: (!newer.is_empty()).then_some(last),
         target: Some(id),
-        // Read before the window: replaying from here repeats nothing the page lacks
-        // (repeats are dropped by the page) and misses nothing.
         room_seq: room.last_seq,
     })
 }

@@ -485,3 +485,48 @@ async fn an_idle_node_linked_to_redis_stops_within_200_ms() {
         "stopped in {took:?}: {log}"
     );
 }
+
+/// Issue 15: what nodes keep in memory never serves stale authority. A logout on one
+/// node is refused on the next request to another (sessions are not kept in memory
+/// when nodes are linked), and a room page on one node shows an edit, a delete and a
+/// departure made through another at once.
+#[tokio::test]
+async fn a_logout_or_an_edit_on_one_node_is_seen_on_the_next_request_to_another() {
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (cluster.node(0), cluster.node(1));
+    let ann = a.user("ann").await;
+    let bob = a.user("bob").await;
+    assert_eq!(ann.create_room("hall").await.status(), 201);
+    bob.join_room("hall").await;
+    let id = ann.say("hall", "first-wording").await;
+    let bob_on_b = bob.via(b);
+    for _ in 0..3 {
+        let html = bob_on_b.get("/rooms/hall").await.text().await.unwrap();
+        assert!(html.contains("first-wording"), "kept on node B");
+    }
+
+    assert_eq!(ann.edit_message(id, "second-wording").await.status(), 200);
+    let html = bob_on_b.get("/rooms/hall").await.text().await.unwrap();
+    assert!(html.contains("second-wording") && !html.contains("first-wording"));
+    assert_eq!(ann.delete_message(id).await.status(), 204);
+    let html = bob_on_b.get("/rooms/hall").await.text().await.unwrap();
+    assert!(!html.contains("second-wording"), "deleted on A, gone on B");
+    let kept = bob.say("hall", "still-here").await;
+    assert!(kept > id);
+    assert_eq!(bob.leave_room("hall").await.status(), 204);
+    let response = bob_on_b.get("/rooms/hall").await;
+    assert_eq!(response.status(), 403, "left through A, refused on B");
+    assert!(!response.text().await.unwrap().contains("still-here"));
+
+    assert_eq!(ann.via(b).get("/api/v1/session").await.status(), 200);
+    let cookie = ann.cookie().expect("a session cookie");
+    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    assert_eq!(response.status(), 204, "logged out through node A");
+    let response = reqwest::Client::new()
+        .get(b.url("/api/v1/session"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401, "refused on node B at once");
+}

@@ -67,6 +67,7 @@ fn data(count: usize) -> Data50 {
         .map(|(i, name)| RoomSummary {
             id: i as i64 + 1,
             name: (*name).into(),
+            name_key: (*name).into(),
             kind: "room".into(),
             created_at: 0,
             last_seq: 50,

@@ -1,0 +1,151 @@
+//! What the page path keeps in memory (sessions on a node alone, each room's newest
+//! page) never serves stale authority: a logged-out session is refused on the very
+//! next request, a member who left cannot read the kept page, and an edit, a delete
+//! or a reaction is never served old.
+
+use reqwest::{StatusCode, header::COOKIE};
+
+use crate::helpers::*;
+
+/// A request carrying exactly `cookie`, as a second tab or a stolen copy would.
+async fn get_with_cookie(
+    app: &TestApp,
+    cookie: &reqwest::header::HeaderValue,
+    path: &str,
+) -> reqwest::Response {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(app.url(path))
+        .header(COOKIE, cookie.clone())
+        .send()
+        .await
+        .expect("GET with a cookie")
+}
+
+#[tokio::test]
+async fn a_logged_out_session_is_refused_on_the_next_request_however_warm_it_was() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    assert_eq!(ann.create_room("Den").await.status(), StatusCode::CREATED);
+    let cookie = ann.cookie().expect("a session cookie");
+    // Warm: the session has been read many times, concurrently.
+    let warm = (0..20).map(|_| get_with_cookie(&app, &cookie, "/api/v1/session"));
+    for response in futures_util::future::join_all(warm).await {
+        assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+
+    let api = get_with_cookie(&app, &cookie, "/api/v1/session").await;
+    assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    let page = get_with_cookie(&app, &cookie, "/rooms/Den").await;
+    assert_eq!(page.status(), StatusCode::SEE_OTHER, "sent to log in");
+    assert!(
+        page.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login"),
+        "{:?}",
+        page.headers()
+    );
+}
+
+#[tokio::test]
+async fn a_logout_racing_requests_is_not_undone_by_a_read_that_began_before_it() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let cookie = ann.cookie().expect("a session cookie");
+    // Reads in flight on both sides of the logout.
+    let readers: Vec<_> = (0..40)
+        .map(|_| {
+            let (app_url, cookie) = (app.url("/api/v1/session"), cookie.clone());
+            tokio::spawn(async move {
+                reqwest::Client::new()
+                    .get(app_url)
+                    .header(COOKIE, cookie)
+                    .send()
+                    .await
+                    .map(|r| r.status())
+            })
+        })
+        .collect();
+    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    for reader in readers {
+        let _ = reader.await;
+    }
+    for _ in 0..5 {
+        let api = get_with_cookie(&app, &cookie, "/api/v1/session").await;
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn a_member_who_left_cannot_read_the_kept_page_and_others_still_can() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(ann.create_room("Den").await.status(), StatusCode::CREATED);
+    bob.join_room("Den").await;
+    ann.say("Den", "the-secret-plan").await;
+    // Both pages read (and keep) the room's newest page.
+    for user in [&ann, &bob] {
+        let html = user.get("/rooms/Den").await.text().await.unwrap();
+        assert!(html.contains("the-secret-plan"));
+    }
+
+    assert_eq!(bob.leave_room("Den").await.status(), StatusCode::NO_CONTENT);
+    let response = bob.get("/rooms/Den").await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "the preview");
+    let html = response.text().await.unwrap();
+    assert!(!html.contains("the-secret-plan"), "{html}");
+    let more = bob.get("/rooms/Den/messages?before=999999").await;
+    assert_eq!(more.status(), StatusCode::FORBIDDEN);
+    let html = ann.get("/rooms/Den").await.text().await.unwrap();
+    assert!(html.contains("the-secret-plan"));
+}
+
+#[tokio::test]
+async fn an_edit_a_delete_or_a_reaction_is_never_served_old_from_the_kept_page() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(ann.create_room("Den").await.status(), StatusCode::CREATED);
+    bob.join_room("Den").await;
+    let id = ann.say("Den", "first-wording").await;
+    assert!(page(&bob).await.contains("first-wording"));
+
+    assert_eq!(
+        ann.edit_message(id, "second-wording").await.status(),
+        StatusCode::OK
+    );
+    for html in [page(&bob).await, page(&ann).await] {
+        assert!(html.contains("second-wording"), "the edit shows");
+        assert!(!html.contains("first-wording"), "the old text is gone");
+    }
+
+    assert_eq!(bob.react(id, "🎉").await.status(), StatusCode::OK);
+    assert!(page(&ann).await.contains("🎉"), "the reaction shows");
+
+    assert_eq!(
+        ann.delete_message(id).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    for html in [page(&bob).await, page(&ann).await] {
+        assert!(!html.contains("second-wording"), "deleted: {html}");
+        assert!(!html.contains("🎉"), "its reactions went with it");
+    }
+
+    // A message from someone else, between two views, shows at once.
+    let _ = page(&bob).await;
+    bob.say("Den", "fresh-news").await;
+    assert!(page(&ann).await.contains("fresh-news"));
+}
+
+/// The room page as `user` sees it now.
+async fn page(user: &User) -> String {
+    user.get("/rooms/Den").await.text().await.unwrap()
+}
