@@ -65,7 +65,17 @@ pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 -
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
 pick post && run post post --concurrency 64 --duration 10
-pick page && run page page --concurrency 64 --duration 10
+if pick page; then
+  # The bare render of the same template, loaded right after Hearth in each run: the
+  # page scenario prints Hearth's req/s as a ratio of it.
+  CEILING_PORT=$((PORT + 1))
+  ./target/release/page-ceiling --addr "127.0.0.1:$CEILING_PORT" &
+  CEILING=$!
+  until curl -sf "http://127.0.0.1:$CEILING_PORT/healthz" >/dev/null; do sleep 0.02; done
+  run page page --concurrency 64 --duration 10 --ceiling-url "http://127.0.0.1:$CEILING_PORT"
+  kill "$CEILING"
+  wait "$CEILING" || true
+fi
 pick cold && cold_start
 
 echo "== medians of $RUNS runs"

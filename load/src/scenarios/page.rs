@@ -36,6 +36,32 @@ pub struct Options {
     /// same way right after, so the ratio of the two is measured in one run.
     #[arg(long)]
     ceiling_url: Option<String>,
+    /// Which page to load: the room's page, the `/rooms` list, or the first page of
+    /// search results for a word every seeded message contains.
+    #[arg(long, value_enum, default_value_t = Page::Room)]
+    page: Page,
+    /// Load the pages as `seed`'s viewer (a member of many busy rooms, everything
+    /// unread), in the first of its rooms, instead of seeding a room of new users.
+    #[arg(long)]
+    seeded_viewer: bool,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Page {
+    Room,
+    Rooms,
+    Search,
+}
+
+impl Page {
+    fn path(self, room: &str) -> String {
+        match self {
+            Page::Room => format!("/rooms/{room}"),
+            Page::Rooms => "/rooms".to_owned(),
+            Page::Search => "/search?q=scenario".to_owned(),
+        }
+    }
 }
 
 #[derive(Serialize)]
@@ -43,6 +69,7 @@ struct Figures {
     scenario: &'static str,
     url: String,
     run: String,
+    page: Page,
     users: usize,
     messages: usize,
     duration_s: f64,
@@ -67,16 +94,23 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let api = Api::new(&target.url, target.setup_concurrency)?;
     api.check().await?;
     let run = setup::run_id();
-    let room = api.rooms(&run, 1, users).await?.remove(0);
-    eprintln!("setup: seeding {} messages…", o.messages);
-    for n in 0..o.messages {
-        let author = &room.members[n % room.members.len()];
-        let text = format!("Seed message {n} of the page scenario, about as long as a chat line.");
-        api.post_message(author, &room.name, &text).await?;
-    }
+    let room = if o.seeded_viewer {
+        viewer_room(&api, &target.url).await?
+    } else {
+        let room = api.rooms(&run, 1, users).await?.remove(0);
+        eprintln!("setup: seeding {} messages…", o.messages);
+        for n in 0..o.messages {
+            let author = &room.members[n % room.members.len()];
+            let text =
+                format!("Seed message {n} of the page scenario, about as long as a chat line.");
+            api.post_message(author, &room.name, &text).await?;
+        }
+        room
+    };
 
     let memory_before = proc::server_memory(target.server_pid);
-    let url = api.url(&format!("/rooms/{}", room.name));
+    let path = o.page.path(&room.name);
+    let url = api.url(&path);
     let client = api.http().clone();
     let members = room.members;
     eprintln!(
@@ -113,6 +147,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         scenario: "page",
         url: target.url.clone(),
         run,
+        page: o.page,
         users,
         messages: o.messages,
         duration_s: o.duration,
@@ -127,7 +162,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let mut lines = vec![format!(
         "page {}: GET {} as {} user(s)",
         figures.run,
-        api.url(&format!("/rooms/{}", room.name)),
+        api.url(&path),
         users
     )];
     lines.extend(figures.outcome.lines("pages"));
@@ -143,4 +178,29 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     lines.push(format!("healthy: {}", figures.healthy));
     report::emit(&lines, &figures)?;
     Ok(figures.healthy)
+}
+
+/// The seeded viewer, in the first room of its sidebar.
+async fn viewer_room(api: &Api, url: &str) -> anyhow::Result<setup::Room> {
+    let cookie = super::search::viewer_cookie(api.http(), url).await?;
+    let rooms: Vec<serde_json::Value> = api
+        .http()
+        .get(format!("{url}/api/v1/rooms?scope=joined"))
+        .header(header::COOKIE, &cookie)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let name = rooms
+        .first()
+        .and_then(|r| r["name"].as_str())
+        .ok_or_else(|| anyhow::anyhow!("the seeded viewer is in no room"))?;
+    Ok(setup::Room {
+        name: name.to_owned(),
+        members: vec![setup::User {
+            name: super::seed::VIEWER.to_owned(),
+            cookie,
+        }],
+    })
 }

@@ -44,25 +44,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?;
-    let login = http
-        .post(format!("{}/api/v1/session", target.url))
-        .json(&json!({ "username": VIEWER, "password": SEED_PASSWORD }))
-        .send()
-        .await
-        .context("logging in as the seeded viewer")?;
-    if login.status() != StatusCode::OK {
-        bail!(
-            "logging in as {VIEWER}: {} (run `seed` first)",
-            login.status()
-        );
-    }
-    let cookie = login
-        .headers()
-        .get_all(header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok()?.split(';').next())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let cookie = viewer_cookie(&http, &target.url).await?;
     let mut terms = Vec::new();
     for term in o.terms.split(',').map(str::trim).filter(|t| !t.is_empty()) {
         let mut histogram = report::histogram();
@@ -109,4 +91,27 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     };
     report::emit(&lines, &figures)?;
     Ok(true)
+}
+
+/// The `Cookie` header of a new session of the seeded viewer (see `seed`).
+pub async fn viewer_cookie(http: &reqwest::Client, url: &str) -> anyhow::Result<String> {
+    let login = http
+        .post(format!("{url}/api/v1/session"))
+        .json(&json!({ "username": VIEWER, "password": SEED_PASSWORD }))
+        .send()
+        .await
+        .context("logging in as the seeded viewer")?;
+    if login.status() != StatusCode::OK {
+        bail!(
+            "logging in as {VIEWER}: {} (run `seed` first)",
+            login.status()
+        );
+    }
+    Ok(login
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next())
+        .collect::<Vec<_>>()
+        .join("; "))
 }
