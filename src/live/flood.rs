@@ -20,7 +20,9 @@ impl FloodJudge {
         Self {
             window,
             max,
-            refusals: VecDeque::with_capacity(max + 1),
+            // Empty until a send is refused: most sockets never are, and ten thousand
+            // of them would hold 1.6 KiB each for nothing.
+            refusals: VecDeque::new(),
         }
     }
 
