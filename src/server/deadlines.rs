@@ -54,7 +54,10 @@ pub struct Guarded<T> {
     limits: ConnectionLimits,
     phase: Phase,
     first_read: bool,
-    deadline: Pin<Box<Sleep>>,
+    /// Dropped for good once the connection switches protocols: a timer entry keeps
+    /// the waker it was last polled with, and with it the whole (finished) HTTP
+    /// connection task, until its deadline passes: 5.5 KB for each open WebSocket.
+    deadline: Option<Pin<Box<Sleep>>>,
     /// Whether `deadline` applies now.
     armed: bool,
 }
@@ -68,23 +71,37 @@ impl<T> Guarded<T> {
             phase: Phase::Idle,
             first_read: true,
             // A new connection must start a request within the header timeout.
-            deadline: Box::pin(sleep_until(Instant::now() + limits.header_timeout)),
+            deadline: Some(Box::pin(sleep_until(
+                Instant::now() + limits.header_timeout,
+            ))),
             armed: true,
         }
     }
 
     fn arm(&mut self, after: Duration) {
-        self.deadline.as_mut().reset(Instant::now() + after);
+        let at = Instant::now() + after;
+        match &mut self.deadline {
+            Some(deadline) => deadline.as_mut().reset(at),
+            None => self.deadline = Some(Box::pin(sleep_until(at))),
+        }
         self.armed = true;
     }
 
     fn expired(&self) -> bool {
-        self.armed && self.deadline.deadline() <= Instant::now()
+        self.armed
+            && self
+                .deadline
+                .as_ref()
+                .is_some_and(|d| d.deadline() <= Instant::now())
     }
 
     /// Registers for the deadline; an error once it has passed.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<io::Error> {
-        if self.armed && self.deadline.as_mut().poll(cx).is_ready() {
+        let passed = match &mut self.deadline {
+            Some(deadline) if self.armed => deadline.as_mut().poll(cx).is_ready(),
+            _ => false,
+        };
+        if passed {
             Poll::Ready(io::Error::new(
                 io::ErrorKind::TimedOut,
                 "connection deadline passed",
@@ -136,6 +153,7 @@ impl<T> Guarded<T> {
             Phase::Head { .. } | Phase::Busy if bytes.starts_with(b"HTTP/1.1 101 ") => {
                 self.phase = Phase::Passthrough;
                 self.armed = false;
+                self.deadline = None;
             }
             // A response is going out: the next request must begin within keep-alive
             // of the last byte of it.
@@ -308,6 +326,55 @@ mod tests {
         tokio::time::sleep(Duration::from_secs(30)).await;
         client.write_all(b"frame").await.unwrap();
         assert_eq!(server.read(&mut buf).await.unwrap(), 5);
+    }
+
+    /// A waker that only counts who holds it.
+    struct Counted;
+
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn after_switching_protocols_nothing_holds_the_http_tasks_waker() {
+        let (mut client, server) = duplex(1024);
+        let mut server = guarded(server, limits(10, 60));
+        // The HTTP connection's task: it reads the head, waits for more (its waker
+        // goes to the socket and to the deadline), answers 101, and ends.
+        let http_task = Arc::new(Counted);
+        let waker = std::task::Waker::from(Arc::clone(&http_task));
+        let mut cx = Context::from_waker(&waker);
+        client
+            .write_all(b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0; 64];
+        let mut read = ReadBuf::new(&mut buf);
+        assert!(
+            Pin::new(&mut server)
+                .poll_read(&mut cx, &mut read)
+                .is_ready()
+        );
+        let mut read = ReadBuf::new(&mut buf);
+        assert!(
+            Pin::new(&mut server)
+                .poll_read(&mut cx, &mut read)
+                .is_pending()
+        );
+        server
+            .write_all(b"HTTP/1.1 101 Switching Protocols\r\n\r\n")
+            .await
+            .unwrap();
+        drop(waker);
+        // The WebSocket's task reads next, and the socket forgets the old waker.
+        let ws_task = std::task::Waker::from(Arc::new(Counted));
+        let mut read = ReadBuf::new(&mut buf);
+        let _ = Pin::new(&mut server).poll_read(&mut Context::from_waker(&ws_task), &mut read);
+        assert_eq!(
+            Arc::strong_count(&http_task),
+            1,
+            "a deadline still holds the finished HTTP task (and its memory)"
+        );
     }
 
     #[tokio::test(start_paused = true)]
