@@ -661,6 +661,14 @@
   var roomSocket = null;
   var readSent = 0;
 
+  // Set while this page's own "Leave room" is on its way (see htmx:wsClose).
+  var leavingHere = false;
+
+  function isLeaveForm(elt) {
+    var action = elt && elt.getAttribute && elt.getAttribute("hx-post");
+    return !!action && /\/leave$/.test(action);
+  }
+
   // The reader reached the newest message: tell the server (which moves the read
   // marker), once per newer message, and only while the page is visible.
   function atBottomCheck() {
@@ -894,6 +902,10 @@
         }
         if (elt.closest && elt.closest(".msg-menu")) chooseFromMenu(elt);
         startLoadingEarlier(elt, evt.detail.xhr);
+        // Leaving from this page: its answer takes the page to the reader's rooms, so
+        // the socket's "left the room" must not start a second navigation that
+        // aborts the first.
+        if (isLeaveForm(elt)) leavingHere = true;
       } else if (name === "htmx:oobBeforeSwap") {
         var target = evt.detail.target;
         rememberFocus(target);
@@ -914,6 +926,8 @@
         keepPlaceAfterEarlier();
       } else if (name === "htmx:afterSettle" && isEarlier(evt)) {
         finishLoadingEarlier();
+      } else if (name === "htmx:afterRequest" && isLeaveForm(elt) && !evt.detail.successful) {
+        leavingHere = false;
       } else if (name === "htmx:afterRequest" && isEarlier(evt) && !evt.detail.successful) {
         finishLoadingEarlier();
       } else if (name === "htmx:wsOpen") {
@@ -928,7 +942,9 @@
         var closed = (evt.detail && evt.detail.event) || {};
         var code = closed.code;
         // Left this room (here or in another tab): on to the reader's rooms.
-        if (code === 1008 && closed.reason === "left the room") location.assign("/rooms");
+        if (code === 1008 && closed.reason === "left the room") {
+          if (!leavingHere) location.assign("/rooms");
+        }
         else if (code === 1008) signedOut();
         else document.body.classList.add("ws-down");
       } else if (name === "htmx:sendError" || name === "htmx:responseError") {
