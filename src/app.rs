@@ -5,7 +5,7 @@ use std::{future::Future, net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
-    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
+    Endpoint, EndpointExt, IntoResponse, PathPattern, Request, Response, Route, Server, get,
     listener::{Acceptor, Listener, TcpAcceptor, TcpListener},
     session::ServerSession,
 };
@@ -23,6 +23,7 @@ use crate::{
         redis_bridge::{self, RedisStatus},
     },
     messages::{Outbox, RateLimiter, Recent, Writer},
+    metrics,
     peer::{ResolveClient, TrustedProxies},
     rooms,
     server::{
@@ -103,6 +104,7 @@ const DRAIN_GRACE: Duration = Duration::from_millis(1500);
 impl App {
     /// Opens (and migrates) the database and binds the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        metrics::install();
         let db = Db::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", config.database_url))?;
@@ -296,6 +298,7 @@ fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
         routes = routes.at("/metrics", get(web::metrics));
     }
     routes
+        .around(timed)
         .with(SameOriginOnly)
         .with(BodyLimit::new(MAX_BODY_BYTES))
         .around(errors_as_responses)
@@ -334,6 +337,21 @@ async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::
         (Err(err), Some(asker)) => web::error_page(state.as_ref(), err, asker).await,
         (Err(err), None) => api::problem_response(err),
     })
+}
+
+/// Times each request by its route's pattern, which poem leaves on the response (or
+/// the error) of the innermost route that matched.
+async fn timed<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::Result<Response> {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let result = inner.call(req).await.map(IntoResponse::into_response);
+    let (status, pattern) = match &result {
+        Ok(response) => (response.status(), response.data::<PathPattern>()),
+        Err(err) => (err.status(), err.data::<PathPattern>()),
+    };
+    let route = pattern.map_or("(no route)", |p| &p.0);
+    metrics::record_request(method.as_str(), route, status.as_u16(), started.elapsed());
+    result
 }
 
 /// Deletes expired sessions, and login attempts too old to count, once an hour.

@@ -1,40 +1,167 @@
-//! Prometheus metrics at `/metrics`: a handful of counters kept in atomics, so
-//! counting costs one relaxed add on the hot path.
+//! Prometheus metrics at `/metrics`, recorded with the `metrics` crate and rendered by
+//! `metrics-exporter-prometheus` (without its own HTTP listener: poem serves the text,
+//! on the public port for the local operator or on `--metrics-addr`).
+//!
+//! - requests: `hearth_http_request_duration_seconds{method, route, status}`, a
+//!   histogram by poem's route pattern (`/rooms/:name`, never the path itself);
+//! - sockets: `hearth_open_sockets`;
+//! - messages: `hearth_messages_stored_total`, `hearth_messages_published_total`,
+//!   `hearth_deliveries_total`;
+//! - fan-out lag: `hearth_delivery_lag_seconds`, commit to socket write, one sample
+//!   per write (the oldest message in it);
+//! - queues: `hearth_writer_queue_depth`, `hearth_relay_dropped_total`;
+//! - caches: `hearth_cache_requests_total{cache, result}` (`sessions`,
+//!   `recent_pages`; `hit` or `miss`);
+//! - the cluster and the door: `hearth_redis_reconnects_total`,
+//!   `hearth_connections_refused_total`.
+//!
+//! One recorder serves the process (tests start many servers in one; they share it).
 
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering::Relaxed};
+use std::{sync::OnceLock, time::Duration};
 
-static OPEN_SOCKETS: AtomicI64 = AtomicI64::new(0);
-static MESSAGES_STORED: AtomicU64 = AtomicU64::new(0);
-static MESSAGES_PUBLISHED: AtomicU64 = AtomicU64::new(0);
-static DELIVERIES: AtomicU64 = AtomicU64::new(0);
-static DELIVERY_LAG_MS_SUM: AtomicU64 = AtomicU64::new(0);
-static REDIS_RECONNECTS: AtomicU64 = AtomicU64::new(0);
-static RELAY_DROPPED: AtomicU64 = AtomicU64::new(0);
-static CONNECTIONS_REFUSED: AtomicU64 = AtomicU64::new(0);
+use metrics::{
+    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// Seconds: from a fast page (0.5 ms) to a stalled one (5 s).
+const LATENCY_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Histograms keep their samples until upkeep folds them into buckets: this often.
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
+/// Installs the recorder (once per process) and returns what renders it.
+pub fn install() -> &'static PrometheusHandle {
+    HANDLE.get_or_init(|| {
+        let recorder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+            .expect("the buckets are not empty")
+            .build_recorder();
+        let handle = recorder.handle();
+        if metrics::set_global_recorder(recorder).is_err() {
+            tracing::warn!("another metrics recorder is installed: /metrics will be empty");
+        }
+        describe();
+        let upkeep = handle.clone();
+        // A thread rather than a task: it needs no runtime and lives as long as the
+        // process, which the recorder does too.
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(UPKEEP_EVERY);
+                    upkeep.run_upkeep();
+                }
+            })
+            .expect("a thread for metrics upkeep");
+        handle
+    })
+}
+
+fn describe() {
+    describe_histogram!(
+        "hearth_http_request_duration_seconds",
+        Unit::Seconds,
+        "Time to answer an HTTP request, by method, route pattern and status."
+    );
+    describe_gauge!("hearth_open_sockets", "WebSockets open on this node.");
+    gauge!("hearth_open_sockets").set(0.0);
+    describe_counter!(
+        "hearth_messages_stored_total",
+        "Events this node committed."
+    );
+    describe_counter!(
+        "hearth_messages_published_total",
+        "Events this node handed to its sockets (its own and other nodes')."
+    );
+    describe_counter!(
+        "hearth_deliveries_total",
+        "Message frames written to sockets."
+    );
+    describe_histogram!(
+        "hearth_delivery_lag_seconds",
+        Unit::Seconds,
+        "Time from commit to socket write, one sample per write (its oldest message)."
+    );
+    describe_gauge!(
+        "hearth_writer_queue_depth",
+        "Writes waiting for the writer, when /metrics was read."
+    );
+    describe_counter!(
+        "hearth_relay_dropped_total",
+        "Items for other nodes dropped because the relay queue was full."
+    );
+    describe_counter!(
+        "hearth_cache_requests_total",
+        "Reads of an in-memory cache (sessions, recent_pages), by hit or miss."
+    );
+    describe_counter!(
+        "hearth_redis_reconnects_total",
+        "Times the Redis link was re-established."
+    );
+    describe_counter!(
+        "hearth_connections_refused_total",
+        "Connections refused because this node held its maximum."
+    );
+}
+
+/// The Prometheus text exposition of every metric.
+pub fn render() -> String {
+    install().render()
+}
+
+/// One answered request. `route` is the route's pattern, never the path.
+pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration) {
+    histogram!(
+        "hearth_http_request_duration_seconds",
+        "method" => method.to_owned(),
+        "route" => route.to_owned(),
+        "status" => status.to_string(),
+    )
+    .record(elapsed.as_secs_f64());
+}
+
+/// An in-memory cache was read: `hit` or not.
+pub fn record_cache(cache: &'static str, hit: bool) {
+    let result = if hit { "hit" } else { "miss" };
+    counter!("hearth_cache_requests_total", "cache" => cache, "result" => result).increment(1);
+}
+
+pub fn record_writer_queue(depth: usize) {
+    gauge!("hearth_writer_queue_depth").set(depth as f64);
+}
 
 pub fn record_connection_refused() {
-    CONNECTIONS_REFUSED.fetch_add(1, Relaxed);
+    counter!("hearth_connections_refused_total").increment(1);
 }
 
 pub fn record_relay_dropped() {
-    RELAY_DROPPED.fetch_add(1, Relaxed);
+    counter!("hearth_relay_dropped_total").increment(1);
 }
 
 pub fn record_stored(count: u64) {
-    MESSAGES_STORED.fetch_add(count, Relaxed);
+    counter!("hearth_messages_stored_total").increment(count);
 }
 
 pub fn record_published() {
-    MESSAGES_PUBLISHED.fetch_add(1, Relaxed);
+    counter!("hearth_messages_published_total").increment(1);
+}
+
+pub fn record_redis_reconnect() {
+    counter!("hearth_redis_reconnects_total").increment(1);
 }
 
 /// Counts the messages one socket write carried: `Deliveries::add` per message, then
-/// `record` once, so the hot path reads the clock and touches the shared counters once
-/// per write, not once per message.
+/// `record` once, so the hot path reads the clock and touches the recorder once per
+/// write, not once per message.
 pub struct Deliveries {
     now_ms: i64,
     count: u64,
-    lag_ms: u64,
+    oldest_ms: Option<i64>,
 }
 
 impl Deliveries {
@@ -42,26 +169,23 @@ impl Deliveries {
         Self {
             now_ms: crate::store::now_ms(),
             count: 0,
-            lag_ms: 0,
+            oldest_ms: None,
         }
     }
 
     /// One message, stored at `sent_at_ms`.
     pub fn add(&mut self, sent_at_ms: i64) {
         self.count += 1;
-        self.lag_ms += (self.now_ms - sent_at_ms).max(0) as u64;
+        self.oldest_ms = Some(self.oldest_ms.map_or(sent_at_ms, |o| o.min(sent_at_ms)));
     }
 
     pub fn record(self) {
-        if self.count > 0 {
-            DELIVERIES.fetch_add(self.count, Relaxed);
-            DELIVERY_LAG_MS_SUM.fetch_add(self.lag_ms, Relaxed);
+        if let Some(oldest) = self.oldest_ms {
+            counter!("hearth_deliveries_total").increment(self.count);
+            let lag_ms = (self.now_ms - oldest).max(0);
+            histogram!("hearth_delivery_lag_seconds").record(lag_ms as f64 / 1000.0);
         }
     }
-}
-
-pub fn record_redis_reconnect() {
-    REDIS_RECONNECTS.fetch_add(1, Relaxed);
 }
 
 /// Counts an open socket until dropped.
@@ -69,54 +193,13 @@ pub struct SocketGauge;
 
 impl SocketGauge {
     pub fn open() -> Self {
-        OPEN_SOCKETS.fetch_add(1, Relaxed);
+        gauge!("hearth_open_sockets").increment(1.0);
         SocketGauge
     }
 }
 
 impl Drop for SocketGauge {
     fn drop(&mut self) {
-        OPEN_SOCKETS.fetch_sub(1, Relaxed);
+        gauge!("hearth_open_sockets").decrement(1.0);
     }
-}
-
-/// The Prometheus text exposition of every metric.
-pub fn render() -> String {
-    let lag_seconds = DELIVERY_LAG_MS_SUM.load(Relaxed) as f64 / 1000.0;
-    format!(
-        "# HELP hearth_open_sockets WebSockets open on this node.\n\
-         # TYPE hearth_open_sockets gauge\n\
-         hearth_open_sockets {}\n\
-         # HELP hearth_messages_stored_total Messages this node committed.\n\
-         # TYPE hearth_messages_stored_total counter\n\
-         hearth_messages_stored_total {}\n\
-         # HELP hearth_messages_published_total Messages this node handed to its sockets (its own and other nodes').\n\
-         # TYPE hearth_messages_published_total counter\n\
-         hearth_messages_published_total {}\n\
-         # HELP hearth_deliveries_total Message frames written to sockets.\n\
-         # TYPE hearth_deliveries_total counter\n\
-         hearth_deliveries_total {}\n\
-         # HELP hearth_delivery_lag_seconds Time from commit to socket write, summed over deliveries.\n\
-         # TYPE hearth_delivery_lag_seconds summary\n\
-         hearth_delivery_lag_seconds_sum {}\n\
-         hearth_delivery_lag_seconds_count {}\n\
-         # HELP hearth_redis_reconnects_total Times the Redis link was re-established.\n\
-         # TYPE hearth_redis_reconnects_total counter\n\
-         hearth_redis_reconnects_total {}\n\
-         # HELP hearth_relay_dropped_total Items for other nodes dropped because the relay queue was full.\n\
-         # TYPE hearth_relay_dropped_total counter\n\
-         hearth_relay_dropped_total {}\n\
-         # HELP hearth_connections_refused_total Connections refused because this node held its maximum.\n\
-         # TYPE hearth_connections_refused_total counter\n\
-         hearth_connections_refused_total {}\n",
-        OPEN_SOCKETS.load(Relaxed),
-        MESSAGES_STORED.load(Relaxed),
-        MESSAGES_PUBLISHED.load(Relaxed),
-        DELIVERIES.load(Relaxed),
-        lag_seconds,
-        DELIVERIES.load(Relaxed),
-        REDIS_RECONNECTS.load(Relaxed),
-        RELAY_DROPPED.load(Relaxed),
-        CONNECTIONS_REFUSED.load(Relaxed),
-    )
 }

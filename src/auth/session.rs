@@ -159,7 +159,11 @@ impl SessionStorage for SessionStore {
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
         let id = stored_id(session_id);
         let now = now_ms();
-        let generation = match self.cache.as_ref().map(|c| c.get(&id, now)) {
+        let kept = self.cache.as_ref().map(|c| c.get(&id, now));
+        if let Some(kept) = &kept {
+            crate::metrics::record_cache("sessions", kept.is_ok());
+        }
+        let generation = match kept {
             Some(Ok(data)) => return Ok(serde_json::from_str(&data).ok()),
             Some(Err(generation)) => generation,
             None => 0,

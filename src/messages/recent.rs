@@ -13,6 +13,7 @@ use std::{
 
 use crate::{
     error::AppResult,
+    metrics,
     rooms::Room,
     store::{self, Db, messages::MessageRow},
 };
@@ -52,7 +53,9 @@ impl Recent {
 
     /// The newest `limit` messages of `room`, as of `room.last_seq` or later.
     pub async fn newest(&self, db: &Db, room: &Room, limit: i64) -> AppResult<Arc<RecentPage>> {
-        if let Some(page) = self.kept(room.id, room.last_seq, limit) {
+        let kept = self.kept(room.id, room.last_seq, limit);
+        metrics::record_cache("recent_pages", kept.is_some());
+        if let Some(page) = kept {
             return Ok(page);
         }
         let (rows, room_seq) = store::messages::newest_with_seq(db, room.id, None, limit).await?;

@@ -161,20 +161,21 @@ async fn health_report(state: &AppState, detailed: bool) -> Response {
 /// `GET /metrics` on the public port (when no metrics address is set): Prometheus
 /// text for the operator on this machine; 404 for everyone else, as if it were not there.
 #[handler]
-pub fn metrics(client: ClientAddr) -> Result<Response> {
+pub fn metrics(client: ClientAddr, state: Data<&AppState>) -> Result<Response> {
     if !client.is_local_operator() {
         return Err(AppError::NotFound(Code::NoSuchPage).into());
     }
-    Ok(metrics_text())
+    Ok(metrics_text(&state))
 }
 
 /// `GET /metrics` on the metrics address.
 #[handler]
-pub fn metrics_for_operators() -> Response {
-    metrics_text()
+pub fn metrics_for_operators(state: Data<&AppState>) -> Response {
+    metrics_text(&state)
 }
 
-fn metrics_text() -> Response {
+fn metrics_text(state: &AppState) -> Response {
+    crate::metrics::record_writer_queue(state.writer.queued());
     Response::builder()
         .content_type("text/plain; version=0.0.4")
         .body(crate::metrics::render())
