@@ -11,7 +11,8 @@
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike. A room is a stream
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock.
-//! - [`auth`]: passwords (argon2id), sessions in the database, login throttling, CSRF.
+//! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too on a
+//!   node alone, where every change passes through it), login throttling, CSRF.
 //! - [`rooms`]: creating, joining, leaving and listing rooms, direct rooms of a fixed
 //!   set of people, notification levels; the membership rule. What a person's other
 //!   pages must hear (a room joined, read or left) goes out through `rooms::RoomNews`,
@@ -19,7 +20,9 @@
 //! - [`people`]: finding people by name, the messages that mention you, typing.
 //! - [`messages`]: the write path — check a message or a change (who may, the value,
 //!   the sender's rate), then the single writer task that commits writes in batches
-//!   and hands each committed event to the fan-out, once, in commit order.
+//!   and hands each committed event to the fan-out, once, in commit order. Reading:
+//!   each room's newest page is kept (`messages::Recent`) by the `seq` it was read at,
+//!   so an event from any node makes the next view read it again.
 //! - [`render`]: how a message or event looks, once for every surface: its Markdown,
 //!   rendered to safe HTML when it is stored (`render::markdown`, which also finds
 //!   its `@mentions`), the JSON object (API and JSON socket) and the HTML fragment
@@ -34,7 +37,8 @@
 //! - [`i18n`]: English and Simplified Chinese: the pages' words and every error code's.
 //! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
-//! - [`metrics`]: Prometheus counters at `/metrics`.
+//! - [`metrics`]: Prometheus metrics at `/metrics` (the `metrics` crate): requests by
+//!   route, sockets, deliveries and their lag, queues, cache hits.
 //! - [`app`]: wiring it all together (errors become problem+json or pages in one
 //!   place), serving, shutting down.
 
