@@ -113,9 +113,13 @@ pub(crate) fn is_bold(html: &str, room_id: i64) -> bool {
 }
 
 /// The unread count a badge shows (in a room notifying of every message), or None
-/// when it is hidden.
+/// when it is hidden. "99+" (the cap) reads as 100: a test waiting for a smaller count
+/// may first see the room before its marker moved.
 pub(crate) fn badge(html: &str, room_id: i64) -> Option<i64> {
-    badge_text(html, room_id).map(|text| text.parse().expect("a count"))
+    badge_text(html, room_id).map(|text| match text.as_str() {
+        "99+" => 100,
+        count => count.parse().expect("a count"),
+    })
 }
 
 pub(crate) async fn sidebar(user: &User) -> String {
