@@ -204,9 +204,10 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const FIND_RETRY: &str = "SELECT id FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
+    // Bound in the same order as `STORE_PG`, with the seq last.
     const INSERT: &str =
         "INSERT INTO messages (room_id, seq, sender_id, text, html, client_id, sent_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+        VALUES ($1, $7, $2, $3, $4, $5, $6) RETURNING id, seq";
     // Writing in a room reads it: the sender's marker moves past their own message, so
     // their own messages never pile up as "unread" to be counted.
     const READ_OWN: &str = "UPDATE memberships SET last_read_id = $3
@@ -254,38 +255,28 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             sqlx::query_as(MESSAGE).bind(id).fetch_one(&mut *tx).await?;
                         Written::Message(Stored::Duplicate(row))
                     } else {
+                        let store = sqlx::query_as(if postgres { STORE_PG } else { INSERT })
+                            .bind(m.room_id)
+                            .bind(m.sender_id)
+                            .bind(&m.text)
+                            .bind(&m.html)
+                            .bind(&m.client_id)
+                            .bind(now);
                         let (id, seq): (i64, i64) = if postgres {
-                            sqlx::query_as(STORE_PG)
-                                .bind(m.room_id)
-                                .bind(m.sender_id)
-                                .bind(&m.text)
-                                .bind(&m.html)
-                                .bind(&m.client_id)
-                                .bind(now)
-                                .fetch_one(&mut *tx)
-                                .await?
+                            store.fetch_one(&mut *tx).await?
                         } else {
                             let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
                                 .bind(m.room_id)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                            let id: i64 = sqlx::query_scalar(INSERT)
-                                .bind(m.room_id)
-                                .bind(seq)
-                                .bind(m.sender_id)
-                                .bind(&m.text)
-                                .bind(&m.html)
-                                .bind(&m.client_id)
-                                .bind(now)
-                                .fetch_one(&mut *tx)
-                                .await?;
+                            let stored = store.bind(seq).fetch_one(&mut *tx).await?;
                             sqlx::query(READ_OWN)
                                 .bind(m.room_id)
                                 .bind(m.sender_id)
-                                .bind(id)
+                                .bind(stored.0)
                                 .execute(&mut *tx)
                                 .await?;
-                            (id, seq)
+                            stored
                         };
                         let mentions =
                             mentions_of!(tx, m.room_id, m.sender_id, id, &m.mention_names);
