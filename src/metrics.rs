@@ -17,14 +17,33 @@
 //!
 //! One recorder serves the process (tests start many servers in one; they share it).
 
-use std::{sync::OnceLock, time::Duration};
+use std::{
+    sync::{LazyLock, OnceLock},
+    time::Duration,
+};
 
 use metrics::{
-    Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge, histogram,
+    Counter, Gauge, Histogram, Unit, counter, describe_counter, describe_gauge, describe_histogram,
+    gauge, histogram,
 };
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+
+// What every socket write or socket touches, looked up in the recorder once rather than
+// by name each time (after installing it, so never a handle to no recorder).
+static DELIVERED: LazyLock<Counter> = LazyLock::new(|| {
+    install();
+    counter!("hearth_deliveries_total")
+});
+static DELIVERY_LAG: LazyLock<Histogram> = LazyLock::new(|| {
+    install();
+    histogram!("hearth_delivery_lag_seconds")
+});
+static OPEN_SOCKETS: LazyLock<Gauge> = LazyLock::new(|| {
+    install();
+    gauge!("hearth_open_sockets")
+});
 
 /// Seconds: from a fast page (0.5 ms) to a stalled one (5 s).
 const LATENCY_BUCKETS: &[f64] = &[
@@ -181,9 +200,9 @@ impl Deliveries {
 
     pub fn record(self) {
         if let Some(oldest) = self.oldest_ms {
-            counter!("hearth_deliveries_total").increment(self.count);
+            DELIVERED.increment(self.count);
             let lag_ms = (self.now_ms - oldest).max(0);
-            histogram!("hearth_delivery_lag_seconds").record(lag_ms as f64 / 1000.0);
+            DELIVERY_LAG.record(lag_ms as f64 / 1000.0);
         }
     }
 }
@@ -193,13 +212,13 @@ pub struct SocketGauge;
 
 impl SocketGauge {
     pub fn open() -> Self {
-        gauge!("hearth_open_sockets").increment(1.0);
+        OPEN_SOCKETS.increment(1.0);
         SocketGauge
     }
 }
 
 impl Drop for SocketGauge {
     fn drop(&mut self) {
-        gauge!("hearth_open_sockets").decrement(1.0);
+        OPEN_SOCKETS.decrement(1.0);
     }
 }
