@@ -4,6 +4,7 @@
 
 use crate::{
     auth::CurrentUser,
+    domain::fold_case,
     error::AppResult,
     rooms::Room,
     store::{self, Db, messages::MessageRow},
@@ -22,7 +23,8 @@ pub async fn named_like(db: &Db, user: &CurrentUser, prefix: &str) -> AppResult<
         return Ok(Vec::new());
     }
     let mut names = store::users::named_like(db, prefix, SUGGESTIONS as i64 + 1).await?;
-    names.retain(|n| !n.eq_ignore_ascii_case(&user.username) && *n != user.username);
+    let me = fold_case(&user.username);
+    names.retain(|n| fold_case(n) != me);
     names.truncate(SUGGESTIONS);
     Ok(names)
 }
@@ -35,11 +37,11 @@ pub async fn mentionable(
     room: &Room,
     prefix: &str,
 ) -> AppResult<Vec<String>> {
-    let prefix = prefix.trim().trim_start_matches('@').to_lowercase();
+    let prefix = fold_case(prefix.trim().trim_start_matches('@'));
     let members = store::rooms::members(db, room.id).await?;
     Ok(members
         .into_iter()
-        .filter(|(id, name)| *id != user.id && name.to_lowercase().starts_with(&prefix))
+        .filter(|(id, name)| *id != user.id && fold_case(name).starts_with(&prefix))
         .map(|(_, name)| name)
         .take(SUGGESTIONS)
         .collect())

@@ -6,7 +6,7 @@
 
 use crate::{
     auth::CurrentUser,
-    domain::{DirectPeople, Notify, RoomName, Username, direct_name, direct_people},
+    domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case},
     error::{AppError, AppResult, Code},
     limit::KeyedLimit,
     store::{
@@ -52,13 +52,6 @@ impl From<RoomRow> for Room {
             last_seq: row.last_seq,
             member_count: row.member_count,
         }
-    }
-}
-
-impl Room {
-    /// A direct room's people, from its name (`@ann,bob` → ann, bob).
-    pub fn people(&self) -> Vec<String> {
-        direct_people(&self.name)
     }
 }
 
@@ -110,7 +103,7 @@ pub async fn direct(
     let name = direct_name(people.iter().map(|(_, n)| n.as_str()));
     let mut ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
-    let key = name.to_lowercase();
+    let key = fold_case(&name);
     let (row, new) = store::rooms::direct_room(db, &name, &key, &ids, user.id).await?;
     let room = Room::from(row);
     for id in &ids {
@@ -125,7 +118,7 @@ const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
 /// room's, or a direct room's (`@…`). A name no room can have is 404.
 fn key_of(name: &str) -> AppResult<String> {
     if name.starts_with('@') {
-        Ok(name.trim().to_lowercase())
+        Ok(fold_case(name.trim()))
     } else {
         Ok(RoomName::parse(name).map_err(|_| MISSING)?.key())
     }
@@ -222,11 +215,6 @@ pub async fn set_notify(
 
 pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Vec<RoomSummary>> {
     Ok(store::rooms::list(db, user.id, scope).await?)
-}
-
-/// A room's members (id, username), by name.
-pub async fn members(db: &Db, room: &Room) -> AppResult<Vec<(i64, String)>> {
-    Ok(store::rooms::members(db, room.id).await?)
 }
 
 /// Records that `user_id` has seen everything in `room` up to `message_id` (the newest

@@ -11,6 +11,7 @@ mod search;
 mod text;
 
 pub use emoji::Emoji;
+pub(crate) use names::fold_case;
 pub use names::{RoomName, Username};
 pub use people::{
     DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_people, direct_title,

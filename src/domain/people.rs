@@ -89,7 +89,7 @@ impl Notify {
 /// usernames, ordered ignoring case, joined by commas. One set of people, one name.
 pub fn direct_name<'a>(people: impl IntoIterator<Item = &'a str>) -> String {
     let mut names: Vec<&str> = people.into_iter().collect();
-    names.sort_by_key(|n| n.to_lowercase());
+    names.sort_by_key(|n| fold_case(n));
     format!("@{}", names.join(","))
 }
 
@@ -103,10 +103,10 @@ pub fn direct_people(name: &str) -> Vec<String> {
 
 /// What a direct room is called for one of its people: the others' names.
 pub fn direct_title(name: &str, viewer: &str) -> String {
-    let viewer = viewer.to_lowercase();
+    let viewer = fold_case(viewer);
     let others: Vec<String> = direct_people(name)
         .into_iter()
-        .filter(|p| p.to_lowercase() != viewer)
+        .filter(|p| fold_case(p) != viewer)
         .collect();
     if others.is_empty() {
         name.trim_start_matches('@').to_owned()

@@ -64,8 +64,8 @@ catalogue! {
     signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms_one,
     unread_rooms_other,
     // People: direct messages, mentions, typing, notification levels, leaving, settings.
-    direct_messages, new_message, new_message_hint, send_to, add_person, remove_person,
-    start_conversation, nobody_found, people_found, mention_list, typing_one, typing_two,
+    direct_messages, new_message, new_message_hint, send_to,
+    start_conversation, people_found, mention_list, typing_one, typing_two,
     typing_many, notifications, notify_all, notify_mentions, notify_none, room_options,
     leave_room, leave_title, leave_body, leave, settings, share_typing, settings_saved,
 }

@@ -37,15 +37,15 @@ impl Writer {
     /// Starts the writer; each committed event goes to `committed` (the live
     /// fan-out), in commit order. It stops once every `Writer` handle is dropped and
     /// the writes already submitted are stored: await the handle to know they are.
-    /// Writes submitted and not yet taken by the writer.
-    pub fn queued(&self) -> usize {
-        self.jobs.max_capacity() - self.jobs.capacity()
-    }
-
     pub fn start(db: Db, committed: mpsc::Sender<Event>) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(db, committed, queue));
         (Self { jobs }, task)
+    }
+
+    /// Writes submitted and not yet taken by the writer.
+    pub fn queued(&self) -> usize {
+        self.jobs.max_capacity() - self.jobs.capacity()
     }
 
     /// Queues one write (waiting only while the queue is full). Writes are stored in

@@ -154,7 +154,7 @@ macro_rules! mentions_of {
                       WHERE u.username_key = $2",
                 )
                 .bind($room_id)
-                .bind(candidate.to_lowercase())
+                .bind(crate::domain::fold_case(candidate))
                 .fetch_optional(&mut *$tx)
                 .await?;
                 if let Some((id, name)) = member {

@@ -72,7 +72,7 @@ pub async fn named_like(db: &Db, prefix: &str, limit: i64) -> StoreResult<Vec<St
         "SELECT username FROM users WHERE username_key LIKE $1 ESCAPE '\\'
           ORDER BY username_key LIMIT $2"
     )
-    .bind(pattern.to_lowercase())
+    .bind(crate::domain::fold_case(&pattern))
     .bind(limit)
     .fetch_all(pool)
     .await)?)

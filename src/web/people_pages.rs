@@ -14,7 +14,7 @@ use super::{go_to, is_htmx, render, room_view::room_title, views};
 use crate::{
     AppState,
     auth::CurrentUser,
-    domain::Notify,
+    domain::{Notify, fold_case},
     error::{AppError, AppResult},
     i18n::{self, Lang},
     people,
@@ -67,8 +67,11 @@ pub async fn people_list(
     let already = names_in(&query.users);
     let mut names = people::named_like(&state.db, &user, typed).await?;
     // Someone already picked is not offered again (the one being typed is).
+    let typed_key = fold_case(typed);
+    let already: Vec<String> = already.iter().map(|a| fold_case(a)).collect();
     names.retain(|n| {
-        n.eq_ignore_ascii_case(typed) || !already.iter().any(|a| a.eq_ignore_ascii_case(n))
+        let key = fold_case(n);
+        key == typed_key || !already.contains(&key)
     });
     render(&views::PeopleList {
         t: lang.text(),

@@ -22,7 +22,11 @@ use crate::{
     messages::{self, RecentPage},
     render::html::{MessageView, Unread},
     rooms::{self, Room},
-    store::{self, messages::MessageRow, rooms::Scope},
+    store::{
+        self,
+        messages::MessageRow,
+        rooms::{RoomSummary, Scope},
+    },
 };
 
 /// A page shows this many messages, and "Load earlier" or "Load later" fetches this
@@ -87,7 +91,7 @@ async fn show(
             Ok(room) => room,
             // Any room may be joined: show it, with a way in.
             Err(AppError::Forbidden(Code::NotAMember)) => {
-                return preview(lang, state, user, name).await;
+                return preview(lang, state, user, name, &rooms).await;
             }
             Err(err) => return Err(err),
         },
@@ -132,7 +136,6 @@ async fn show(
         current_room_id: room.id,
         room_name: &room.name,
         title: &room_title(&room, &user.username),
-        direct: room.direct,
         notify: notify.as_str(),
         members,
         online: state.hub.online(room.id),
@@ -155,6 +158,7 @@ async fn preview(
     state: &AppState,
     user: &CurrentUser,
     name: &str,
+    mine: &[RoomSummary],
 ) -> AppResult<Response> {
     let room = rooms::find(&state.db, name).await?;
     // A direct room is joined only by being one of its people.
@@ -164,7 +168,7 @@ async fn preview(
     let page = render(&views::RoomPreview {
         t: lang.text(),
         username: &user.username,
-        rooms: &rooms::list(&state.db, user, Scope::Joined).await?,
+        rooms: mine,
         current_room_id: 0,
         room_name: &room.name,
         members: room.member_count,

@@ -99,7 +99,6 @@ pub struct RoomPage<'a> {
     pub room_name: &'a str,
     /// The room's name, or a direct room's other people.
     pub title: &'a str,
-    pub direct: bool,
     /// The reader's notification level here: `all`, `mentions` or `none`.
     pub notify: &'a str,
     pub members: i64,

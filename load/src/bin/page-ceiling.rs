@@ -94,7 +94,6 @@ fn room_page(data: Data<&Arc<Data50>>) -> Html<String> {
         current_room_id: 1,
         room_name: "ceiling",
         title: "ceiling",
-        direct: false,
         notify: "mentions",
         members: 64,
         online: 1,
