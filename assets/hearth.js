@@ -440,12 +440,88 @@
     if (status !== 0 && status < 500) return;
     var box = form.querySelector("textarea");
     var id = form.querySelector('input[name="client_id"]');
+    // A file cannot wait in this tab's storage: the form keeps it, to send again.
+    if (hasFile(form)) { showProgress(form, null); return; }
     if (!box || !id || box.value.trim() === "") return;
     keepUnsent(box.value, id.value);
     box.value = "";
     id.value = newClientId();
     saveDraft(box);
   }
+
+  // ---- attaching files: the button, dropping, pasting, progress ------------------------
+
+  function hasFile(form) {
+    var input = form && form.querySelector('input[type="file"]');
+    return !!(input && input.files && input.files.length);
+  }
+
+  // The Attach button names the file chosen (after its own words, from the page).
+  function fileChosen(input) {
+    var label = input.closest(".attach");
+    var words = label && label.querySelector(".attach-label");
+    if (!words) return;
+    if (!words.hasAttribute("data-words")) words.setAttribute("data-words", words.textContent);
+    var base = words.getAttribute("data-words");
+    var file = input.files && input.files[0];
+    words.textContent = file ? base + ": " + file.name : base;
+    label.classList.toggle("chosen", !!file);
+  }
+
+  // Files dropped on the room, or an image pasted into the composer, are attached as
+  // if chosen with the button; Send sends them.
+  function attachFiles(files) {
+    var input = document.getElementById("composer-file");
+    if (!input || !files || !files.length) return false;
+    var chosen = new DataTransfer();
+    chosen.items.add(files[0]);
+    input.files = chosen.files;
+    fileChosen(input);
+    var box = document.getElementById("composer-text");
+    if (box) box.focus();
+    return true;
+  }
+
+  function showProgress(form, fraction) {
+    var bar = form && form.querySelector(".upload-progress");
+    if (!bar) return;
+    bar.hidden = fraction === null;
+    if (fraction !== null) bar.value = Math.round(fraction * 100);
+  }
+
+  document.addEventListener("change", function (e) {
+    if (e.target.id === "composer-file") fileChosen(e.target);
+  });
+
+  document.addEventListener("htmx:xhr:progress", function (e) {
+    var form = e.target;
+    if (!form || form.id !== "composer" || !hasFile(form) || !e.detail.lengthComputable) return;
+    showProgress(form, e.detail.total ? e.detail.loaded / e.detail.total : 0);
+  });
+
+  function carriesFiles(e) {
+    return e.dataTransfer && Array.prototype.indexOf.call(e.dataTransfer.types || [], "Files") >= 0;
+  }
+
+  document.addEventListener("dragover", function (e) {
+    if (!carriesFiles(e) || !document.getElementById("composer-file")) return;
+    e.preventDefault();
+    document.body.classList.add("dropping");
+  });
+  document.addEventListener("dragleave", function (e) {
+    if (e.target === document.documentElement || e.relatedTarget === null) document.body.classList.remove("dropping");
+  });
+  document.addEventListener("drop", function (e) {
+    document.body.classList.remove("dropping");
+    if (!carriesFiles(e) || !document.getElementById("composer-file")) return;
+    e.preventDefault();
+    attachFiles(e.dataTransfer.files);
+  });
+  document.addEventListener("paste", function (e) {
+    if (e.target.id !== "composer-text" || !e.clipboardData) return;
+    var files = e.clipboardData.files;
+    if (files && files.length && attachFiles(files)) e.preventDefault();
+  });
 
   // ---- a message's actions menu -------------------------------------------------
 
@@ -1025,7 +1101,7 @@
     var box = e.target.id === "composer-text" || (e.target.classList && e.target.classList.contains("edit-text"));
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing && box) {
       e.preventDefault();
-      if (e.target.value.trim() !== "") e.target.form.requestSubmit();
+      if (e.target.value.trim() !== "" || hasFile(e.target.form)) e.target.form.requestSubmit();
       return;
     }
     // Esc cancels an edit; Up in an empty composer edits the reader's last message.

@@ -18,6 +18,7 @@ use crate::{
         cookie_config,
     },
     config::Config,
+    files::Files,
     live::{
         Fanout, Hub, Relay,
         redis_bridge::{self, RedisStatus},
@@ -53,6 +54,8 @@ pub struct AppState {
     pub sockets_per_user: usize,
     /// Each open room's newest page, as of its last event.
     pub recent: Arc<Recent>,
+    /// Where uploaded files are kept.
+    pub files: Arc<Files>,
 }
 
 impl AppState {
@@ -65,12 +68,28 @@ impl AppState {
         }
     }
 
+    /// Sets `user`'s avatar (or removes it, with `None`): in the store and the
+    /// database, on this session, and on the pages this node keeps (which showed the
+    /// old one).
+    pub async fn set_avatar(
+        &self,
+        session: &poem::session::Session,
+        user: &auth::CurrentUser,
+        image: Option<crate::files::Received>,
+    ) -> crate::error::AppResult<Option<String>> {
+        let key = crate::people::set_avatar(&self.db, &self.files, user, image).await?;
+        auth::remember_avatar(session, key.as_deref());
+        self.recent.forget_all();
+        Ok(key)
+    }
+
     /// What writing to a room's stream needs.
     pub fn outbox(&self) -> Outbox<'_> {
         Outbox {
             db: &self.db,
             writer: &self.writer,
             limiter: &self.limiter,
+            files: &self.files,
         }
     }
 }
@@ -87,6 +106,7 @@ pub struct App {
     proxies: TrustedProxies,
     /// Linked to other nodes through Redis.
     clustered: bool,
+    max_upload_bytes: u64,
 }
 
 /// The long-lived tasks, stopped in this order at shutdown.
@@ -108,6 +128,7 @@ impl App {
         let db = Db::connect(&config.database_url)
             .await
             .with_context(|| format!("opening the database at {}", config.database_url))?;
+        let files = Arc::new(Files::open(&config.files()).await?);
         // With Redis, the fan-out relays this node's events (and the hub its presence
         // changes and users' events) to the bridge, which hands other nodes' back.
         let (relay, outbound) = match &config.redis_url {
@@ -149,6 +170,7 @@ impl App {
             )),
             sockets_per_user: config.sockets_per_user.max(1),
             recent: Arc::default(),
+            files,
         };
         let tasks = Background {
             writer: writer_task,
@@ -187,6 +209,7 @@ impl App {
             tasks,
             secure_cookies: config.secure_cookies,
             clustered: config.redis_url.is_some(),
+            max_upload_bytes: config.max_upload_bytes,
             proxies: TrustedProxies::new(config.trusted_proxies),
         })
     }
@@ -216,6 +239,7 @@ impl App {
             secure_cookies,
             proxies,
             clustered,
+            max_upload_bytes,
             ..
         } = self;
         let hub = Arc::clone(&state.hub);
@@ -233,6 +257,7 @@ impl App {
             clustered,
             metrics_here: operators.is_none(),
             proxies,
+            max_upload_bytes,
         };
         let routes = routes(state, public);
         let signal = async move {
@@ -280,6 +305,8 @@ struct Public {
     /// Whether `/metrics` is served here (no separate metrics address).
     metrics_here: bool,
     proxies: TrustedProxies,
+    /// The largest file an upload may carry.
+    max_upload_bytes: u64,
 }
 
 /// The public routes, behind their middleware (outermost last): who the client is,
@@ -300,7 +327,7 @@ fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
     routes
         .around(timed)
         .with(SameOriginOnly)
-        .with(BodyLimit::new(MAX_BODY_BYTES))
+        .with(BodyLimit::new(MAX_BODY_BYTES, public.max_upload_bytes))
         .around(errors_as_responses)
         .with(sessions)
         .with(SessionCookie::new(public.secure_cookies))

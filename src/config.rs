@@ -1,8 +1,13 @@
 //! Hearth's settings: every flag is also an environment variable.
 
-use std::net::{IpAddr, SocketAddr};
+use std::{
+    net::{IpAddr, SocketAddr},
+    path::{Path, PathBuf},
+};
 
 use clap::Parser;
+
+use crate::files::{Backend, FilesConfig};
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "hearth", version, about = "A self-hosted group chat")]
@@ -83,6 +88,31 @@ pub struct Config {
     /// unset, it does, but only to loopback clients that no proxy forwarded.
     #[arg(long, env = "HEARTH_METRICS_ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+
+    /// The directory files are kept in, unless `--s3-url` is set. Unset: `hearth-files`
+    /// beside a SQLite database (`./hearth-files` for the default `hearth.db`), or in
+    /// the working directory for PostgreSQL.
+    #[arg(long, env = "HEARTH_FILES_DIR")]
+    pub files_dir: Option<PathBuf>,
+
+    /// An S3-compatible store's endpoint (`https://s3.eu-west-1.amazonaws.com`,
+    /// `http://127.0.0.1:9000`, …) to keep files in, as several nodes must. Needs
+    /// `--s3-bucket`; credentials and region come from the environment
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).
+    #[arg(long, env = "HEARTH_S3_URL", requires = "s3_bucket")]
+    pub s3_url: Option<String>,
+
+    /// The bucket files go in, with `--s3-url`.
+    #[arg(long, env = "HEARTH_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// The largest file one may upload, in bytes (25 MiB by default).
+    #[arg(long, env = "HEARTH_MAX_UPLOAD_BYTES", default_value_t = 25 * 1024 * 1024)]
+    pub max_upload_bytes: u64,
+
+    /// Files (and avatars) each user may upload per minute.
+    #[arg(long, env = "HEARTH_UPLOADS_PER_MINUTE", default_value_t = 20)]
+    pub uploads_per_minute: u32,
 }
 
 impl Config {
@@ -107,6 +137,42 @@ impl Config {
             header_timeout_secs: 10,
             keep_alive_secs: 20,
             metrics_addr: None,
+            // A directory of the test's own, so tests never share files.
+            files_dir: Some(
+                tempfile::Builder::new()
+                    .prefix("hearth-files-")
+                    .tempdir()
+                    .expect("a temporary directory")
+                    .keep(),
+            ),
+            s3_url: None,
+            s3_bucket: None,
+            max_upload_bytes: 25 * 1024 * 1024,
+            uploads_per_minute: 1_000,
+        }
+    }
+
+    /// Where and how files are kept.
+    pub fn files(&self) -> FilesConfig {
+        let backend = match (&self.s3_url, &self.s3_bucket) {
+            (Some(url), Some(bucket)) => Backend::S3 {
+                url: url.clone(),
+                bucket: bucket.clone(),
+            },
+            _ => Backend::Directory(self.files_dir.clone().unwrap_or_else(|| {
+                let beside = self
+                    .database_url
+                    .strip_prefix("sqlite:")
+                    .map(|path| path.trim_start_matches("//"))
+                    .map(|path| path.split('?').next().unwrap_or(path))
+                    .and_then(|path| Path::new(path).parent().map(Path::to_path_buf));
+                beside.unwrap_or_default().join("hearth-files")
+            })),
+        };
+        FilesConfig {
+            backend,
+            max_bytes: self.max_upload_bytes,
+            uploads_per_minute: self.uploads_per_minute,
         }
     }
 }

@@ -18,6 +18,10 @@
 //!   pages must hear (a room joined, read or left) goes out through `rooms::RoomNews`,
 //!   which the live hub implements.
 //! - [`people`]: finding people by name, the messages that mention you, typing.
+//! - [`files`]: uploads streamed to a spool file while counted, typed by their first
+//!   bytes, given a thumbnail, then kept in a directory or an S3-compatible store
+//!   (`object_store`); a message carries its file (`store::files::Attachment`), and
+//!   deleting the message deletes the file.
 //! - [`messages`]: the write path — check a message or a change (who may, the value,
 //!   the sender's rate), then the single writer task that commits writes in batches
 //!   and hands each committed event to the fan-out, once, in commit order. Reading:
@@ -48,6 +52,7 @@ pub mod auth;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod files;
 pub mod i18n;
 pub mod limit;
 pub mod live;

@@ -6,9 +6,30 @@ use crate::{
     auth::CurrentUser,
     domain::fold_case,
     error::AppResult,
+    files::{Files, Received},
     rooms::Room,
     store::{self, Db, messages::MessageRow},
 };
+
+/// Sets `user`'s avatar from an uploaded image (cropped square, 256 px), or removes it
+/// with `None`; the picture it replaces leaves the store. Returns the new key.
+pub async fn set_avatar(
+    db: &Db,
+    files: &Files,
+    user: &CurrentUser,
+    image: Option<Received>,
+) -> AppResult<Option<String>> {
+    let key = match image {
+        Some(image) => Some(files.keep_avatar(image).await?),
+        None => None,
+    };
+    let old = store::files::avatar(db, user.id).await?;
+    store::files::set_avatar(db, user.id, key.as_deref()).await?;
+    if let Some(old) = old {
+        files.remove_avatar(&old).await;
+    }
+    Ok(key)
+}
 
 /// How many names an autocomplete list offers.
 pub const SUGGESTIONS: usize = 8;

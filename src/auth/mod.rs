@@ -9,7 +9,7 @@ pub use csrf::{SameOriginOnly, is_same_origin};
 pub use password::Passwords;
 pub use session::{
     CurrentUser, SessionCookie, SessionStore, cookie_config, cookie_name, end_session,
-    start_session,
+    remember_avatar, start_session,
 };
 pub use throttle::sweep as sweep_login_attempts;
 
@@ -28,6 +28,8 @@ use crate::{
 pub struct User {
     pub id: i64,
     pub username: String,
+    /// Their avatar's key, if they have one.
+    pub avatar: Option<String>,
 }
 
 /// The coarse limits per client address (on this node), whatever username is tried:
@@ -72,6 +74,7 @@ pub async fn register(
         Ok(id) => Ok(User {
             id,
             username: username.as_str().to_owned(),
+            avatar: None,
         }),
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::UsernameTaken)),
         Err(err) => Err(err.into()),
@@ -103,6 +106,7 @@ pub async fn log_in(
             Ok(User {
                 id: row.id,
                 username: row.username,
+                avatar: row.avatar,
             })
         }
         _ => Err(AppError::BadCredentials),

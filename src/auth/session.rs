@@ -228,6 +228,8 @@ pub struct CurrentUser {
     pub id: i64,
     pub username: String,
     pub login: String,
+    /// Their avatar's key, as of when this session logged in or last changed it.
+    pub avatar: Option<String>,
 }
 
 impl CurrentUser {
@@ -243,6 +245,7 @@ impl CurrentUser {
             id: session.get("user_id")?,
             username: session.get("username")?,
             login: session.get("login")?,
+            avatar: session.get("avatar"),
         })
     }
 }
@@ -260,6 +263,17 @@ pub fn start_session(session: &Session, user: &User) {
     session.set("user_id", user.id);
     session.set("username", &user.username);
     session.set("login", format!("{:032x}", rand::random::<u128>()));
+    if let Some(avatar) = &user.avatar {
+        session.set("avatar", avatar);
+    }
+}
+
+/// Notes a new avatar (or none) on this session, for the pages it shows.
+pub fn remember_avatar(session: &Session, avatar: Option<&str>) {
+    match avatar {
+        Some(key) => session.set("avatar", key),
+        None => session.remove("avatar"),
+    }
 }
 
 /// Ends the session on the server. Returns the user and login that ended, if any.

@@ -3,6 +3,7 @@
 //! parse through these types: one place per rule.
 
 mod emoji;
+mod files;
 mod names;
 mod passwords;
 mod people;
@@ -11,6 +12,7 @@ mod search;
 mod text;
 
 pub use emoji::Emoji;
+pub use files::{FileName, MAX_FILE_NAME_BYTES, SNIFF_BYTES, Shown, Sniffed, shown_as, sniff};
 pub(crate) use names::fold_case;
 pub use names::{RoomName, Username};
 pub use people::{

@@ -127,4 +127,13 @@ pub const TEXT: Text = Text {
     settings: "Settings",
     share_typing: "Let others see when I am typing",
     settings_saved: "Saved.",
+    attach: "Attach a file",
+    upload_progress: "Upload progress",
+    avatar: "Your picture",
+    avatar_current: "Your picture now",
+    avatar_choose: "Choose an image",
+    avatar_hint: "PNG, JPEG, GIF or WebP. It is cropped square to 256 pixels; your initials show when there is none.",
+    avatar_upload: "Upload picture",
+    avatar_remove: "Remove picture",
+    avatar_saved: "Your picture is updated.",
 };

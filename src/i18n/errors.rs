@@ -91,6 +91,12 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             value.map(|n| format!(" (“{n}” is named twice)")).unwrap_or_default()
         ),
         Code::BadNotify => "Notifications are all, mentions or none.".into(),
+        Code::FileMissing => "Choose a file to send.".into(),
+        Code::FileEmpty => "That file is empty.".into(),
+        Code::FileNameTooLong => "A file name can be at most 255 bytes long.".into(),
+        Code::BadUpload => "The upload was not a readable form; try again.".into(),
+        Code::NotAnImage => "That is not a PNG, JPEG, GIF or WebP image Hearth can read.".into(),
+        Code::NoSuchFile => "That file does not exist, or its message was deleted.".into(),
         Code::DirectRoom => "A direct conversation is only for the people in it.".into(),
         Code::NoSuchUser => "There is nobody with that username.".into(),
         Code::NotLoggedIn => "You need to log in first.".into(),
@@ -104,7 +110,7 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::UsernameTaken => "That username is taken.".into(),
         Code::RoomExists => "A room with that name already exists.".into(),
         Code::AlreadyMember => "You are already a member of this room.".into(),
-        Code::TooLarge => "That request is too large.".into(),
+        Code::TooLarge => "That request or file is too large.".into(),
         Code::TooManyRequests if retry_secs == 1 => {
             "Too many attempts. Try again in 1 second.".into()
         }
@@ -172,6 +178,12 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
                 .unwrap_or_default()
         ),
         Code::BadNotify => "通知级别只能是 all、mentions 或 none。".into(),
+        Code::FileMissing => "请选择要发送的文件。".into(),
+        Code::FileEmpty => "这个文件是空的。".into(),
+        Code::FileNameTooLong => "文件名最长 255 字节。".into(),
+        Code::BadUpload => "上传的表单无法读取，请重试。".into(),
+        Code::NotAnImage => "这不是 Hearth 能读取的 PNG、JPEG、GIF 或 WebP 图片。".into(),
+        Code::NoSuchFile => "该文件不存在，或其消息已被删除。".into(),
         Code::DirectRoom => "私信只属于其中的人。".into(),
         Code::NoSuchUser => "没有这个用户名的人。".into(),
         Code::NotLoggedIn => "请先登录。".into(),
@@ -185,7 +197,7 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::UsernameTaken => "这个用户名已被占用。".into(),
         Code::RoomExists => "已有同名的聊天室。".into(),
         Code::AlreadyMember => "你已经是这个聊天室的成员了。".into(),
-        Code::TooLarge => "请求内容太大。".into(),
+        Code::TooLarge => "请求或文件太大。".into(),
         Code::TooManyRequests => format!("尝试次数过多，请 {retry_secs} 秒后再试。"),
         Code::TooManySockets => {
             "你的账号在这台服务器上打开的连接太多了。请关闭一个标签页或窗口后再试。".into()

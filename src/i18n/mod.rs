@@ -68,6 +68,9 @@ catalogue! {
     start_conversation, people_found, mention_list, typing_one, typing_two,
     typing_many, notifications, notify_all, notify_mentions, notify_none, room_options,
     leave_room, leave_title, leave_body, leave, settings, share_typing, settings_saved,
+    // Files and avatars.
+    attach, upload_progress, avatar, avatar_current, avatar_choose, avatar_hint, avatar_upload,
+    avatar_remove, avatar_saved,
 }
 
 impl Text {

@@ -127,4 +127,13 @@ pub const TEXT: Text = Text {
     settings: "设置",
     share_typing: "让别人看到我正在输入",
     settings_saved: "已保存。",
+    attach: "添加文件",
+    upload_progress: "上传进度",
+    avatar: "你的头像",
+    avatar_current: "当前头像",
+    avatar_choose: "选择图片",
+    avatar_hint: "PNG、JPEG、GIF 或 WebP。图片会被裁成 256 像素的正方形；没有头像时显示你的姓名缩写。",
+    avatar_upload: "上传头像",
+    avatar_remove: "移除头像",
+    avatar_saved: "头像已更新。",
 };

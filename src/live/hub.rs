@@ -457,6 +457,8 @@ mod tests {
             reactions: Reactions::default(),
             html: String::new(),
             mentions: Default::default(),
+            attachment: Default::default(),
+            avatar: None,
         };
         Arc::new(Delivery::new(Event {
             room_id,

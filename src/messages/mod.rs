@@ -16,11 +16,13 @@ use crate::{
     auth::CurrentUser,
     domain::{ClientId, Emoji, MessageText},
     error::{AppError, AppResult, Code},
+    files::{Files, Received},
     render::markdown,
     rooms::Room,
     store::{
         self, Db,
         events::{Change, ChangeKind, Refusal, Write, Written},
+        files::Attachment,
         messages::{EditRow, MessageRow, NewMessage, Stored},
     },
 };
@@ -29,12 +31,14 @@ use crate::{
 pub const MAX_PAGE: i64 = 200;
 pub const DEFAULT_PAGE: i64 = 50;
 
-/// What every write needs: the database (for the checks), the writer, the rate limit.
+/// What every write needs: the database (for the checks), the writer, the rate limit,
+/// and the file store (a message's file goes with it).
 #[derive(Clone, Copy)]
 pub struct Outbox<'a> {
     pub db: &'a Db,
     pub writer: &'a Writer,
     pub limiter: &'a RateLimiter,
+    pub files: &'a Files,
 }
 
 /// Stores a message from `sender` (already known to be a member of `room`).
@@ -47,12 +51,37 @@ pub async fn send(
     client_id: Option<&str>,
 ) -> AppResult<Stored> {
     let write = prepare(outbox.limiter, room, sender, text, client_id)?;
+    store_message(outbox, write).await
+}
+
+async fn store_message(outbox: Outbox<'_>, write: Write) -> AppResult<Stored> {
     match outbox.writer.submit(write).await?.outcome().await? {
         Written::Message(stored) => Ok(stored),
         other => Err(AppError::internal(anyhow::anyhow!(
             "a message write came back as {other:?}"
         ))),
     }
+}
+
+/// Stores a message carrying a file, with optional text (its caption). The file goes
+/// to the store first; if the message is then not stored (or a retried `client_id`
+/// finds the original), the file is deleted again, so nothing is left behind.
+pub async fn send_file(
+    outbox: Outbox<'_>,
+    room: &Room,
+    sender: &CurrentUser,
+    text: &str,
+    client_id: Option<&str>,
+    file: Received,
+) -> AppResult<Stored> {
+    let mut write = new_message(outbox.limiter, room, sender, text, client_id, true)?;
+    let attachment = outbox.files.keep(file).await?;
+    write.attachment = Some(Box::new(attachment.clone()));
+    let stored = store_message(outbox, Write::Message(write)).await;
+    if !matches!(stored, Ok(Stored::New(_))) {
+        outbox.files.remove(&attachment).await;
+    }
+    stored
 }
 
 /// Everything `send` checks before storing: the text, the client id and the sender's
@@ -65,20 +94,43 @@ pub fn prepare(
     text: &str,
     client_id: Option<&str>,
 ) -> AppResult<Write> {
-    let text = MessageText::parse(text)?;
+    let message = new_message(limiter, room, sender, text, client_id, false)?;
+    Ok(Write::Message(message))
+}
+
+/// A message checked and rendered; with `caption` its text may be empty (a file alone).
+fn new_message(
+    limiter: &RateLimiter,
+    room: &Room,
+    sender: &CurrentUser,
+    text: &str,
+    client_id: Option<&str>,
+    caption: bool,
+) -> AppResult<NewMessage> {
+    let text = match caption && text.trim().is_empty() {
+        true => None,
+        false => Some(MessageText::parse(text)?),
+    };
     let client_id = client_id.map(ClientId::parse).transpose()?;
     limiter.check(sender.id)?;
-    let rendered = markdown::render(text.as_str());
-    Ok(Write::Message(NewMessage {
+    let (text, rendered) = match text {
+        Some(text) => {
+            let rendered = markdown::render(text.as_str());
+            (text.into_string(), rendered)
+        }
+        None => (String::new(), markdown::Rendered::default()),
+    };
+    Ok(NewMessage {
         room_id: room.id,
         room: room.name.clone(),
         sender_id: sender.id,
         sender: sender.username.clone(),
-        text: text.into_string(),
+        text,
         html: rendered.html,
         mention_names: rendered.mentions,
         client_id: client_id.map(ClientId::into_string),
-    }))
+        attachment: None,
+    })
 }
 
 /// A message `user` may see and act on: it exists and is not deleted (404), and they
@@ -122,11 +174,28 @@ pub async fn edit(
     change(outbox, user, &message, edit).await
 }
 
-/// Deletes `user`'s own message, leaving a tombstone.
+/// Deletes `user`'s own message, leaving a tombstone; its file (and thumbnail) go
+/// from the store once the delete is committed.
 pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<()> {
     let message = find_own(outbox.db, user, id).await?;
     change(outbox, user, &message, ChangeKind::Delete).await?;
+    if let Some(attachment) = &message.attachment.0 {
+        outbox.files.remove(attachment).await;
+    }
     Ok(())
+}
+
+/// The file `file_id` and the room it was sent in, for `user`: 404 when there is no
+/// such file (or its message was deleted), 403 when they are not a member of its room
+/// now. Asked on every download.
+pub async fn find_file(db: &Db, user: &CurrentUser, file_id: &str) -> AppResult<Attachment> {
+    let (room_id, attachment) = store::files::find(db, file_id)
+        .await?
+        .ok_or(AppError::NotFound(Code::NoSuchFile))?;
+    if !store::rooms::is_member(db, room_id, user.id).await? {
+        return Err(AppError::Forbidden(Code::NotAMember));
+    }
+    Ok(attachment)
 }
 
 /// Adds (or, with `add` false, removes) `user`'s reaction. Doing it twice is the same

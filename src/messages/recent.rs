@@ -51,6 +51,15 @@ impl Recent {
     /// worst, some 40 KB typically), so 256 rooms stay well under a few dozen MiB.
     const ROOMS: usize = 256;
 
+    /// Forgets every kept page: what they show changed without an event (a sender's
+    /// avatar).
+    pub fn forget_all(&self) {
+        self.pages
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+    }
+
     /// The newest `limit` messages of `room`, as of `room.last_seq` or later.
     pub async fn newest(&self, db: &Db, room: &Room, limit: i64) -> AppResult<Arc<RecentPage>> {
         let kept = self.kept(room.id, room.last_seq, limit);

@@ -6,10 +6,14 @@
 
 use askama::Template;
 
-use super::{clock, hue, initials, message_html, rfc3339};
-use crate::domain::Notify;
+use super::{
+    avatar_url, clock, file_size, file_url, hue, initials, message_html, rfc3339, thumbnail_url,
+};
+use crate::domain::{Notify, Shown, shown_as};
+use crate::files::{THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH};
 use crate::store::{
     events::{Event, EventKind},
+    files::Attachment,
     mentions::Mention,
     messages::MessageRow,
     reactions::Reaction,
@@ -49,6 +53,16 @@ impl<'a> MessageView<'a> {
     pub fn hue(&self) -> u32 {
         hue(&self.m.sender)
     }
+    /// The sender's picture, if they have one (else their initials show).
+    pub fn avatar_url(&self) -> Option<String> {
+        self.m.avatar.as_deref().map(avatar_url)
+    }
+    pub fn attachment(&self) -> Option<AttachmentView<'a>> {
+        self.m.attachment.0.as_deref().map(|a| AttachmentView {
+            a,
+            text: &self.m.text,
+        })
+    }
     pub fn content(&self) -> ContentView<'a> {
         ContentView {
             id: self.m.id,
@@ -63,6 +77,64 @@ impl<'a> MessageView<'a> {
             id: self.m.id,
             list: &self.m.reactions.0,
         }
+    }
+}
+
+/// A message's file: an image's thumbnail (linking to the image), a video or audio
+/// player, or a chip with the name and size. No interface words, like every fragment.
+pub struct AttachmentView<'a> {
+    a: &'a Attachment,
+    text: &'a str,
+}
+
+/// The longest `alt` text taken from a message.
+const MAX_ALT_CHARS: usize = 200;
+
+impl AttachmentView<'_> {
+    pub fn url(&self) -> String {
+        file_url(self.a)
+    }
+    pub fn name(&self) -> &str {
+        &self.a.name
+    }
+    pub fn size(&self) -> String {
+        file_size(self.a.size)
+    }
+    /// An image shown by its thumbnail (one that could not be read is a plain file).
+    pub fn thumbnail_url(&self) -> Option<String> {
+        thumbnail_url(self.a)
+    }
+    /// The thumbnail's size, so the page does not jump when it loads.
+    pub fn thumbnail_size(&self) -> (u32, u32) {
+        let (w, h) = (
+            self.a.width.unwrap_or(1).max(1),
+            self.a.height.unwrap_or(1).max(1),
+        );
+        let scale = f64::min(
+            1.0,
+            f64::min(
+                THUMBNAIL_WIDTH as f64 / w as f64,
+                THUMBNAIL_HEIGHT as f64 / h as f64,
+            ),
+        );
+        (
+            ((w as f64 * scale).round() as u32).max(1),
+            ((h as f64 * scale).round() as u32).max(1),
+        )
+    }
+    pub fn is_video(&self) -> bool {
+        shown_as(&self.a.content_type) == Shown::Video
+    }
+    pub fn is_audio(&self) -> bool {
+        shown_as(&self.a.content_type) == Shown::Audio
+    }
+    /// What the image shows, in words: the message's text, or else the file's name.
+    pub fn alt(&self) -> String {
+        let text = self.text.trim();
+        if text.is_empty() {
+            return self.a.name.clone();
+        }
+        text.chars().take(MAX_ALT_CHARS).collect()
     }
 }
 
@@ -357,6 +429,8 @@ mod tests {
             reactions: Reactions::default(),
             html: String::new(),
             mentions: Default::default(),
+            attachment: Default::default(),
+            avatar: None,
         }
     }
 

@@ -6,9 +6,10 @@
 use poem_openapi::{Object, Union};
 use serde::Serialize;
 
-use super::{message_html, rfc3339};
+use super::{file_url, message_html, rfc3339, thumbnail_url};
 use crate::store::{
     events::{Event, EventKind},
+    files::Attachment,
     mentions::Mention,
     messages::MessageRow,
     reactions::Reaction,
@@ -44,6 +45,43 @@ pub struct MessageOut {
     pub reactions: Vec<ReactionOut>,
     /// Members of the room the text mentions (`@name`, outside code).
     pub mentions: Vec<String>,
+    /// The file it carries, or null (always null once deleted).
+    pub attachment: Option<Box<AttachmentOut>>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Object, Serialize)]
+#[oai(rename = "Attachment")]
+pub struct AttachmentOut {
+    pub id: String,
+    /// The name it was uploaded with.
+    pub name: String,
+    /// In bytes.
+    pub size: i64,
+    /// Decided from the file's first bytes, never from its name.
+    pub content_type: String,
+    /// `/files/{id}/{name}`: members of the room only.
+    pub url: String,
+    /// A JPEG that fits 800×600, for PNG, JPEG, GIF and WebP images that could be read.
+    pub thumbnail_url: Option<String>,
+    /// An image's size (upright), or null.
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+}
+
+impl From<&Attachment> for AttachmentOut {
+    fn from(a: &Attachment) -> Self {
+        Self {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            size: a.size,
+            content_type: a.content_type.clone(),
+            url: file_url(a),
+            thumbnail_url: thumbnail_url(a),
+            width: a.width,
+            height: a.height,
+        }
+    }
 }
 
 impl From<&MessageRow> for MessageOut {
@@ -61,6 +99,7 @@ impl From<&MessageRow> for MessageOut {
             deleted: m.deleted,
             reactions: reactions(&m.reactions.0),
             mentions: m.mentions.names(),
+            attachment: m.attachment.0.as_deref().map(|a| Box::new(a.into())),
         }
     }
 }
@@ -207,6 +246,8 @@ mod tests {
             }]),
             html: String::new(),
             mentions: Default::default(),
+            attachment: Default::default(),
+            avatar: None,
         }
     }
 

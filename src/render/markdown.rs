@@ -17,7 +17,7 @@ use super::LINK_REL;
 
 /// A message's text as HTML, and the names it mentions (as written, without `@`, in
 /// order, once each).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rendered {
     pub html: String,
     pub mentions: Vec<String>,

@@ -26,6 +26,7 @@ pub fn escape_into(html: &mut String, text: &str) {
     }
 }
 
+use crate::store::files::Attachment;
 use time::{OffsetDateTime, format_description::well_known::Rfc3339, macros::format_description};
 
 /// A message's HTML: as stored, or (for a message stored before Markdown, whose HTML
@@ -92,6 +93,41 @@ pub fn encode_segment(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// Where a message's file is downloaded: `/files/<id>/<name>`, the name encoded.
+pub fn file_url(a: &Attachment) -> String {
+    format!("/files/{}/{}", a.id, encode_segment(&a.name))
+}
+
+/// Where a file's thumbnail is, if it has one: `/thumbnails/<id>.jpg`.
+pub fn thumbnail_url(a: &Attachment) -> Option<String> {
+    a.thumbnail.then(|| format!("/thumbnails/{}.jpg", a.id))
+}
+
+/// Where an avatar is: `/avatars/<key>.jpg` (a new key for every new picture, so it
+/// may be cached for good).
+pub fn avatar_url(key: &str) -> String {
+    format!("/avatars/{key}.jpg")
+}
+
+/// A size in bytes as people read it: "512 B", "1.5 KB", "25 MB" (powers of 1024).
+pub fn file_size(bytes: i64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit < UNITS.len() - 1 {
+        size /= 1024.0;
+        unit += 1;
+    }
+    if size < 10.0 {
+        format!("{size:.1} {}", UNITS[unit])
+    } else {
+        format!("{size:.0} {}", UNITS[unit])
+    }
+}
+
 /// `/rooms/<name>` with the name percent-encoded.
 pub fn room_path(name: &str) -> String {
     format!("/rooms/{}", encode_segment(name))
@@ -105,6 +141,13 @@ mod tests {
     fn times_are_rfc3339_utc() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_764_151_503_123), "2025-11-26T10:05:03.123Z");
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(file_size(512), "512 B");
+        assert_eq!(file_size(1536), "1.5 KB");
+        assert_eq!(file_size(25 * 1024 * 1024), "25 MB");
     }
 
     #[test]

@@ -2,6 +2,10 @@
 //! `Content-Length` over it is refused before a byte of the body is read; a body sent
 //! without one (chunked) is read only up to the limit, then refused. Either way the
 //! answer is 413, as problem+json under `/api` and as a page elsewhere.
+//!
+//! Uploads (a multipart form sent to one of the upload routes) are the exception: their
+//! handlers stream the file and count it against `--max-upload-bytes` themselves
+//! (`files`), so here they are only refused when they declare more than that.
 
 use poem::{Endpoint, Middleware, Request, Result, error::ReadBodyError, http::header};
 
@@ -13,12 +17,33 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub struct BodyLimit {
     max: usize,
+    max_upload: u64,
 }
 
 impl BodyLimit {
-    pub fn new(max: usize) -> Self {
-        Self { max }
+    /// `max` for every body, but `max_upload` (and the form around it) for uploads.
+    pub fn new(max: usize, max_upload: u64) -> Self {
+        Self { max, max_upload }
     }
+}
+
+/// What an upload form may hold beside its file: the text, the client id, the parts'
+/// headers.
+const FORM_SLACK: u64 = 256 * 1024;
+
+/// A multipart form sent to a route that takes a file.
+fn is_upload(req: &Request) -> bool {
+    let multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let path = req.uri().path();
+    multipart
+        && ((path.starts_with("/rooms/") && path.ends_with("/messages"))
+            || (path.starts_with("/api/v1/rooms/") && path.ends_with("/files"))
+            || path == "/api/v1/users/me/avatar"
+            || path == "/settings/avatar")
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {
@@ -28,6 +53,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
         BodyLimitEndpoint {
             inner,
             max: self.max,
+            max_upload: self.max_upload,
         }
     }
 }
@@ -35,6 +61,7 @@ impl<E: Endpoint> Middleware<E> for BodyLimit {
 pub struct BodyLimitEndpoint<E> {
     inner: E,
     max: usize,
+    max_upload: u64,
 }
 
 impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
@@ -46,6 +73,12 @@ impl<E: Endpoint> Endpoint for BodyLimitEndpoint<E> {
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
+        if is_upload(&req) {
+            if declared.is_some_and(|length| length > self.max_upload + FORM_SLACK) {
+                return Err(AppError::TooLarge.into());
+            }
+            return self.inner.call(req).await;
+        }
         match declared {
             Some(length) if length > self.max as u64 => return Err(AppError::TooLarge.into()),
             // hyper holds the body to its declared length.

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     BeginWrite, Db, StoreResult,
+    files::Attached,
     mentions::{Mention, Mentions},
     messages::{
         CLIENT_ID_WINDOW_MS, MessageRow, NewMessage, Stored, message_columns, select_messages,
@@ -204,10 +205,12 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const FIND_RETRY: &str = "SELECT id FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
-    // Bound in the same order as `STORE_PG`, with the seq last.
-    const INSERT: &str =
-        "INSERT INTO messages (room_id, seq, sender_id, text, html, client_id, sent_at)
-        VALUES ($1, $7, $2, $3, $4, $5, $6) RETURNING id, seq";
+    // Bound in the same order as `STORE_PG`, with the seq last. It answers the
+    // sender's avatar too, for the row it hands back.
+    const INSERT: &str = "INSERT INTO messages
+            (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
+        VALUES ($1, $9, $2, $3, $4, $5, $6, $7, $8)
+        RETURNING id, seq, (SELECT avatar FROM users WHERE id = $2)";
     // Writing in a room reads it: the sender's marker moves past their own message, so
     // their own messages never pile up as "unread" to be counted.
     const READ_OWN: &str = "UPDATE memberships SET last_read_id = $3
@@ -218,13 +221,14 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const STORE_PG: &str = "WITH next AS (
             UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq),
         stored AS (
-            INSERT INTO messages (room_id, seq, sender_id, text, html, client_id, sent_at)
-            SELECT $1, next.last_seq, $2, $3, $4, $5, $6 FROM next RETURNING id, seq),
+            INSERT INTO messages
+                (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
+            SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7, $8 FROM next RETURNING id, seq),
         read_own AS (
             UPDATE memberships SET last_read_id = stored.id FROM stored
             WHERE memberships.room_id = $1 AND memberships.user_id = $2
               AND memberships.last_read_id < stored.id)
-        SELECT id, seq FROM stored";
+        SELECT stored.id, stored.seq, (SELECT avatar FROM users WHERE id = $2) FROM stored";
     const MESSAGE: &str = select_messages!("WHERE m.id = $1");
     const CURRENT: &str =
         "SELECT sender_id, deleted_at, text FROM messages WHERE id = $1 AND room_id = $2";
@@ -255,14 +259,17 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             sqlx::query_as(MESSAGE).bind(id).fetch_one(&mut *tx).await?;
                         Written::Message(Stored::Duplicate(row))
                     } else {
+                        let attached = Attached(m.attachment.clone());
                         let store = sqlx::query_as(if postgres { STORE_PG } else { INSERT })
                             .bind(m.room_id)
                             .bind(m.sender_id)
                             .bind(&m.text)
                             .bind(&m.html)
                             .bind(&m.client_id)
-                            .bind(now);
-                        let (id, seq): (i64, i64) = if postgres {
+                            .bind(now)
+                            .bind(m.attachment.as_ref().map(|a| &a.id))
+                            .bind(attached.to_json());
+                        let (id, seq, avatar): (i64, i64, Option<String>) = if postgres {
                             store.fetch_one(&mut *tx).await?
                         } else {
                             let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
@@ -295,6 +302,8 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                             reactions: Reactions::default(),
                             html: m.html.clone(),
                             mentions,
+                            attachment: attached,
+                            avatar,
                         }))
                     }
                 }
@@ -378,7 +387,8 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                                     // word of it, earlier versions included, goes.
                                     sqlx::query(
                                         "UPDATE messages SET text = '', html = '', mentions = '[]',
-                                                deleted_at = $2, edited_at = NULL, reactions = '[]'
+                                                deleted_at = $2, edited_at = NULL, reactions = '[]',
+                                                file_id = NULL, attachment = ''
                                          WHERE id = $1",
                                     )
                                     .bind(c.message_id)

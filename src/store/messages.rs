@@ -1,7 +1,13 @@
 //! Messages: the rows every reader wants, and the history reads. (Writes are events:
 //! see `store::events`.)
 
-use super::{Db, StoreResult, mentions::Mentions, on_pool, reactions::Reactions};
+use super::{
+    Db, StoreResult,
+    files::{Attached, Attachment},
+    mentions::Mentions,
+    on_pool,
+    reactions::Reactions,
+};
 
 /// A stored message with its room's and sender's names, as every reader wants it.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize, serde::Deserialize)]
@@ -26,6 +32,10 @@ pub struct MessageRow {
     pub html: String,
     /// Members of the room the text mentions.
     pub mentions: Mentions,
+    /// The file it carries, if any (gone once deleted).
+    pub attachment: Attached,
+    /// The sender's avatar key, if they have one.
+    pub avatar: Option<String>,
 }
 
 /// A message about to be stored. The names ride along so the stored row can be
@@ -43,6 +53,8 @@ pub struct NewMessage {
     /// when it is stored.
     pub mention_names: Vec<String>,
     pub client_id: Option<String>,
+    /// A file already in the file store.
+    pub attachment: Option<Box<Attachment>>,
 }
 
 /// What storing one message did.
@@ -62,7 +74,8 @@ macro_rules! message_columns {
     () => {
         "m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
          m.text, m.client_id, m.sent_at, m.edited_at,
-         (m.deleted_at IS NOT NULL) AS deleted, m.reactions, m.html, m.mentions"
+         (m.deleted_at IS NOT NULL) AS deleted, m.reactions, m.html, m.mentions,
+         m.attachment, u.avatar"
     };
 }
 pub(crate) use message_columns;

@@ -4,6 +4,7 @@
 //! whichever pool this process has.
 
 pub mod events;
+pub mod files;
 pub mod logins;
 pub mod mentions;
 pub mod messages;

@@ -17,7 +17,10 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Db, StoreResult, messages::MessageRow};
+use super::{
+    Db, StoreResult,
+    messages::{MessageRow, message_columns},
+};
 
 /// What to search for and where. `terms` are already checked (`domain::SearchTerms`).
 #[derive(Debug, Clone, Default)]
@@ -48,9 +51,7 @@ enum Param {
 }
 
 /// The columns of a `MessageRow` (see `store::messages`).
-const COLUMNS: &str = "m.id, m.room_id, m.seq, r.name AS room, m.sender_id, u.username AS sender,
-     m.text, m.client_id, m.sent_at, m.edited_at,
-     (m.deleted_at IS NOT NULL) AS deleted, m.reactions, m.html, m.mentions";
+const COLUMNS: &str = message_columns!();
 
 /// Messages matching `search`, newest first.
 pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>> {

@@ -7,6 +7,7 @@ pub struct UserRow {
     pub id: i64,
     pub username: String,
     pub password_hash: String,
+    pub avatar: Option<String>,
 }
 
 /// Inserts a user; `StoreError::Duplicate` if the name is taken in any case.
@@ -27,7 +28,7 @@ pub async fn insert(db: &Db, username: &str, key: &str, password_hash: &str) -> 
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
     Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, username, password_hash FROM users WHERE username_key = $1"
+        "SELECT id, username, password_hash, avatar FROM users WHERE username_key = $1"
     )
     .bind(key)
     .fetch_optional(pool)

@@ -115,6 +115,7 @@ pub async fn error_page(state: Option<&AppState>, err: poem::Error, asker: Asker
             Some((viewer, rooms)) => super::render(&views::ErrorInShell {
                 t,
                 username: &viewer.username,
+                avatar: viewer.avatar.as_deref(),
                 rooms: &rooms,
                 current_room_id: 0,
                 title,

@@ -79,6 +79,7 @@ async fn actions(
     render(&views::MessageActionsPage {
         t: lang.text(),
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: &rooms,
         current_room_id: message.room_id,
         room_name: &message.room,

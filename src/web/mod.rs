@@ -4,6 +4,7 @@
 pub mod assets;
 mod auth_pages;
 mod errors;
+mod files;
 mod lang;
 mod live;
 mod message_pages;
@@ -58,6 +59,9 @@ pub fn routes() -> Route {
         .at("/rooms/:name/ws", get(live::room_socket))
         .at("/ws", get(live::sidebar_socket))
         .at("/search", get(search_page::search_page))
+        .at("/files/:id/:name", get(files::serve_file))
+        .at("/thumbnails/:file", get(files::serve_thumbnail))
+        .at("/avatars/:file", get(files::serve_avatar))
         .at("/messages/:id/menu", get(message_pages::menu))
         .at("/messages/:id/actions", get(message_pages::actions_page))
         .at(
@@ -85,6 +89,8 @@ pub fn routes() -> Route {
             "/settings",
             get(people_pages::settings_page).post(people_pages::save_settings),
         )
+        .at("/settings/avatar", post(people_pages::upload_avatar))
+        .at("/settings/avatar/remove", post(people_pages::remove_avatar))
 }
 
 pub use errors::{Asker, error_page};
@@ -210,7 +216,7 @@ impl SecurityHeaders {
     }
 }
 
-const CSP: &str = "default-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'; form-action 'self'";
+const CSP: &str = "default-src 'self'; script-src 'self'; img-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; connect-src 'self'; form-action 'self'";
 /// A year, the minimum the browsers' preload lists accept.
 const HSTS: &str = "max-age=31536000";
 

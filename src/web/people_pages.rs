@@ -1,12 +1,14 @@
 //! People on the pages: the "New message" dialog (picking people by username, with
 //! suggestions) that opens a direct room, `@` suggestions under the composer, a room's
-//! notification level and "Leave room", and the settings page (sharing "typing").
+//! notification level and "Leave room", and the settings page (sharing "typing",
+//! one's avatar).
 //! Handlers parse, call `rooms`/`people`, and pick a template.
 
 use poem::{
-    IntoResponse, Request, Response, handler,
+    Body, FromRequest, IntoResponse, Request, RequestBody, Response, handler,
     http::StatusCode,
-    web::{Data, Form, Html, Path, Query, Redirect},
+    session::Session,
+    web::{Data, Form, Html, Multipart, Path, Query, Redirect},
 };
 use serde::Deserialize;
 
@@ -15,7 +17,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     domain::{Notify, fold_case},
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
     i18n::{self, Lang},
     people,
     render::room_path,
@@ -188,6 +190,7 @@ pub async fn leave(
 #[derive(Deserialize, Default)]
 pub struct SettingsQuery {
     saved: Option<String>,
+    avatar: Option<String>,
 }
 
 /// `GET /settings`.
@@ -198,14 +201,36 @@ pub async fn settings_page(
     user: CurrentUser,
     Query(query): Query<SettingsQuery>,
 ) -> AppResult<Html<String>> {
-    let rooms = rooms::list(&state.db, &user, Scope::Joined).await?;
+    settings(
+        lang,
+        &state,
+        &user,
+        query.saved.is_some(),
+        query.avatar.is_some(),
+        None,
+    )
+    .await
+}
+
+async fn settings(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    saved: bool,
+    avatar_saved: bool,
+    avatar_error: Option<String>,
+) -> AppResult<Html<String>> {
+    let rooms = rooms::list(&state.db, user, Scope::Joined).await?;
     render(&views::SettingsPage {
         t: lang.text(),
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: &rooms,
         current_room_id: 0,
         shares_typing: people::shares_typing(&state.db, user.id).await?,
-        saved: query.saved.is_some(),
+        saved,
+        avatar_saved,
+        avatar_error,
     })
 }
 
@@ -224,6 +249,51 @@ pub async fn save_settings(
 ) -> AppResult<Redirect> {
     people::set_shares_typing(&state.db, &user, form.shares_typing.is_some()).await?;
     Ok(Redirect::see_other("/settings?saved=1"))
+}
+
+/// `POST /settings/avatar`: a new picture (a multipart form with `file`), then the
+/// page again, saying so; or the page with why not (422, 413, 429).
+#[handler]
+pub async fn upload_avatar(
+    lang: Lang,
+    req: &Request,
+    session: &Session,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    body: Body,
+) -> AppResult<Response> {
+    let changed = async {
+        let form = Multipart::from_request(req, &mut RequestBody::new(body))
+            .await
+            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
+        let form = state.files.read_form(user.id, form).await?;
+        let file = form
+            .file
+            .ok_or(AppError::invalid("file", Code::FileMissing))?;
+        state.set_avatar(session, &user, Some(file)).await
+    };
+    match changed.await {
+        Ok(_) => Ok(Redirect::see_other("/settings?avatar=1").into_response()),
+        Err(
+            err @ (AppError::Invalid(_) | AppError::TooLarge | AppError::TooManyRequests { .. }),
+        ) => {
+            let message = i18n::error_text(lang, &err);
+            let page = settings(lang, &state, &user, false, false, Some(message)).await?;
+            Ok((err.status(), page).into_response())
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// `POST /settings/avatar/remove`: back to initials.
+#[handler]
+pub async fn remove_avatar(
+    session: &Session,
+    state: Data<&AppState>,
+    user: CurrentUser,
+) -> AppResult<Redirect> {
+    state.set_avatar(session, &user, None).await?;
+    Ok(Redirect::see_other("/settings?avatar=1"))
 }
 
 #[cfg(test)]

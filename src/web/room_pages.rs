@@ -3,9 +3,9 @@
 //! and pick a template. (A room's page itself is `room_view`.)
 
 use poem::{
-    IntoResponse, Request, Response, handler,
+    Body, FromRequest, IntoResponse, Request, RequestBody, Response, handler,
     http::header,
-    web::{Data, Form, Html, Path, Redirect},
+    web::{Data, Form, Html, Multipart, Path, Redirect},
 };
 use serde::Deserialize;
 
@@ -13,7 +13,8 @@ use super::{is_htmx, render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, Code},
+    files::UploadForm,
     i18n::{self, Lang},
     messages,
     render::room_path,
@@ -31,6 +32,7 @@ pub async fn rooms_page(
     render(&views::RoomsPage {
         t: lang.text(),
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: &rooms,
         current_room_id: 0,
     })
@@ -157,16 +159,42 @@ pub async fn post_message(
     state: Data<&AppState>,
     user: CurrentUser,
     Path(name): Path<String>,
-    Form(form): Form<MessageForm>,
+    body: Body,
 ) -> AppResult<Response> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    // The composer is a multipart form (it may carry a file); a retried unsent message
+    // comes as a plain one.
+    let form = if is_multipart(req) {
+        let multipart = Multipart::from_request(req, &mut RequestBody::new(body))
+            .await
+            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
+        state.files.read_form(user.id, multipart).await?
+    } else {
+        let Form(form) = Form::<MessageForm>::from_request(req, &mut RequestBody::new(body))
+            .await
+            .map_err(|_| AppError::invalid("text", Code::BadUpload))?;
+        UploadForm {
+            text: form.text,
+            client_id: form.client_id,
+            file: None,
+        }
+    };
     let client_id = form.client_id.as_deref().filter(|c| !c.is_empty());
-    match messages::send(state.outbox(), &room, &user, &form.text, client_id).await {
+    let sent = match form.file {
+        Some(file) => {
+            let outbox = state.outbox();
+            messages::send_file(outbox, &room, &user, &form.text, client_id, file).await
+        }
+        None => messages::send(state.outbox(), &room, &user, &form.text, client_id).await,
+    };
+    match sent {
         Ok(_) if !is_htmx(req) => Ok(Redirect::see_other(room_path(&room.name)).into_response()),
         Ok(_) => {
             Ok(render(&views::Composer::empty(lang.text(), &room.name, true))?.into_response())
         }
-        Err(err @ (AppError::Invalid(_) | AppError::TooManyRequests { .. })) => {
+        Err(
+            err @ (AppError::Invalid(_) | AppError::TooManyRequests { .. } | AppError::TooLarge),
+        ) => {
             let composer = render(&views::Composer {
                 t: lang.text(),
                 room_name: &room.name,
@@ -179,4 +207,11 @@ pub async fn post_message(
         }
         Err(err) => Err(err),
     }
+}
+
+fn is_multipart(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
 }

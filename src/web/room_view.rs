@@ -132,6 +132,7 @@ async fn show(
     render(&views::RoomPage {
         t: lang.text(),
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: &rooms,
         current_room_id: room.id,
         room_name: &room.name,
@@ -168,6 +169,7 @@ async fn preview(
     let page = render(&views::RoomPreview {
         t: lang.text(),
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: mine,
         current_room_id: 0,
         room_name: &room.name,

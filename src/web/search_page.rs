@@ -120,6 +120,7 @@ pub async fn search_page(
     let page = render(&views::SearchPage {
         t,
         username: &user.username,
+        avatar: user.avatar.as_deref(),
         rooms: &rooms,
         current_room_id: 0,
         q: &form.q,

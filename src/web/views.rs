@@ -52,6 +52,8 @@ pub struct ErrorPage<'a> {
 pub struct ErrorInShell<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub title: &'a str,
@@ -64,6 +66,8 @@ pub struct ErrorInShell<'a> {
 pub struct RoomPreview<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub room_name: &'a str,
@@ -85,6 +89,8 @@ pub struct InlineError<'a> {
 pub struct RoomsPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
 }
@@ -94,6 +100,8 @@ pub struct RoomsPage<'a> {
 pub struct RoomPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub room_name: &'a str,
@@ -135,6 +143,8 @@ pub struct HistoryFragment<'a> {
 pub struct SearchPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub q: &'a str,
@@ -267,6 +277,8 @@ pub struct MessageMenu<'a> {
 pub struct MessageActionsPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub room_name: &'a str,
@@ -359,8 +371,13 @@ pub struct LeaveDialog<'a> {
 pub struct SettingsPage<'a> {
     pub t: &'static Text,
     pub username: &'a str,
+    /// The reader's avatar key, for the sidebar.
+    pub avatar: Option<&'a str>,
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub shares_typing: bool,
     pub saved: bool,
+    /// The avatar changed ("saved"), or why it did not.
+    pub avatar_saved: bool,
+    pub avatar_error: Option<String>,
 }

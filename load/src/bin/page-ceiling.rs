@@ -58,6 +58,8 @@ fn data(count: usize) -> Data50 {
                 deleted: false,
                 reactions: Reactions::default(),
                 mentions: Mentions::default(),
+                attachment: Default::default(),
+                avatar: None,
             }
         })
         .collect();
@@ -90,6 +92,7 @@ fn room_page(data: Data<&Arc<Data50>>) -> Html<String> {
     let page = views::RoomPage {
         t,
         username: "user1",
+        avatar: None,
         rooms: &data.rooms,
         current_room_id: 1,
         room_name: "ceiling",
