@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Helpers for scripts/test.sh: install missing Debian packages (as root), and start a
-# throwaway PostgreSQL on loopback with its data under /tmp. Source it: it
-# exports HEARTH_TEST_DATABASE_URL and a stop_services function. (The cluster tests
+# throwaway PostgreSQL and an S3-compatible server on loopback with their data under
+# /tmp. Source it: it exports HEARTH_TEST_DATABASE_URL, the HEARTH_TEST_S3_* settings
+# and the AWS credentials, and a stop_services function. (The cluster tests
 # start their own Redis servers, so they can stop and restart them.)
 set -euo pipefail
 
@@ -55,7 +56,38 @@ start_postgres() {
   PG_STOP="$bin/pg_ctl -D $data stop -m fast"
 }
 
+# s3s-fs: an S3 server over a directory, from crates.io (no S3 server is packaged in
+# Debian here). It checks SigV4 signatures like any S3 service; it is built once into
+# a cache directory beside the target directory and reused.
+S3S_VERSION=0.14.1
+start_s3() {
+  local root="${CARGO_TARGET_DIR:-target}/tools"
+  if [ ! -x "$root/bin/s3s-fs" ] || ! "$root/bin/s3s-fs" --version | grep -q "$S3S_VERSION"; then
+    echo "installing s3s-fs $S3S_VERSION from crates.io"
+    cargo install --quiet --locked --root "$root" --features binary "s3s-fs@$S3S_VERSION"
+  fi
+  local data="$SERVICES/s3" port started=""
+  mkdir -p "$data/hearth"
+  export AWS_ACCESS_KEY_ID=hearth-test AWS_SECRET_ACCESS_KEY=hearth-test-secret AWS_REGION=us-east-1
+  for port in $(seq 59014 59034); do
+    "$root/bin/s3s-fs" --host 127.0.0.1 --port "$port" \
+      --access-key "$AWS_ACCESS_KEY_ID" --secret-key "$AWS_SECRET_ACCESS_KEY" "$data" \
+      >"$SERVICES/s3.log" 2>&1 &
+    S3_PID=$!
+    for _ in $(seq 50); do
+      if curl -s -o /dev/null "http://127.0.0.1:$port/"; then started=$port; break; fi
+      kill -0 "$S3_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    [ -n "$started" ] && break
+    kill "$S3_PID" 2>/dev/null || true
+  done
+  [ -n "$started" ] || { echo "s3s-fs did not start: see $SERVICES/s3.log" >&2; return 1; }
+  export HEARTH_TEST_S3_URL="http://127.0.0.1:$started" HEARTH_TEST_S3_BUCKET=hearth
+}
+
 stop_services() {
   if [ -n "${PG_STOP:-}" ]; then as_pg $PG_STOP >/dev/null 2>&1 || true; fi
+  if [ -n "${S3_PID:-}" ]; then kill "$S3_PID" 2>/dev/null || true; fi
   rm -rf "$SERVICES"
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Sets up and runs every test Hearth has: formatting and lints, unit tests, the
-# integration suite on SQLite, the browser tests, then the suite again on a real
-# PostgreSQL. Installs and starts whatever it needs (as root, from Debian's packages)
+# integration suite on SQLite (files in a directory), the browser tests, then the suite
+# again on a real PostgreSQL with files in a real S3-compatible server (s3s-fs). Installs and starts whatever it needs (as root, from Debian's packages)
 # and stops it afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -50,10 +50,11 @@ browser_tests() {
 echo "== the pages in headless Chromium"
 browser_tests
 
-echo "== the integration suite on PostgreSQL"
+echo "== the integration suite on PostgreSQL, files in S3"
 start_postgres
+start_s3
 cargo test --quiet --test suite
 
-echo "== several nodes on PostgreSQL and Redis"
+echo "== several nodes on PostgreSQL, Redis and S3"
 need_packages redis-server
 cargo test --quiet --features cluster-tests --test cluster

@@ -15,7 +15,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use object_store::{
-    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart,
+    GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig, WriteMultipart,
     aws::AmazonS3Builder, local::LocalFileSystem, path::Path as StorePath,
 };
 use poem::web::{Field, Multipart};
@@ -130,6 +130,12 @@ impl Files {
                     .with_bucket_name(bucket)
                     .with_allow_http(url.starts_with("http://"))
                     .with_region(std::env::var("AWS_REGION").unwrap_or("us-east-1".into()))
+                    // A store that is down fails an upload in seconds, not minutes.
+                    .with_retry(RetryConfig {
+                        max_retries: 3,
+                        retry_timeout: Duration::from_secs(10),
+                        ..RetryConfig::default()
+                    })
                     .build()
                     .with_context(|| format!("configuring the S3 store at {url}"))?;
                 (

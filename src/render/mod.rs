@@ -93,9 +93,17 @@ pub fn encode_segment(segment: &str) -> String {
     percent_encoding::utf8_percent_encode(segment, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
+/// What a file name keeps unencoded in its URL: RFC 3986's unreserved characters.
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// Where a message's file is downloaded: `/files/<id>/<name>`, the name encoded.
 pub fn file_url(a: &Attachment) -> String {
-    format!("/files/{}/{}", a.id, encode_segment(&a.name))
+    let name = percent_encoding::utf8_percent_encode(&a.name, UNRESERVED);
+    format!("/files/{}/{name}", a.id)
 }
 
 /// Where a file's thumbnail is, if it has one: `/thumbnails/<id>.jpg`.

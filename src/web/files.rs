@@ -18,8 +18,24 @@ use crate::{
     error::{AppError, AppResult, Code},
     files::Download,
     messages,
-    render::encode_segment,
 };
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
+/// What RFC 8187 lets stand unencoded in `filename*`: letters, digits and
+/// `!#$&+-.^_`|~`. Everything else is percent-encoded.
+const ATTR_CHAR: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
 
 /// Nothing in a served file may run, load anything or be framed.
 const FILE_CSP: &str = "default-src 'none'; sandbox";
@@ -58,10 +74,8 @@ pub async fn serve_file(
         ("application/octet-stream", "attachment")
     };
     let mut response = served(download, content_type, &etag, "private", range.is_some());
-    let value = format!(
-        "{disposition}; filename*=UTF-8''{}",
-        encode_segment(&attachment.name)
-    );
+    let name = utf8_percent_encode(&attachment.name, ATTR_CHAR);
+    let value = format!("{disposition}; filename*=UTF-8''{name}");
     if let Ok(value) = HeaderValue::from_str(&value) {
         response
             .headers_mut()

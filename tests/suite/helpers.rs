@@ -3,7 +3,10 @@
 use std::{collections::BTreeMap, net::SocketAddr, sync::Arc, time::Duration};
 
 use futures_util::{SinkExt, StreamExt};
-use hearth::{App, Config};
+use hearth::{
+    App, Config,
+    files::{Backend, FilesConfig},
+};
 use reqwest::{Client, StatusCode, cookie::CookieStore};
 use serde_json::{Value, json};
 use time::{OffsetDateTime, format_description::well_known::Rfc3339};
@@ -23,6 +26,8 @@ pub struct TestApp {
     /// The operators' address, when the test asked for one (`Config::metrics_addr`).
     pub metrics_addr: Option<SocketAddr>,
     pub database_url: String,
+    /// Where its files are kept (a directory of its own, or the test S3 bucket).
+    pub files: FilesConfig,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<anyhow::Result<()>>>,
     /// Keeps the SQLite file alive for the test's lifetime.
@@ -72,8 +77,25 @@ pub async fn start_node(config: Config) -> TestApp {
     start(config, None).await
 }
 
-async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
+/// With `HEARTH_TEST_S3_URL` (and `HEARTH_TEST_S3_BUCKET`, and credentials in the
+/// environment), every test keeps its files in that S3-compatible store.
+fn use_test_s3(config: &mut Config) {
+    if config.s3_url.is_some() {
+        return;
+    }
+    if let (Ok(url), Ok(bucket)) = (
+        std::env::var("HEARTH_TEST_S3_URL"),
+        std::env::var("HEARTH_TEST_S3_BUCKET"),
+    ) {
+        config.s3_url = Some(url);
+        config.s3_bucket = Some(bucket);
+    }
+}
+
+async fn start(mut config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
+    use_test_s3(&mut config);
     let database_url = config.database_url.clone();
+    let files = config.files();
     let app = App::build(config).await.expect("Hearth builds");
     let addr = app.addr();
     let metrics_addr = app.metrics_addr();
@@ -85,6 +107,7 @@ async fn start(config: Config, dir: Option<Arc<tempfile::TempDir>>) -> TestApp {
         addr,
         metrics_addr,
         database_url,
+        files,
         stop: Some(stop),
         task: Some(task),
         _dir: dir,
@@ -146,7 +169,14 @@ impl TestApp {
     /// Stops this server and starts a new one on the same database.
     pub async fn restart(mut self) -> TestApp {
         self.stop().await;
-        let config = Config::for_tests(self.database_url.clone());
+        let mut config = Config::for_tests(self.database_url.clone());
+        match &self.files.backend {
+            Backend::Directory(dir) => config.files_dir = Some(dir.clone()),
+            Backend::S3 { url, bucket } => {
+                config.s3_url = Some(url.clone());
+                config.s3_bucket = Some(bucket.clone());
+            }
+        }
         start(config, self._dir.take()).await
     }
 }
@@ -369,6 +399,37 @@ impl User {
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("GET")
+    }
+
+    /// `POST /rooms/{room}/files`: `bytes` as the file `name`, with `text` if given.
+    pub async fn upload(
+        &self,
+        room: &str,
+        name: &str,
+        bytes: Vec<u8>,
+        text: Option<&str>,
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+        );
+        if let Some(text) = text {
+            form = form.text("text", text.to_owned());
+        }
+        self.http
+            .post(self.api(&format!("/rooms/{}/files", encode(room))))
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST a file")
+    }
+
+    /// Uploads a file, which must be stored: the message's `attachment`.
+    pub async fn attach(&self, room: &str, name: &str, bytes: Vec<u8>) -> Value {
+        let response = self.upload(room, name, bytes, None).await;
+        assert_eq!(response.status(), StatusCode::CREATED, "uploading {name}");
+        let message: Value = response.json().await.expect("a message");
+        message["attachment"].clone()
     }
 
     /// Opens a WebSocket at `path` with this user's cookie (and any extra headers).

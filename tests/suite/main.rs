@@ -11,6 +11,7 @@ mod api_events;
 mod api_messages;
 mod api_rooms;
 mod caches;
+mod files;
 mod hardening;
 mod live_api;
 mod live_pages;
