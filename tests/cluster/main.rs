@@ -530,3 +530,52 @@ async fn a_logout_or_an_edit_on_one_node_is_seen_on_the_next_request_to_another(
         .unwrap();
     assert_eq!(response.status(), 401, "refused on node B at once");
 }
+
+/// Nodes keep files in one S3-compatible store: a file sent through one node is
+/// announced live on another, downloads there byte for byte (thumbnail too), and a
+/// delete through the second node removes it for both.
+#[tokio::test]
+async fn a_file_sent_through_one_node_is_served_by_another_from_the_shared_store() {
+    assert!(
+        std::env::var("HEARTH_TEST_S3_URL").is_ok(),
+        "the cluster's file test needs an S3-compatible server: run it through scripts/test.sh"
+    );
+    let cluster = Cluster::start(2).await;
+    let ann = cluster.node(0).user("ann").await;
+    assert_eq!(ann.create_room("shared").await.status(), 201);
+    let bob = cluster.node(0).user("bob").await.via(cluster.node(1));
+    assert_eq!(bob.join_room("shared").await.status(), 201);
+    let mut bobs = bob.ws("/api/v1/rooms/shared/ws").await;
+
+    let mut picture = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::new_rgb8(1200, 900)
+        .write_to(&mut picture, image::ImageFormat::Png)
+        .unwrap();
+    let picture = picture.into_inner();
+    let response = ann
+        .upload("shared", "plan.png", picture.clone(), Some("the plan"))
+        .await;
+    assert_eq!(response.status(), 201);
+    let sent: Value = response.json().await.unwrap();
+    let frame = next_message(&mut bobs, 5).await;
+    assert_eq!(
+        frame["attachment"], sent["attachment"],
+        "announced on node B"
+    );
+
+    let url = sent["attachment"]["url"].as_str().unwrap();
+    let got = bob.get(url).await;
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().await.unwrap(), picture, "served by node B");
+    let thumb = bob
+        .get(sent["attachment"]["thumbnail_url"].as_str().unwrap())
+        .await;
+    assert_eq!(thumb.status(), 200);
+
+    // Ann deletes it through node B: neither node serves it any more.
+    let ann_b = ann.via(cluster.node(1));
+    let id = sent["id"].as_i64().unwrap();
+    assert_eq!(ann_b.delete_message(id).await.status(), 204);
+    assert_eq!(ann.get(url).await.status(), 404);
+    assert_eq!(bob.get(url).await.status(), 404);
+}
