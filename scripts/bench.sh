@@ -16,7 +16,9 @@ ulimit -n "$(ulimit -Hn)"
 
 start_server() {
   rm -f "$OUT"/bench.db*
+  rm -rf "$OUT"/hearth-files
   HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
+    HEARTH_MAX_UPLOAD_BYTES=$((101 * 1024 * 1024)) \
     HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
     DATABASE_URL="sqlite:$OUT/bench.db" ./target/release/hearth --addr "127.0.0.1:$PORT" &
   SERVER=$!
@@ -65,6 +67,7 @@ pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 -
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
 pick post && run post post --concurrency 64 --duration 10
+pick upload && run upload upload --size-mib 100
 if pick page; then
   # The bare render of the same template, loaded right after Hearth in each run: the
   # page scenario prints Hearth's req/s as a ratio of it.

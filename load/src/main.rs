@@ -83,6 +83,8 @@ enum Scenario {
     Seed(scenarios::seed::Options),
     /// Search latency per term, as the viewer `seed` made.
     Search(scenarios::search::Options),
+    /// One big file up and down, with the server's memory watched throughout.
+    Upload(scenarios::upload::Options),
 }
 
 #[tokio::main]
@@ -99,6 +101,7 @@ async fn main() -> ExitCode {
         Scenario::Page(o) => scenarios::page::run(&cli.target, o).await,
         Scenario::Seed(o) => scenarios::seed::run(o).await,
         Scenario::Search(o) => scenarios::search::run(&cli.target, o).await,
+        Scenario::Upload(o) => scenarios::upload::run(&cli.target, o).await,
     };
     match outcome {
         Ok(true) => ExitCode::SUCCESS,

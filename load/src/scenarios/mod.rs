@@ -12,6 +12,7 @@ pub mod search;
 pub mod seed;
 mod sender;
 mod subscriber;
+pub mod upload;
 
 use tokio::sync::watch;
 
