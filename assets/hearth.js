@@ -462,9 +462,9 @@
     var words = label && label.querySelector(".attach-label");
     if (!words) return;
     if (!words.hasAttribute("data-words")) words.setAttribute("data-words", words.textContent);
-    var base = words.getAttribute("data-words");
     var file = input.files && input.files[0];
-    words.textContent = file ? base + ": " + file.name : base;
+    var chosen = (label.getAttribute("data-chosen") || "{name}").replace("{name}", file ? file.name : "");
+    words.textContent = file ? chosen : words.getAttribute("data-words");
     label.classList.toggle("chosen", !!file);
   }
 
@@ -480,6 +480,27 @@
     var box = document.getElementById("composer-text");
     if (box) box.focus();
     return true;
+  }
+
+  // A refusal that is not a composer (a file declared too large is refused before
+  // the composer's handler sees it): its words go into the composer, which stays,
+  // with what was typed and the file chosen.
+  function composerRefused(evt) {
+    var form = evt.detail.target;
+    var xhr = evt.detail.xhr;
+    if (!form || form.id !== "composer" || !xhr || xhr.status < 400) return;
+    if (/id="composer"/.test(evt.detail.serverResponse || "")) return;
+    evt.detail.shouldSwap = false;
+    var words = new DOMParser().parseFromString(evt.detail.serverResponse || "", "text/html").body.textContent.trim();
+    var error = form.querySelector(".error");
+    if (!error) {
+      error = document.createElement("p");
+      error.className = "error";
+      error.setAttribute("role", "alert");
+      form.appendChild(error);
+    }
+    error.textContent = words;
+    showProgress(form, null);
   }
 
   function showProgress(form, fraction) {
@@ -997,6 +1018,7 @@
         removed = false;
         atBottomCheck();
       } else if (name === "htmx:beforeSwap") {
+        composerRefused(evt);
         closeReplacedDialog(evt);
       } else if (name === "htmx:afterSwap" && isEarlier(evt)) {
         keepPlaceAfterEarlier();

@@ -20,6 +20,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     error::{AppError, Code},
+    files::UploadForm,
     messages, rooms,
     store::messages::Stored,
 };
@@ -156,7 +157,9 @@ impl FilesApi {
         form: Streamed<FileForm>,
     ) -> ApiResult<MessagePosted> {
         let room = rooms::open_as_member(&state.db, &user, &name).await?;
-        let form = state.files.read_form(user.id, form.form).await?;
+        let mut read = UploadForm::default();
+        state.files.read_form(user.id, form.form, &mut read).await?;
+        let form = read;
         let file = form
             .file
             .ok_or(AppError::invalid("file", Code::FileMissing))?;
@@ -184,7 +187,9 @@ impl FilesApi {
         user: CurrentUser,
         form: Streamed<AvatarForm>,
     ) -> ApiResult<AvatarSet> {
-        let form = state.files.read_form(user.id, form.form).await?;
+        let mut read = UploadForm::default();
+        state.files.read_form(user.id, form.form, &mut read).await?;
+        let form = read;
         let file = form
             .file
             .ok_or(AppError::invalid("file", Code::FileMissing))?;

@@ -187,16 +187,24 @@ impl Files {
         self.max_bytes
     }
 
-    /// Reads an upload form (`file`, `text`, `client_id`) as it streams in, after
-    /// counting the upload against `user_id`'s rate (429).
-    pub async fn read_form(&self, user_id: i64, mut form: Multipart) -> AppResult<UploadForm> {
-        self.uploads.check(user_id)?;
-        let mut out = UploadForm::default();
+    /// Reads an upload form (`file`, `text`, `client_id`) as it streams in, into `out`
+    /// (which keeps what was read before a refusal: the composer shows the text again).
+    /// A file counts against `user_id`'s upload rate (429) before a byte of it is read;
+    /// a form whose file input was left empty (the composer sending text) does not.
+    pub async fn read_form(
+        &self,
+        user_id: i64,
+        mut form: Multipart,
+        out: &mut UploadForm,
+    ) -> AppResult<()> {
         while let Some(field) = form.next_field().await.map_err(bad_upload)? {
             match field.name() {
                 Some("file") if out.file.is_none() => {
                     // A form's empty file input sends a part with no name and no bytes.
                     let unnamed = field.file_name().is_none_or(str::is_empty);
+                    if !unnamed {
+                        self.uploads.check(user_id)?;
+                    }
                     let received = self.receive(field).await?;
                     if received.size > 0 || !unnamed {
                         out.file = Some(received);
@@ -207,7 +215,7 @@ impl Files {
                 _ => {}
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Streams one file field to a spool file, counting its bytes: 413 past the limit,

@@ -128,6 +128,7 @@ pub const TEXT: Text = Text {
     share_typing: "Let others see when I am typing",
     settings_saved: "Saved.",
     attach: "Attach a file",
+    attach_chosen: "Attach a file: {name}",
     upload_progress: "Upload progress",
     avatar: "Your picture",
     avatar_current: "Your picture now",

@@ -69,7 +69,7 @@ catalogue! {
     typing_many, notifications, notify_all, notify_mentions, notify_none, room_options,
     leave_room, leave_title, leave_body, leave, settings, share_typing, settings_saved,
     // Files and avatars.
-    attach, upload_progress, avatar, avatar_current, avatar_choose, avatar_hint, avatar_upload,
+    attach, attach_chosen, upload_progress, avatar, avatar_current, avatar_choose, avatar_hint, avatar_upload,
     avatar_remove, avatar_saved,
 }
 

@@ -128,6 +128,7 @@ pub const TEXT: Text = Text {
     share_typing: "让别人看到我正在输入",
     settings_saved: "已保存。",
     attach: "添加文件",
+    attach_chosen: "添加文件：{name}",
     upload_progress: "上传进度",
     avatar: "你的头像",
     avatar_current: "当前头像",

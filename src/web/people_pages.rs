@@ -18,6 +18,7 @@ use crate::{
     auth::CurrentUser,
     domain::{Notify, fold_case},
     error::{AppError, AppResult, Code},
+    files::UploadForm,
     i18n::{self, Lang},
     people,
     render::room_path,
@@ -266,8 +267,9 @@ pub async fn upload_avatar(
         let form = Multipart::from_request(req, &mut RequestBody::new(body))
             .await
             .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
-        let form = state.files.read_form(user.id, form).await?;
-        let file = form
+        let mut read = UploadForm::default();
+        state.files.read_form(user.id, form, &mut read).await?;
+        let file = read
             .file
             .ok_or(AppError::invalid("file", Code::FileMissing))?;
         state.set_avatar(session, &user, Some(file)).await

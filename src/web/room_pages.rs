@@ -162,36 +162,15 @@ pub async fn post_message(
     body: Body,
 ) -> AppResult<Response> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
-    // The composer is a multipart form (it may carry a file); a retried unsent message
-    // comes as a plain one.
-    let form = if is_multipart(req) {
-        let multipart = Multipart::from_request(req, &mut RequestBody::new(body))
-            .await
-            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
-        state.files.read_form(user.id, multipart).await?
-    } else {
-        let Form(form) = Form::<MessageForm>::from_request(req, &mut RequestBody::new(body))
-            .await
-            .map_err(|_| AppError::invalid("text", Code::BadUpload))?;
-        UploadForm {
-            text: form.text,
-            client_id: form.client_id,
-            file: None,
-        }
-    };
+    let mut form = UploadForm::default();
+    let sent = send_form(&state, req, &user, &room, body, &mut form).await;
     let client_id = form.client_id.as_deref().filter(|c| !c.is_empty());
-    let sent = match form.file {
-        Some(file) => {
-            let outbox = state.outbox();
-            messages::send_file(outbox, &room, &user, &form.text, client_id, file).await
-        }
-        None => messages::send(state.outbox(), &room, &user, &form.text, client_id).await,
-    };
     match sent {
-        Ok(_) if !is_htmx(req) => Ok(Redirect::see_other(room_path(&room.name)).into_response()),
-        Ok(_) => {
+        Ok(()) if !is_htmx(req) => Ok(Redirect::see_other(room_path(&room.name)).into_response()),
+        Ok(()) => {
             Ok(render(&views::Composer::empty(lang.text(), &room.name, true))?.into_response())
         }
+        // Refused: the composer again, with the words and what was typed.
         Err(
             err @ (AppError::Invalid(_) | AppError::TooManyRequests { .. } | AppError::TooLarge),
         ) => {
@@ -207,6 +186,38 @@ pub async fn post_message(
         }
         Err(err) => Err(err),
     }
+}
+
+/// Reads the composer's form into `form` and sends it: a multipart form (it may carry
+/// a file), or a plain one (an unsent message retried).
+async fn send_form(
+    state: &AppState,
+    req: &Request,
+    user: &CurrentUser,
+    room: &Room,
+    body: Body,
+    form: &mut UploadForm,
+) -> AppResult<()> {
+    let mut body = RequestBody::new(body);
+    if is_multipart(req) {
+        let multipart = Multipart::from_request(req, &mut body)
+            .await
+            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
+        state.files.read_form(user.id, multipart, form).await?;
+    } else {
+        let Form(plain) = Form::<MessageForm>::from_request(req, &mut body)
+            .await
+            .map_err(|_| AppError::invalid("text", Code::BadUpload))?;
+        form.text = plain.text;
+        form.client_id = plain.client_id;
+    }
+    let client_id = form.client_id.as_deref().filter(|c| !c.is_empty());
+    let outbox = state.outbox();
+    match form.file.take() {
+        Some(file) => messages::send_file(outbox, room, user, &form.text, client_id, file).await,
+        None => messages::send(outbox, room, user, &form.text, client_id).await,
+    }
+    .map(drop)
 }
 
 fn is_multipart(req: &Request) -> bool {

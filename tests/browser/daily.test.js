@@ -110,7 +110,10 @@ describe("daily use: connection, login, unread counts and error pages", () => {
     // The first send reaches the server and is stored, but its answer never arrives.
     let sentWith = null;
     await page.route("**/rooms/Echo/messages", async (route) => {
-      sentWith = new URLSearchParams(route.request().postData()).get("client_id");
+      // The composer posts a multipart form (it may carry a file).
+      const posted = route.request().postData() || "";
+      const part = posted.match(/name="client_id"\r\n\r\n([^\r]*)/);
+      sentWith = part ? part[1] : new URLSearchParams(posted).get("client_id");
       await route.fetch();
       await route.abort("connectionreset");
     }, { times: 1 });

@@ -86,7 +86,11 @@ class Hearth {
   async stop() {
     if (!this.child || this.child.exitCode !== null) return;
     this.child.kill("SIGTERM");
-    const killed = await Promise.race([this.exited.then(() => false), sleep(10000).then(() => true)]);
+    let timer;
+    const deadline = new Promise((resolve) => { timer = setTimeout(() => resolve(true), 10000); });
+    const killed = await Promise.race([this.exited.then(() => false), deadline]);
+    // Once it has exited, the deadline must not hold the test process open.
+    clearTimeout(timer);
     if (killed) {
       this.child.kill("SIGKILL");
       await this.exited;

@@ -469,11 +469,28 @@ async fn uploads_past_the_per_user_rate_get_429() {
     assert!(refused.headers().contains_key(header::RETRY_AFTER));
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "too_many_requests");
-    // Text messages are not uploads.
+    // Text messages are not uploads, from the API or from the composer's form (a
+    // multipart form whose file input is empty).
     assert_eq!(
         ann.post_message("rate", "words").await.status(),
         StatusCode::CREATED
     );
+    for n in 0..3 {
+        let form = reqwest::multipart::Form::new()
+            .text("text", format!("typed {n}"))
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(Vec::new()).file_name(""),
+            );
+        let sent = ann
+            .http
+            .post(app.url("/rooms/rate/messages"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::SEE_OTHER, "composer message {n}");
+    }
 }
 
 #[tokio::test]
