@@ -26,6 +26,7 @@ use crate::{
     messages::{Outbox, RateLimiter, Recent, Writer},
     metrics,
     peer::{ResolveClient, TrustedProxies},
+    push::{self, Endpoints, PushKeys},
     rooms,
     server::{
         BodyLimit, ConnectionLimits, GuardedAcceptor, MAX_BODY_BYTES, default_max_connections,
@@ -56,6 +57,9 @@ pub struct AppState {
     pub recent: Arc<Recent>,
     /// Where uploaded files are kept.
     pub files: Arc<Files>,
+    /// The key pushes are signed with, and which endpoints are accepted.
+    pub push_keys: Arc<PushKeys>,
+    pub push_endpoints: Endpoints,
 }
 
 impl AppState {
@@ -114,6 +118,8 @@ struct Background {
     writer: JoinHandle<()>,
     fanout: JoinHandle<()>,
     redis: Option<JoinHandle<()>>,
+    /// Web Push: pushes still queued when the node stops are not sent.
+    push: JoinHandle<()>,
 }
 
 /// How long shutdown waits for open requests before giving up on them.
@@ -150,7 +156,14 @@ impl App {
             }
             _ => (None, None),
         };
-        let (writer, writer_task) = Writer::start(db.clone(), committed);
+        let push_keys = Arc::new(
+            PushKeys::load(&db, config.push_contact.clone())
+                .await
+                .context("loading the Web Push key")?,
+        );
+        let (new_messages, push_task) =
+            push::start(db.clone(), Arc::clone(&hub), Arc::clone(&push_keys));
+        let (writer, writer_task) = Writer::start(db.clone(), committed, Some(new_messages));
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let passwords = Passwords::new(cores);
         passwords.warm_up();
@@ -171,11 +184,16 @@ impl App {
             sockets_per_user: config.sockets_per_user.max(1),
             recent: Arc::default(),
             files,
+            push_keys,
+            push_endpoints: Endpoints {
+                allow_loopback_http: config.push_allow_loopback_http,
+            },
         };
         let tasks = Background {
             writer: writer_task,
             fanout: fanout_task,
             redis: redis_task,
+            push: push_task,
         };
         let acceptor = TcpListener::bind(config.addr)
             .into_acceptor()
@@ -291,6 +309,7 @@ impl App {
         if let Some(redis) = tasks.redis {
             redis.abort();
         }
+        tasks.push.abort();
         db.close().await;
         tracing::info!("stopped");
         Ok(())

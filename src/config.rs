@@ -113,6 +113,20 @@ pub struct Config {
     /// Files (and avatars) each user may upload per minute.
     #[arg(long, env = "HEARTH_UPLOADS_PER_MINUTE", default_value_t = 20)]
     pub uploads_per_minute: u32,
+
+    /// Who push services may contact about this server's pushes (the VAPID subject): a
+    /// `mailto:` or `https:` address of the operator.
+    #[arg(
+        long,
+        env = "HEARTH_PUSH_CONTACT",
+        default_value = "mailto:admin@localhost"
+    )]
+    pub push_contact: String,
+
+    /// For tests only: accept push endpoints at `http://127.0.0.1` (a test's own push
+    /// receiver) as well as `https:` ones.
+    #[arg(long, env = "HEARTH_PUSH_ALLOW_LOOPBACK_HTTP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub push_allow_loopback_http: bool,
 }
 
 impl Config {
@@ -149,6 +163,8 @@ impl Config {
             s3_bucket: None,
             max_upload_bytes: 25 * 1024 * 1024,
             uploads_per_minute: 1_000,
+            push_contact: "mailto:tests@hearth.invalid".into(),
+            push_allow_loopback_http: true,
         }
     }
 

@@ -43,6 +43,8 @@ pub enum Code {
     FileNameTooLong,
     BadUpload,
     NotAnImage,
+    BadEndpoint,
+    BadPushKey,
     // 401
     NotLoggedIn,
     BadCredentials,
@@ -107,6 +109,8 @@ impl Code {
             Code::FileNameTooLong => "file_name_too_long",
             Code::BadUpload => "bad_upload",
             Code::NotAnImage => "not_an_image",
+            Code::BadEndpoint => "bad_endpoint",
+            Code::BadPushKey => "bad_push_key",
             Code::NoSuchFile => "no_such_file",
             Code::DirectRoom => "direct_room",
             Code::NoSuchUser => "no_such_user",

@@ -38,6 +38,10 @@
 //!   for what concerns them alone (a logout, a room joined, read or left elsewhere, a
 //!   notification level); and what all sockets share (catch-up by seq, pings, limits,
 //!   session re-checks).
+//! - [`push`]: Web Push to members who have no socket open anywhere: each new message
+//!   this node commits is offered (never awaited) to a bounded queue; one task finds
+//!   whom it should reach (notification levels, mentions), and a few workers send it,
+//!   encrypted and VAPID-signed, to each browser's push service.
 //! - [`i18n`]: English and Simplified Chinese: the pages' words and every error code's.
 //! - [`web`]: HTML pages and htmx fragments, the page WebSocket, static assets.
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
@@ -60,6 +64,7 @@ pub mod messages;
 pub mod metrics;
 pub mod peer;
 pub mod people;
+pub mod push;
 pub mod render;
 pub mod rooms;
 pub mod server;

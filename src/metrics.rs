@@ -126,6 +126,10 @@ fn describe() {
         "hearth_connections_refused_total",
         "Connections refused because this node held its maximum."
     );
+    describe_counter!(
+        "hearth_push_total",
+        "Web Pushes by outcome: sent, gone (the subscription was deleted), failed, dropped (a queue was full)."
+    );
 }
 
 /// The Prometheus text exposition of every metric.
@@ -148,6 +152,11 @@ pub fn record_request(method: &str, route: &str, status: u16, elapsed: Duration)
 pub fn record_cache(cache: &'static str, hit: bool) {
     let result = if hit { "hit" } else { "miss" };
     counter!("hearth_cache_requests_total", "cache" => cache, "result" => result).increment(1);
+}
+
+/// A Web Push ended: `sent`, `gone`, `failed` or `dropped`.
+pub fn record_push(outcome: &'static str) {
+    counter!("hearth_push_total", "outcome" => outcome).increment(1);
 }
 
 pub fn record_writer_queue(depth: usize) {

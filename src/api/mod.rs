@@ -7,6 +7,7 @@ mod files;
 mod messages;
 mod people;
 mod problem;
+mod push;
 mod rooms;
 mod search;
 mod socket;
@@ -27,6 +28,7 @@ pub fn routes() -> Route {
             search::SearchApi,
             people::PeopleApi,
             files::FilesApi,
+            push::PushApi,
         ), "Hearth", env!("CARGO_PKG_VERSION"))
         .description("Hearth's JSON API. Log in with `POST /api/v1/session`; the session cookie it sets authenticates every other call. Messages are Markdown (`text`), rendered to safe HTML (`html`). Direct rooms (`POST /api/v1/direct`) are named `@` and their people's usernames: URL-encode the name in paths. A room's events (messages created, edited, deleted, reactions changed) stream over `GET /api/v1/rooms/{name}/ws?after_seq=S` (a WebSocket, described in the README) and replay from `GET /api/v1/rooms/{name}/events`.")
         .server("/api/v1");

@@ -276,9 +276,14 @@ impl Files {
             _ => None,
         };
         self.put_file(&file_path(&id), &received).await?;
-        if let Some(preview) = &preview {
-            let bytes = Bytes::from(preview.jpeg.clone());
-            if let Err(err) = self.store.put(&thumbnail_path(&id), bytes.into()).await {
+        let (width, height) = (
+            preview.as_ref().map(|p| p.width),
+            preview.as_ref().map(|p| p.height),
+        );
+        let thumbnail = preview.is_some();
+        if let Some(preview) = preview {
+            let jpeg = PutPayload::from(preview.jpeg);
+            if let Err(err) = self.store.put(&thumbnail_path(&id), jpeg).await {
                 self.forget(&file_path(&id)).await;
                 return Err(store_error(err));
             }
@@ -288,9 +293,9 @@ impl Files {
             name: received.name.into_string(),
             size: received.size as i64,
             content_type: received.sniffed.content_type.to_owned(),
-            width: preview.as_ref().map(|p| p.width),
-            height: preview.as_ref().map(|p| p.height),
-            thumbnail: preview.is_some(),
+            width,
+            height,
+            thumbnail,
         })
     }
 

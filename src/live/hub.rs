@@ -284,6 +284,23 @@ impl Hub {
         }
     }
 
+    /// Whether `user_id` has Hearth open: any socket on this node (each holds its user's
+    /// channel), or a room page on another node by that node's latest report. (Other
+    /// nodes report room pages only, and only for rooms some socket here also has open.)
+    pub fn is_connected(&self, user_id: i64) -> bool {
+        if lock(&self.users)
+            .get(&user_id)
+            .is_some_and(|channel| channel.receiver_count() > 0)
+        {
+            return true;
+        }
+        self.rooms().values().any(|room| {
+            room.remote_online
+                .values()
+                .any(|(users, at)| at.elapsed() < REMOTE_PRESENCE_TTL && users.contains(&user_id))
+        })
+    }
+
     /// This node's online users per room, for other nodes.
     pub fn local_presence(&self) -> Vec<(i64, Vec<i64>)> {
         self.rooms()

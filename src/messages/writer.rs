@@ -14,9 +14,29 @@ use crate::{
     metrics,
     store::{
         Db, StoreResult,
-        events::{self, Event, Write, Written},
+        events::{self, Event, EventKind, Write, Written},
+        messages::MessageRow,
     },
 };
+
+/// New messages, offered to whoever holds the other end (Web Push) without ever
+/// waiting: when its bounded queue is full, the message is dropped for it (counted).
+#[derive(Clone)]
+pub struct NewMessages(mpsc::Sender<MessageRow>);
+
+impl NewMessages {
+    /// A queue of `capacity` messages, and its other end.
+    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<MessageRow>) {
+        let (tx, rx) = mpsc::channel(capacity);
+        (Self(tx), rx)
+    }
+
+    fn offer(&self, message: &MessageRow) {
+        if self.0.try_send(message.clone()).is_err() {
+            metrics::record_push("dropped");
+        }
+    }
+}
 
 const MAX_BATCH: usize = 256;
 /// Writes waiting for the writer; a caller waits while it is full.
@@ -37,9 +57,15 @@ impl Writer {
     /// Starts the writer; each committed event goes to `committed` (the live
     /// fan-out), in commit order. It stops once every `Writer` handle is dropped and
     /// the writes already submitted are stored: await the handle to know they are.
-    pub fn start(db: Db, committed: mpsc::Sender<Event>) -> (Self, JoinHandle<()>) {
+    ///
+    /// Each new message is also offered to `after` (Web Push), which never waits.
+    pub fn start(
+        db: Db,
+        committed: mpsc::Sender<Event>,
+        after: Option<NewMessages>,
+    ) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        let task = tokio::spawn(run(db, committed, queue));
+        let task = tokio::spawn(run(db, committed, after, queue));
         (Self { jobs }, task)
     }
 
@@ -71,14 +97,20 @@ impl Pending {
     }
 }
 
-async fn run(db: Db, committed: mpsc::Sender<Event>, mut queue: mpsc::Receiver<Job>) {
+async fn run(
+    db: Db,
+    committed: mpsc::Sender<Event>,
+    after: Option<NewMessages>,
+    mut queue: mpsc::Receiver<Job>,
+) {
+    let outlets = Outlets { committed, after };
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let writes: Vec<Write> = batch.iter().map(|job| job.write.clone()).collect();
         match events::commit(&db, &writes).await {
             Ok(outcomes) => {
                 for (job, outcome) in batch.drain(..).zip(outcomes) {
-                    finish(&committed, job, Ok(outcome)).await;
+                    finish(&outlets, job, Ok(outcome)).await;
                 }
             }
             // One bad write must not fail the others: store the rest one by one.
@@ -88,23 +120,32 @@ async fn run(db: Db, committed: mpsc::Sender<Event>, mut queue: mpsc::Receiver<J
                     let outcome = events::commit(&db, std::slice::from_ref(&job.write))
                         .await
                         .map(|mut v| v.remove(0));
-                    finish(&committed, job, outcome).await;
+                    finish(&outlets, job, outcome).await;
                 }
             }
             Err(err) => {
                 if let Some(job) = batch.pop() {
-                    finish(&committed, job, Err(err)).await;
+                    finish(&outlets, job, Err(err)).await;
                 }
             }
         }
     }
 }
 
-async fn finish(committed: &mpsc::Sender<Event>, job: Job, outcome: StoreResult<Written>) {
+/// Where committed writes go: every event to the fan-out, new messages to Web Push.
+struct Outlets {
+    committed: mpsc::Sender<Event>,
+    after: Option<NewMessages>,
+}
+
+async fn finish(outlets: &Outlets, job: Job, outcome: StoreResult<Written>) {
     if let Some(event) = outcome.as_ref().ok().and_then(Written::event) {
         metrics::record_stored(1);
+        if let (Some(push), EventKind::Message(message)) = (&outlets.after, &event.kind) {
+            push.offer(message);
+        }
         // Waits while the fan-out is behind; fails only once it has stopped.
-        let _ = committed.send(event).await;
+        let _ = outlets.committed.send(event).await;
     }
     // The caller may have gone; the write is stored and published regardless.
     let _ = job.done.send(outcome);

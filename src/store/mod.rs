@@ -8,6 +8,7 @@ pub mod files;
 pub mod logins;
 pub mod mentions;
 pub mod messages;
+pub mod push;
 pub mod reactions;
 pub mod rooms;
 pub mod search;

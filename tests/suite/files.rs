@@ -280,6 +280,38 @@ async fn html_renamed_png_and_svg_with_script_are_only_ever_downloads() {
 }
 
 #[tokio::test]
+async fn video_and_audio_play_in_the_page_and_are_served_as_what_they_are() {
+    let app = spawn_app().await;
+    let ann = room_with(&app, "ann", "media").await;
+    // The first bytes of an MP4 (an `ftyp` box) and of an Ogg stream.
+    let mut mp4 = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    mp4.extend(bytes(4096, 1));
+    let mut ogg = b"OggS\0\x02\0\0\0\0\0\0\0\0".to_vec();
+    ogg.extend(bytes(4096, 2));
+    let video = ann.attach("media", "clip.mp4", mp4).await;
+    let audio = ann.attach("media", "song.ogg", ogg).await;
+    assert_eq!(video["content_type"], "video/mp4");
+    assert_eq!(audio["content_type"], "audio/ogg");
+    for (a, kind) in [(&video, "video/mp4"), (&audio, "audio/ogg")] {
+        let got = download(&ann, a["url"].as_str().unwrap()).await;
+        assert_eq!(got.headers()[header::CONTENT_TYPE], kind);
+        let disposition = got.headers()[header::CONTENT_DISPOSITION].to_str().unwrap();
+        assert!(disposition.starts_with("inline;"), "{disposition}");
+    }
+    let page = ann.get("/rooms/media").await.text().await.unwrap();
+    let (v, a) = (
+        video["url"].as_str().unwrap(),
+        audio["url"].as_str().unwrap(),
+    );
+    assert!(page.contains(&format!(
+        r#"<video controls preload="metadata" src="{v}" aria-label="clip.mp4"></video>"#
+    )));
+    assert!(page.contains(&format!(
+        r#"<audio controls preload="metadata" src="{a}" aria-label="song.ogg"></audio>"#
+    )));
+}
+
+#[tokio::test]
 async fn file_names_and_captions_stay_text_in_pages_and_headers() {
     let app = spawn_app().await;
     let ann = room_with(&app, "ann", "names").await;

@@ -18,4 +18,5 @@ mod live_pages;
 mod pages;
 mod people;
 mod persistence;
+mod push;
 mod search;
