@@ -544,6 +544,84 @@
     if (files && files.length && attachFiles(files)) e.preventDefault();
   });
 
+  // ---- notifications (Web Push) ---------------------------------------------------
+
+  // The service worker shows pushed notifications; every logged-in page registers it.
+  function registerServiceWorker() {
+    if (!("serviceWorker" in navigator) || !document.getElementById("sidebar")) return;
+    navigator.serviceWorker.register("/sw.js").catch(function () {});
+  }
+
+  function base64UrlBytes(text) {
+    var padded = (text + "===".slice((text.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
+    var raw = atob(padded);
+    var bytes = new Uint8Array(raw.length);
+    for (var i = 0; i < raw.length; i++) bytes[i] = raw.charCodeAt(i);
+    return bytes;
+  }
+
+  // The settings page's Notifications control: asks for permission only when pressed,
+  // subscribes this browser (or unsubscribes it), and says plainly what happened.
+  function pushSettings() {
+    var section = document.getElementById("push-settings");
+    var button = document.getElementById("push-toggle");
+    var status = document.getElementById("push-status");
+    if (!section || !button || !status) return;
+    var say = function (key) { status.textContent = section.getAttribute("data-" + key) || ""; };
+    if (!("serviceWorker" in navigator) || !("PushManager" in window) || !("Notification" in window)) {
+      say("unsupported");
+      return;
+    }
+    var current = function () {
+      return navigator.serviceWorker.ready.then(function (reg) { return reg.pushManager.getSubscription(); });
+    };
+    var show = function (subscribed) {
+      button.hidden = false;
+      button.textContent = section.getAttribute(subscribed ? "data-off" : "data-on");
+      button.setAttribute("aria-pressed", subscribed ? "true" : "false");
+      if (Notification.permission === "denied") say("denied");
+      else say(subscribed ? "enabled" : "disabled");
+    };
+    current().then(function (sub) { show(!!sub); }, function () { say("unsupported"); });
+    button.addEventListener("click", function () {
+      button.disabled = true;
+      var done = function () { button.disabled = false; };
+      current().then(function (sub) {
+        if (sub) {
+          var endpoint = sub.endpoint;
+          return sub.unsubscribe().then(function () {
+            return fetch("/api/v1/push/subscriptions", {
+              method: "DELETE", credentials: "same-origin",
+              headers: { "Content-Type": "application/json" },
+              body: JSON.stringify({ endpoint: endpoint })
+            });
+          }).then(function () { show(false); });
+        }
+        return Notification.requestPermission().then(function (permission) {
+          if (permission !== "granted") { show(false); say("denied"); return; }
+          return fetch("/api/v1/push/key", { credentials: "same-origin" })
+            .then(function (res) { return res.json(); })
+            .then(function (key) {
+              return navigator.serviceWorker.ready.then(function (reg) {
+                return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: base64UrlBytes(key.public_key) });
+              });
+            })
+            .then(function (sub) {
+              return fetch("/api/v1/push/subscriptions", {
+                method: "POST", credentials: "same-origin",
+                headers: { "Content-Type": "application/json" },
+                body: JSON.stringify(sub.toJSON())
+              }).then(function (res) {
+                if (!res.ok) throw new Error("refused");
+                show(true);
+              });
+            })
+            .catch(function () { show(false); say("failed"); });
+        });
+      }).then(done, function () { done(); say("failed"); });
+    });
+  }
+
   // ---- a message's actions menu -------------------------------------------------
 
   function menuItems(menu) {
@@ -1054,6 +1132,8 @@
   });
 
   document.addEventListener("DOMContentLoaded", function () {
+    registerServiceWorker();
+    pushSettings();
     openRoom();
     var log = document.getElementById("messages");
     if (log) log.addEventListener("scroll", atBottomCheck, { passive: true });

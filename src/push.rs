@@ -11,7 +11,10 @@
 //! answers 404 or 410 has forgotten the subscription, so it is deleted; 429 and 5xx
 //! are retried a few times with backoff.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use serde::Serialize;
@@ -54,7 +57,13 @@ pub struct PushKeys {
     key: ES256KeyPair,
     public: String,
     contact: String,
+    /// Whether any subscription exists, and when that was read.
+    subscribed: std::sync::Mutex<Option<(bool, Instant)>>,
 }
+
+/// How long "nobody has subscribed" is believed before the database is asked again (a
+/// subscription made through another node may wait this long for its first push).
+const SUBSCRIBED_TTL: Duration = Duration::from_secs(5);
 
 impl PushKeys {
     /// The VAPID key pair kept in the database, made on the first start.
@@ -70,7 +79,26 @@ impl PushKeys {
             key,
             public,
             contact,
+            subscribed: std::sync::Mutex::new(None),
         })
+    }
+
+    /// Someone subscribed through this node: pushes start with the next message.
+    pub fn subscribed(&self) {
+        *self.subscribed.lock().unwrap_or_else(|p| p.into_inner()) = Some((true, Instant::now()));
+    }
+
+    /// Whether anyone has a subscription (as of at most `SUBSCRIBED_TTL` ago).
+    async fn anyone_subscribed(&self, db: &Db) -> bool {
+        let known = *self.subscribed.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((any, at)) = known
+            && at.elapsed() < SUBSCRIBED_TTL
+        {
+            return any;
+        }
+        let any = store::push::any(db).await.unwrap_or(true);
+        *self.subscribed.lock().unwrap_or_else(|p| p.into_inner()) = Some((any, Instant::now()));
+        any
     }
 
     /// The public key browsers subscribe with (`applicationServerKey`), base64url.
@@ -188,6 +216,11 @@ pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHa
         .collect();
     let task = tokio::spawn(async move {
         while let Some(message) = incoming.recv().await {
+            // Most messages have nobody to push to: ask the database per message only
+            // while someone, somewhere, has subscribed.
+            if !keys.anyone_subscribed(&db).await {
+                continue;
+            }
             let recipients =
                 match store::push::recipients(&db, message.room_id, message.sender_id, message.id)
                     .await

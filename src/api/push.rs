@@ -81,6 +81,7 @@ impl PushApi {
             &body.keys.auth,
         )?;
         let new = store::push::subscribe(&state.db, &subscription).await?;
+        state.push_keys.subscribed();
         Ok(if new {
             Subscribed::Created
         } else {

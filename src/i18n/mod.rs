@@ -71,6 +71,9 @@ catalogue! {
     // Files and avatars.
     attach, attach_chosen, upload_progress, avatar, avatar_current, avatar_choose, avatar_hint, avatar_upload,
     avatar_remove, avatar_saved,
+    // Web Push.
+    push_title, push_hint, push_turn_on, push_turn_off, push_enabled, push_disabled, push_denied,
+    push_unsupported, push_failed, push_needs_js,
 }
 
 impl Text {

@@ -58,6 +58,16 @@ pub async fn subscribe(db: &Db, s: &Subscription) -> StoreResult<bool> {
     Ok(existed.is_none())
 }
 
+/// Whether anyone has subscribed at all.
+pub async fn any(db: &Db) -> StoreResult<bool> {
+    let one: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT id FROM push_subscriptions LIMIT 1"
+    )
+    .fetch_optional(pool)
+    .await)?;
+    Ok(one.is_some())
+}
+
 /// Deletes `user_id`'s subscription at `endpoint`; whether there was one.
 pub async fn unsubscribe(db: &Db, user_id: i64, endpoint: &str) -> StoreResult<bool> {
     let done = on_pool!(db, |pool| sqlx::query(

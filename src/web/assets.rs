@@ -83,6 +83,44 @@ fn serve(req: &Request, Path(name): Path<String>) -> Response {
     respond(asset, versioned)
 }
 
+/// `/sw.js`: the service worker (Web Push notifications). At the root, so its scope is
+/// the whole site; revalidated on every check, so a new one ships at once.
+#[handler]
+pub fn service_worker() -> Response {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "text/javascript; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/sw.js")).as_slice())
+}
+
+/// `/manifest.webmanifest`: what makes Hearth installable as an app.
+#[handler]
+pub fn manifest() -> Response {
+    let icon = |size: u32, purpose: &str| {
+        serde_json::json!({
+            "src": url(&format!("icon-{size}.png")),
+            "sizes": format!("{size}x{size}"),
+            "type": "image/png",
+            "purpose": purpose,
+        })
+    };
+    let manifest = serde_json::json!({
+        "name": "Hearth",
+        "short_name": "Hearth",
+        "id": "/",
+        "start_url": "/rooms",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#b4441c",
+        "theme_color": "#b4441c",
+        "icons": [icon(192, "any"), icon(512, "any"), icon(192, "maskable"), icon(512, "maskable")],
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/manifest+json")
+        .header(header::CACHE_CONTROL, "public, max-age=300")
+        .body(manifest.to_string())
+}
+
 /// `/favicon.ico`, which browsers and feed readers ask for by habit (pages name
 /// `icon.svg`): the small PNG icon.
 #[handler]

@@ -42,6 +42,8 @@ pub fn routes() -> Route {
         .at("/logout", post(auth_pages::log_out))
         .at("/lang", post(lang::switch_language))
         .at("/favicon.ico", get(assets::favicon))
+        .at("/sw.js", get(assets::service_worker))
+        .at("/manifest.webmanifest", get(assets::manifest))
         .at("/me.css", get(room_pages::my_stylesheet))
         .at(
             "/rooms",
