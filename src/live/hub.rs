@@ -118,9 +118,15 @@ impl Room {
     }
 }
 
+/// Users another node reported online, and when.
+type Reported = (HashSet<i64>, Instant);
+
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Room>>,
     users: Mutex<HashMap<i64, broadcast::Sender<UserEvent>>>,
+    /// Who other nodes last said has a room page open there, by node and room (entries
+    /// older than `REMOTE_PRESENCE_TTL` are dropped at the next report).
+    elsewhere: Mutex<HashMap<(String, i64), Reported>>,
     control: broadcast::Sender<Control>,
     shutting_down: AtomicBool,
     /// With several nodes: where to tell the others about presence and users' events.
@@ -140,6 +146,7 @@ impl Hub {
         Self {
             rooms: Mutex::new(HashMap::new()),
             users: Mutex::new(HashMap::new()),
+            elsewhere: Mutex::new(HashMap::new()),
             control: broadcast::channel(16).0,
             shutting_down: AtomicBool::new(false),
             relay,
@@ -268,6 +275,18 @@ impl Hub {
 
     /// Another node says who is online in a room there.
     pub fn remote_presence(&self, node: &str, room_id: i64, users: Vec<i64>) {
+        // Kept for every room, watched here or not: Web Push asks whether someone has
+        // a page open anywhere.
+        {
+            let mut elsewhere = lock(&self.elsewhere);
+            elsewhere.retain(|_, (_, at)| at.elapsed() < REMOTE_PRESENCE_TTL);
+            let key = (node.to_owned(), room_id);
+            if users.is_empty() {
+                elsewhere.remove(&key);
+            } else {
+                elsewhere.insert(key, (users.iter().copied().collect(), Instant::now()));
+            }
+        }
         let mut rooms = self.rooms();
         let Some(room) = rooms.get_mut(&room_id) else {
             return;
@@ -285,8 +304,8 @@ impl Hub {
     }
 
     /// Whether `user_id` has Hearth open: any socket on this node (each holds its user's
-    /// channel), or a room page on another node by that node's latest report. (Other
-    /// nodes report room pages only, and only for rooms some socket here also has open.)
+    /// channel), or a room page on another node by that node's latest report (other
+    /// nodes report room pages, not a sidebar alone).
     pub fn is_connected(&self, user_id: i64) -> bool {
         if lock(&self.users)
             .get(&user_id)
@@ -294,11 +313,9 @@ impl Hub {
         {
             return true;
         }
-        self.rooms().values().any(|room| {
-            room.remote_online
-                .values()
-                .any(|(users, at)| at.elapsed() < REMOTE_PRESENCE_TTL && users.contains(&user_id))
-        })
+        lock(&self.elsewhere)
+            .values()
+            .any(|(users, at)| at.elapsed() < REMOTE_PRESENCE_TTL && users.contains(&user_id))
     }
 
     /// This node's online users per room, for other nodes.
@@ -568,6 +585,21 @@ mod tests {
         assert_eq!(hub.online(1), 2, "user 10 is on both nodes but counts once");
         hub.remote_presence("node-b", 1, vec![]);
         assert_eq!(hub.online(1), 1);
+    }
+
+    #[test]
+    fn someone_with_a_page_open_anywhere_is_connected() {
+        let hub = Arc::new(Hub::new(None));
+        assert!(!hub.is_connected(7));
+        let socket = hub.user_socket(7, 10).unwrap();
+        assert!(hub.is_connected(7), "a socket here");
+        drop(socket);
+        assert!(!hub.is_connected(7));
+        // A room nobody here watches: still known, for Web Push.
+        hub.remote_presence("node-b", 99, vec![7]);
+        assert!(hub.is_connected(7), "a page on another node");
+        hub.remote_presence("node-b", 99, vec![]);
+        assert!(!hub.is_connected(7));
     }
 }
 

@@ -9,6 +9,8 @@ mod helpers;
 
 mod hardening;
 mod nodes;
+#[path = "../suite/push_receiver.rs"]
+mod push_receiver;
 
 use std::{collections::HashSet, time::Duration};
 
@@ -578,4 +580,55 @@ async fn a_file_sent_through_one_node_is_served_by_another_from_the_shared_store
     assert_eq!(ann_b.delete_message(id).await.status(), 204);
     assert_eq!(ann.get(url).await.status(), 404);
     assert_eq!(bob.get(url).await.status(), 404);
+}
+
+/// Web Push across nodes: each message is pushed once, by the node that committed it,
+/// however many nodes there are; and someone with a page open on another node is not
+/// pushed to.
+#[tokio::test]
+async fn each_message_is_pushed_once_and_never_to_someone_with_a_page_open_on_another_node() {
+    let cluster = Cluster::start(2).await;
+    let (push, mut pushes) = push_receiver::receiver().await;
+    let ann = cluster.node(0).user("ann").await;
+    assert_eq!(ann.create_room("porch").await.status(), 201);
+    let bob = cluster.node(0).user("bob").await.via(cluster.node(1));
+    assert_eq!(bob.join_room("porch").await.status(), 201);
+    assert_eq!(bob.set_notify("porch", "all").await.status(), 200);
+    let browser = push_receiver::Browser::subscribe(&bob, push, "bob").await;
+    let key = push_receiver::server_key(&bob).await;
+    assert_eq!(
+        push_receiver::server_key(&ann).await,
+        key,
+        "one key for every node"
+    );
+    let ann_b = ann.via(cluster.node(1));
+    for n in 0..6 {
+        let through = if n % 2 == 0 { &ann } else { &ann_b };
+        through.say("porch", &format!("note {n}")).await;
+    }
+    let mut bodies = Vec::new();
+    for _ in 0..6 {
+        let pushed = push_receiver::next_push(&mut pushes).await;
+        let payload = browser.open(&pushed, &key);
+        bodies.push(payload["body"].as_str().unwrap().to_owned());
+    }
+    bodies.sort();
+    let expected: Vec<String> = (0..6).map(|n| format!("ann: note {n}")).collect();
+    assert_eq!(
+        bodies, expected,
+        "each message once, signed with the shared key"
+    );
+    assert!(
+        push_receiver::no_push(&mut pushes).await,
+        "and nothing more"
+    );
+
+    // Bob opens the room's page on node B; node A commits the next message.
+    let _page = bob.ws("/rooms/porch/ws").await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ann.say("porch", "you are here").await;
+    assert!(
+        push_receiver::no_push(&mut pushes).await,
+        "bob has a page open on B"
+    );
 }

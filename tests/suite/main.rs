@@ -19,4 +19,5 @@ mod pages;
 mod people;
 mod persistence;
 mod push;
+mod push_receiver;
 mod search;
