@@ -18,7 +18,7 @@ start_server() {
   rm -f "$OUT"/bench.db*
   rm -rf "$OUT"/hearth-files
   HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
-    HEARTH_MAX_UPLOAD_BYTES=$((101 * 1024 * 1024)) \
+    HEARTH_MAX_UPLOAD_BYTES=$((101 * 1024 * 1024)) HEARTH_PUSH_ALLOW_LOOPBACK_HTTP=true \
     HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
     DATABASE_URL="sqlite:$OUT/bench.db" ./target/release/hearth --addr "127.0.0.1:$PORT" &
   SERVER=$!
@@ -63,6 +63,7 @@ scenarios=("$@")
 pick() { [ ${#scenarios[@]} -eq 0 ] || [[ " ${scenarios[*]} " == *" $1 "* ]]; }
 
 pick fanout1000 && run fanout1000 fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
+pick fanout1000push && run fanout1000push fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10 --push-members 100 --push-delay-ms 2000
 pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 --rate 500 --duration 10
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100

@@ -16,6 +16,7 @@
 //! hold run that lost anything, or an HTTP run with failures, exits with status 1.
 
 mod proc;
+mod push_sink;
 mod report;
 mod scenarios;
 mod setup;

@@ -155,6 +155,35 @@ impl Api {
         self.expect(request, &ok, &what).await
     }
 
+    /// Sets `user`'s notification level in `room` (`all`, `mentions`, `none`).
+    pub async fn set_notify(&self, user: &User, room: &str, level: &str) -> anyhow::Result<()> {
+        let request = self
+            .http
+            .put(self.url(&format!("/api/v1/rooms/{room}/membership")))
+            .header(header::COOKIE, &user.cookie)
+            .json(&json!({ "notify": level }));
+        let what = format!("{} setting {room} to {level}", user.name);
+        self.expect(request, &[StatusCode::OK], &what).await
+    }
+
+    /// Subscribes `user` to Web Push at `endpoint`, with a fixed browser key (the
+    /// test push service never decrypts).
+    pub async fn subscribe_push(&self, user: &User, endpoint: &str) -> anyhow::Result<()> {
+        // RFC 8291's example browser key and auth secret.
+        let keys = json!({
+            "p256dh": "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+            "auth": "BTBZMqHH6r4Tts7J_aSIgg",
+        });
+        let request = self
+            .http
+            .post(self.url("/api/v1/push/subscriptions"))
+            .header(header::COOKIE, &user.cookie)
+            .json(&json!({ "endpoint": endpoint, "keys": keys }));
+        let what = format!("{} subscribing to pushes", user.name);
+        self.expect(request, &[StatusCode::CREATED, StatusCode::OK], &what)
+            .await
+    }
+
     /// Posts one message; a rate-limited post waits and tries again.
     pub async fn post_message(&self, user: &User, room: &str, text: &str) -> anyhow::Result<()> {
         loop {

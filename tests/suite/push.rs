@@ -161,6 +161,26 @@ async fn a_subscription_the_push_service_has_forgotten_is_deleted() {
 }
 
 #[tokio::test]
+async fn a_busy_push_service_is_tried_again_and_the_push_arrives_once() {
+    let app = spawn_app().await;
+    let (push, mut pushes) = receiver().await;
+    let (ann, bob) = set_up(&app).await;
+    assert_eq!(
+        bob.set_notify("garden", "all").await.status(),
+        StatusCode::OK
+    );
+    let key = server_key(&bob).await;
+    let browser = Browser::subscribe(&bob, push, "flaky-phone").await;
+    ann.say("garden", "try again").await;
+    // Refused with 503, then taken on the retry: the same push, twice received.
+    let refused = next_push(&mut pushes).await;
+    let taken = next_push(&mut pushes).await;
+    assert_eq!(browser.open(&refused, &key)["body"], "ann: try again");
+    assert_eq!(browser.open(&taken, &key)["body"], "ann: try again");
+    assert!(no_push(&mut pushes).await, "delivered: no third try");
+}
+
+#[tokio::test]
 async fn subscriptions_are_checked_and_idempotent() {
     let app = spawn_app_with(|c| c.push_allow_loopback_http = false).await;
     let bob = app.user("bob").await;

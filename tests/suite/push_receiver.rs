@@ -4,7 +4,11 @@
 //! the server's public key) and its payload, decrypted (RFC 8291). Shared by the suite
 //! and the cluster tests.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::atomic::{AtomicU32, Ordering},
+    time::Duration,
+};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use poem::{
@@ -28,6 +32,9 @@ use web_push_native::{
 };
 
 use crate::helpers::User;
+
+/// Requests to "flaky" browsers so far (every other one is refused with 503).
+static FLAKY: AtomicU32 = AtomicU32::new(0);
 
 /// One push the receiver took.
 pub struct Pushed {
@@ -54,9 +61,14 @@ async fn take(
         authorization,
         body,
     });
-    // A browser whose subscription its push service has forgotten.
+    // A browser whose subscription its push service has forgotten; a push service
+    // that is busy for every other request to a flaky browser.
     if browser.starts_with("gone") {
         PoemStatus::GONE
+    } else if browser.starts_with("flaky")
+        && FLAKY.fetch_add(1, Ordering::Relaxed).is_multiple_of(2)
+    {
+        PoemStatus::SERVICE_UNAVAILABLE
     } else {
         PoemStatus::CREATED
     }

@@ -55,6 +55,15 @@ pub struct Options {
     /// Length of each message's text, in bytes.
     #[arg(long, default_value_t = 100)]
     text_len: usize,
+    /// Members per room who have no socket open and are subscribed to Web Push at a
+    /// slow push service this tool runs (the server must accept loopback endpoints:
+    /// `HEARTH_PUSH_ALLOW_LOOPBACK_HTTP=true`). Each message is then owed a push to
+    /// every one of them.
+    #[arg(long, default_value_t = 0)]
+    push_members: usize,
+    /// How long the push service takes to answer each push, in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    push_delay_ms: u64,
 }
 
 #[derive(Serialize)]
@@ -78,6 +87,10 @@ struct Figures {
     duplicates: u64,
     reordered: u64,
     deliveries_per_second: f64,
+    /// Members per room subscribed to Web Push with no socket open.
+    push_members: usize,
+    /// Pushes the slow push service had taken when the run ended.
+    pushes_received: u64,
     latency: Latency,
     ack_latency: Latency,
     cpu: Usage,
@@ -105,6 +118,12 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let rooms = api
         .rooms(&run, o.rooms, subscriber_users + o.senders)
         .await?;
+
+    let sink = if o.push_members > 0 {
+        Some(offline_members(&api, &run, &rooms, o.push_members, o.push_delay_ms).await?)
+    } else {
+        None
+    };
 
     let count = (o.rate * duration.as_secs_f64()).round() as u64;
     let period = Duration::from_secs_f64(1.0 / o.rate);
@@ -230,6 +249,8 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         senders_per_room: o.senders,
         rate_per_sender: o.rate,
         duration_s: o.duration,
+        push_members: o.push_members,
+        pushes_received: sink.as_ref().map_or(0, |s| s.received()),
         planned: count * (o.rooms * o.senders) as u64,
         sent: totals.sent,
         acked: totals.acked,
@@ -258,12 +279,46 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     Ok(figures.healthy)
 }
 
+/// `per_room` more members in each room, level `all`, no socket, subscribed to Web Push
+/// at a push service that answers after `delay_ms`.
+async fn offline_members(
+    api: &Api,
+    run: &str,
+    rooms: &[setup::Room],
+    per_room: usize,
+    delay_ms: u64,
+) -> anyhow::Result<crate::push_sink::Sink> {
+    let sink = crate::push_sink::start(Duration::from_millis(delay_ms)).await?;
+    eprintln!(
+        "setup: {per_room} offline members per room, subscribed to a push service that takes {delay_ms} ms…"
+    );
+    let first = 1_000_000;
+    let users = api
+        .register_users(run, first, per_room * rooms.len())
+        .await?;
+    for (room, members) in rooms.iter().zip(users.chunks(per_room)) {
+        for user in members {
+            api.join_room(user, &room.name).await?;
+            api.set_notify(user, &room.name, "all").await?;
+            let endpoint = format!("http://{}/push/{}", sink.addr, user.name);
+            api.subscribe_push(user, &endpoint).await?;
+        }
+    }
+    Ok(sink)
+}
+
 fn lines(f: &Figures) -> Vec<String> {
     let mut lines = vec![format!(
         "fanout {}: {} room(s) × {} subscribers × {} sender(s) at {} msg/s for {} s",
         f.run, f.rooms, f.subscribers_per_room, f.senders_per_room, f.rate_per_sender, f.duration_s
     )];
     lines.extend(f.connections.lines());
+    if f.push_members > 0 {
+        lines.push(format!(
+            "web push: {} offline subscribed members per room; the slow push service took {} pushes",
+            f.push_members, f.pushes_received
+        ));
+    }
     lines.push(format!(
         "messages: {} planned, {} sent, {} acknowledged (echoed), {} refused with error frames",
         f.planned, f.sent, f.acked, f.send_errors
