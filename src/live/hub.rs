@@ -124,9 +124,9 @@ type Reported = (HashSet<i64>, Instant);
 pub struct Hub {
     rooms: Mutex<HashMap<i64, Room>>,
     users: Mutex<HashMap<i64, broadcast::Sender<UserEvent>>>,
-    /// Who other nodes last said has a room page open there, by node and room (entries
-    /// older than `REMOTE_PRESENCE_TTL` are dropped at the next report).
-    elsewhere: Mutex<HashMap<(String, i64), Reported>>,
+    /// Who other nodes last said has a socket open there, by node (a node not heard
+    /// from in `REMOTE_PRESENCE_TTL` is forgotten).
+    elsewhere: Mutex<HashMap<String, Reported>>,
     control: broadcast::Sender<Control>,
     shutting_down: AtomicBool,
     /// With several nodes: where to tell the others about presence and users' events.
@@ -275,18 +275,6 @@ impl Hub {
 
     /// Another node says who is online in a room there.
     pub fn remote_presence(&self, node: &str, room_id: i64, users: Vec<i64>) {
-        // Kept for every room, watched here or not: Web Push asks whether someone has
-        // a page open anywhere.
-        {
-            let mut elsewhere = lock(&self.elsewhere);
-            elsewhere.retain(|_, (_, at)| at.elapsed() < REMOTE_PRESENCE_TTL);
-            let key = (node.to_owned(), room_id);
-            if users.is_empty() {
-                elsewhere.remove(&key);
-            } else {
-                elsewhere.insert(key, (users.iter().copied().collect(), Instant::now()));
-            }
-        }
         let mut rooms = self.rooms();
         let Some(room) = rooms.get_mut(&room_id) else {
             return;
@@ -304,8 +292,8 @@ impl Hub {
     }
 
     /// Whether `user_id` has Hearth open: any socket on this node (each holds its user's
-    /// channel), or a room page on another node by that node's latest report (other
-    /// nodes report room pages, not a sidebar alone).
+    /// channel), or on another node by what that node said (at once when it changes,
+    /// and every few seconds in full).
     pub fn is_connected(&self, user_id: i64) -> bool {
         if lock(&self.users)
             .get(&user_id)
@@ -316,6 +304,38 @@ impl Hub {
         lock(&self.elsewhere)
             .values()
             .any(|(users, at)| at.elapsed() < REMOTE_PRESENCE_TTL && users.contains(&user_id))
+    }
+
+    /// Everyone with a socket on this node, for other nodes.
+    pub fn local_connections(&self) -> Vec<i64> {
+        lock(&self.users)
+            .iter()
+            .filter(|(_, channel)| channel.receiver_count() > 0)
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Another node says who has a socket open there (all of them).
+    pub fn remote_connections(&self, node: &str, users: Vec<i64>) {
+        let mut elsewhere = lock(&self.elsewhere);
+        elsewhere.retain(|_, (_, at)| at.elapsed() < REMOTE_PRESENCE_TTL);
+        elsewhere.insert(
+            node.to_owned(),
+            (users.into_iter().collect(), Instant::now()),
+        );
+    }
+
+    /// Another node says someone opened their first socket there, or closed their last.
+    pub fn remote_connection(&self, node: &str, user_id: i64, connected: bool) {
+        let mut elsewhere = lock(&self.elsewhere);
+        let (users, _) = elsewhere
+            .entry(node.to_owned())
+            .or_insert_with(|| (HashSet::new(), Instant::now()));
+        if connected {
+            users.insert(user_id);
+        } else {
+            users.remove(&user_id);
+        }
     }
 
     /// This node's online users per room, for other nodes.
@@ -353,6 +373,12 @@ impl Hub {
             .or_insert_with(|| broadcast::channel(USER_BUFFER).0);
         if channel.receiver_count() >= limit {
             return None;
+        }
+        if channel.receiver_count() == 0 {
+            self.tell_other_nodes(Outbound::Connected {
+                user_id,
+                connected: true,
+            });
         }
         Some(UserChannel {
             events: channel.subscribe(),
@@ -461,6 +487,10 @@ impl Drop for UserChannel {
             .is_some_and(|channel| channel.receiver_count() <= 1)
         {
             users.remove(&self.user_id);
+            self.hub.tell_other_nodes(Outbound::Connected {
+                user_id: self.user_id,
+                connected: false,
+            });
         }
     }
 }
@@ -595,10 +625,14 @@ mod tests {
         assert!(hub.is_connected(7), "a socket here");
         drop(socket);
         assert!(!hub.is_connected(7));
-        // A room nobody here watches: still known, for Web Push.
-        hub.remote_presence("node-b", 99, vec![7]);
-        assert!(hub.is_connected(7), "a page on another node");
-        hub.remote_presence("node-b", 99, vec![]);
+        // Another node: its change at once, then its full list.
+        hub.remote_connection("node-b", 7, true);
+        assert!(hub.is_connected(7), "a socket on another node");
+        hub.remote_connection("node-b", 7, false);
+        assert!(!hub.is_connected(7));
+        hub.remote_connections("node-b", vec![7, 8]);
+        assert!(hub.is_connected(7) && hub.is_connected(8));
+        hub.remote_connections("node-b", vec![8]);
         assert!(!hub.is_connected(7));
     }
 }

@@ -165,6 +165,10 @@ impl Bridge {
                 user_id,
                 user,
             } => self.hub.typing_here(room_id, &room, user_id, &user),
+            WireItem::Connected { user_id, connected } => {
+                self.hub.remote_connection(&node, user_id, connected)
+            }
+            WireItem::Connections { users } => self.hub.remote_connections(&node, users),
             WireItem::Resync => self.catch_up().await,
         }
     }
@@ -190,6 +194,9 @@ impl Bridge {
             self.publish(publisher, WireItem::Presence { room_id, users })
                 .await?;
         }
+        let users = self.hub.local_connections();
+        self.publish(publisher, WireItem::Connections { users })
+            .await?;
         Ok(())
     }
 }

@@ -24,6 +24,8 @@ pub enum Outbound {
         user_id: i64,
         user: String,
     },
+    /// Someone opened their first socket on this node, or closed their last.
+    Connected { user_id: i64, connected: bool },
 }
 
 /// The relay's queue: bounded, because Redis can be slow or gone. What does not fit
@@ -80,6 +82,14 @@ pub enum WireItem {
         user_id: i64,
         user: String,
     },
+    Connected {
+        user_id: i64,
+        connected: bool,
+    },
+    /// Everyone with a socket on the sending node now (sent every few seconds).
+    Connections {
+        users: Vec<i64>,
+    },
     /// "My link was down: catch up from the database."
     Resync,
 }
@@ -101,6 +111,9 @@ impl From<Outbound> for WireItem {
                 user_id,
                 user,
             },
+            Outbound::Connected { user_id, connected } => {
+                WireItem::Connected { user_id, connected }
+            }
         }
     }
 }
