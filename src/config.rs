@@ -5,7 +5,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 use crate::files::{Backend, FilesConfig};
 
@@ -127,6 +127,24 @@ pub struct Config {
     /// receiver) as well as `https:` ones.
     #[arg(long, env = "HEARTH_PUSH_ALLOW_LOOPBACK_HTTP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub push_allow_loopback_http: bool,
+
+    /// Something to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// `hearth <command>`: operations, with the same flags and environment as serving.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Copy the live database and its files directory into DIR (new or empty) while
+    /// Hearth keeps serving: a consistent SQLite snapshot (`VACUUM INTO`), and every
+    /// stored file. Restore: stop Hearth, copy `hearth.db` and `hearth-files` back
+    /// (or point `--database-url` and `--files-dir` at them), start it. For PostgreSQL,
+    /// use pg_dump; for files in S3, the store's own tools.
+    Backup {
+        /// Where the copy goes.
+        dir: PathBuf,
+    },
 }
 
 impl Config {
@@ -165,6 +183,7 @@ impl Config {
             uploads_per_minute: 1_000,
             push_contact: "mailto:tests@hearth.invalid".into(),
             push_allow_loopback_http: true,
+            command: None,
         }
     }
 

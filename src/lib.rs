@@ -47,6 +47,8 @@
 //! - [`api`]: the JSON API (OpenAPI at `/api/v1/openapi.json`) and the JSON WebSocket.
 //! - [`metrics`]: Prometheus metrics at `/metrics` (the `metrics` crate): requests by
 //!   route, sockets, deliveries and their lag, queues, cache hits.
+//! - [`ops`]: `hearth backup DIR`, a consistent copy of a live SQLite database and its
+//!   files.
 //! - [`app`]: wiring it all together (errors become problem+json or pages in one
 //!   place), serving, shutting down.
 
@@ -62,6 +64,7 @@ pub mod limit;
 pub mod live;
 pub mod messages;
 pub mod metrics;
+pub mod ops;
 pub mod peer;
 pub mod people;
 pub mod push;

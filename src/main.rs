@@ -1,5 +1,5 @@
 use clap::Parser;
-use hearth::{App, Config};
+use hearth::{App, Config, config::Command};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,6 +11,18 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Config::parse();
+    if let Some(Command::Backup { dir }) = &config.command {
+        let backup = hearth::ops::backup(&config, dir).await?;
+        println!("database: {}", backup.database.display());
+        if let Some(files) = &backup.files {
+            println!(
+                "files: {} ({} copied)",
+                files.display(),
+                backup.files_copied
+            );
+        }
+        return Ok(());
+    }
     let app = App::build(config).await?;
     tracing::info!("Hearth is listening on http://{}", app.addr());
     app.run_until(shutdown_signal()).await

@@ -276,6 +276,18 @@ pub async fn checkpoint_now(db: &Db) -> StoreResult<()> {
 }
 
 /// Now, as the Unix milliseconds every table stores.
+/// Writes a consistent copy of a live SQLite database to `target` (`VACUUM INTO`: one
+/// read snapshot, while other connections keep writing).
+pub async fn copy_sqlite_into(db: &Db, target: &std::path::Path) -> StoreResult<()> {
+    if let Db::Sqlite(pool) = db {
+        sqlx::query("VACUUM INTO $1")
+            .bind(target.to_string_lossy().into_owned())
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64

@@ -10,6 +10,7 @@ mod api_auth;
 mod api_events;
 mod api_messages;
 mod api_rooms;
+mod backup;
 mod caches;
 mod files;
 mod hardening;

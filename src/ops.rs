@@ -1,0 +1,95 @@
+//! Operations from the command line: `hearth backup DIR` takes a consistent copy of a
+//! live SQLite database (SQLite's `VACUUM INTO`, which reads one snapshot while Hearth
+//! keeps writing) and of the files directory beside it. Restoring is stopping Hearth,
+//! copying both back, and starting it.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+use crate::{
+    config::Config,
+    files::Backend,
+    store::{self, Db},
+};
+
+/// What a backup holds.
+#[derive(Debug)]
+pub struct Backup {
+    pub database: PathBuf,
+    /// The copied files directory, when files are kept on disk.
+    pub files: Option<PathBuf>,
+    pub files_copied: u64,
+}
+
+/// Copies the database (and files kept on disk) into `dir`, which must be new or empty.
+pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<Backup> {
+    if dir.exists() && std::fs::read_dir(dir)?.next().is_some() {
+        bail!(
+            "{} is not empty: back up into a new directory",
+            dir.display()
+        );
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    if matches!(db, Db::Postgres(_)) {
+        db.close().await;
+        bail!(
+            "the database is PostgreSQL: back it up with pg_dump (for example \
+             `pg_dump --format=custom --file=hearth.dump $DATABASE_URL`), and restore with pg_restore"
+        );
+    }
+    let database = dir.join("hearth.db");
+    store::copy_sqlite_into(&db, &database)
+        .await
+        .context("copying the database")?;
+    db.close().await;
+    let (files, files_copied) = match config.files().backend {
+        Backend::Directory(source) if source.exists() => {
+            let target = dir.join("hearth-files");
+            let copied = copy_tree(&source, &target)
+                .with_context(|| format!("copying the files in {}", source.display()))?;
+            (Some(target), copied)
+        }
+        Backend::Directory(_) => (None, 0),
+        Backend::S3 { url, bucket } => {
+            tracing::warn!(
+                %url, %bucket,
+                "files are in an S3-compatible store: back the bucket up with the store's own tools"
+            );
+            (None, 0)
+        }
+    };
+    Ok(Backup {
+        database,
+        files,
+        files_copied,
+    })
+}
+
+/// Copies every file under `from` to `to`, but uploads still in progress. Stored files
+/// never change once written; one deleted while this runs is simply not copied.
+fn copy_tree(from: &Path, to: &Path) -> std::io::Result<u64> {
+    std::fs::create_dir_all(to)?;
+    let mut copied = 0;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".uploads" {
+            continue;
+        }
+        let (source, target) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copied += copy_tree(&source, &target)?;
+        } else {
+            match std::fs::copy(&source, &target) {
+                Ok(_) => copied += 1,
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    Ok(copied)
+}
