@@ -145,6 +145,26 @@ pub enum Command {
         /// Where the copy goes.
         dir: PathBuf,
     },
+    /// Administer accounts.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
+}
+
+/// `hearth admin <action>`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminCommand {
+    /// Make USER an admin (they may delete any message).
+    Promote {
+        /// The username (any case).
+        username: String,
+    },
+    /// Make USER a member again.
+    Demote {
+        /// The username (any case).
+        username: String,
+    },
 }
 
 impl Config {

@@ -1,5 +1,8 @@
 use clap::Parser;
-use hearth::{App, Config, config::Command};
+use hearth::{
+    App, Config,
+    config::{AdminCommand, Command},
+};
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
@@ -11,21 +14,35 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let config = Config::parse();
-    if let Some(Command::Backup { dir }) = &config.command {
-        let backup = hearth::ops::backup(&config, dir).await?;
-        println!("database: {}", backup.database.display());
-        if let Some(files) = &backup.files {
-            println!(
-                "files: {} ({} copied)",
-                files.display(),
-                backup.files_copied
-            );
-        }
-        return Ok(());
+    if let Some(command) = &config.command {
+        return run_command(&config, command).await;
     }
     let app = App::build(config).await?;
     tracing::info!("Hearth is listening on http://{}", app.addr());
     app.run_until(shutdown_signal()).await
+}
+
+/// `hearth backup …`, `hearth admin …`: operations instead of serving.
+async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
+    match command {
+        Command::Backup { dir } => {
+            let backup = hearth::ops::backup(config, dir).await?;
+            println!("database: {}", backup.database.display());
+            if let Some(files) = &backup.files {
+                let copied = backup.files_copied;
+                println!("files: {} ({copied} copied)", files.display());
+            }
+        }
+        Command::Admin { action } => {
+            let (username, role) = match action {
+                AdminCommand::Promote { username } => (username, "admin"),
+                AdminCommand::Demote { username } => (username, "member"),
+            };
+            hearth::ops::set_role(config, username, role).await?;
+            println!("{username} is now {role}");
+        }
+    }
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM.

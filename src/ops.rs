@@ -1,7 +1,7 @@
 //! Operations from the command line: `hearth backup DIR` takes a consistent copy of a
 //! live SQLite database (SQLite's `VACUUM INTO`, which reads one snapshot while Hearth
 //! keeps writing) and of the files directory beside it. Restoring is stopping Hearth,
-//! copying both back, and starting it.
+//! copying both back, and starting it. `hearth admin promote|demote USER` sets a role.
 
 use std::path::{Path, PathBuf};
 
@@ -9,9 +9,25 @@ use anyhow::{Context, bail};
 
 use crate::{
     config::Config,
+    domain::Username,
     files::Backend,
     store::{self, Db},
 };
+
+/// Sets `username`'s role (`admin` or `member`).
+pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Result<()> {
+    let name =
+        Username::existing(username).map_err(|_| anyhow::anyhow!("no such user: {username}"))?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    let found = store::users::set_role(&db, &name.key(), role).await;
+    db.close().await;
+    if !found? {
+        bail!("no such user: {username}");
+    }
+    Ok(())
+}
 
 /// What a backup holds.
 #[derive(Debug)]

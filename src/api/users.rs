@@ -7,7 +7,9 @@ use super::{ApiResult, strict};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
+    error::AppError,
     peer::ClientAddr,
+    store,
 };
 
 #[derive(Debug, Object)]
@@ -23,6 +25,8 @@ pub struct Credentials {
 #[derive(Debug, Object)]
 pub struct Me {
     pub username: String,
+    /// `admin`, `member` or `bot`. The first account ever created is an admin.
+    pub role: String,
 }
 
 #[derive(ApiResponse)]
@@ -63,6 +67,7 @@ impl UsersApi {
         auth::start_session(session, &user);
         Ok(Registered::Created(Json(Me {
             username: user.username,
+            role: user.role,
         })))
     }
 
@@ -81,14 +86,19 @@ impl UsersApi {
         auth::start_session(session, &user);
         Ok(LoggedIn::Ok(Json(Me {
             username: user.username,
+            role: user.role,
         })))
     }
 
     /// Who this session is logged in as.
     #[oai(path = "/session", method = "get")]
-    async fn whoami(&self, user: CurrentUser) -> ApiResult<LoggedIn> {
+    async fn whoami(&self, state: Data<&AppState>, user: CurrentUser) -> ApiResult<LoggedIn> {
+        let role = store::users::role(&state.db, user.id)
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         Ok(LoggedIn::Ok(Json(Me {
             username: user.username,
+            role,
         })))
     }
 

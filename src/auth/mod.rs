@@ -30,6 +30,8 @@ pub struct User {
     pub username: String,
     /// Their avatar's key, if they have one.
     pub avatar: Option<String>,
+    /// `admin`, `member` or `bot`.
+    pub role: String,
 }
 
 /// The coarse limits per client address (on this node), whatever username is tried:
@@ -71,10 +73,11 @@ pub async fn register(
     let hash = accounts.passwords.hash(password).await?;
     let db = accounts.db;
     match store::users::insert(db, username.as_str(), &username.key(), &hash).await {
-        Ok(id) => Ok(User {
+        Ok((id, role)) => Ok(User {
             id,
             username: username.as_str().to_owned(),
             avatar: None,
+            role,
         }),
         Err(StoreError::Duplicate) => Err(AppError::Conflict(Code::UsernameTaken)),
         Err(err) => Err(err.into()),
@@ -107,6 +110,7 @@ pub async fn log_in(
                 id: row.id,
                 username: row.username,
                 avatar: row.avatar,
+                role: row.role,
             })
         }
         _ => Err(AppError::BadCredentials),

@@ -174,11 +174,20 @@ pub async fn edit(
     change(outbox, user, &message, edit).await
 }
 
-/// Deletes `user`'s own message, leaving a tombstone; its file (and thumbnail) go
-/// from the store once the delete is committed.
+/// Deletes a message, leaving a tombstone: `user`'s own, or, for an admin, anyone's in
+/// any room. Its file (and thumbnail) go from the store once the delete is committed.
 pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<()> {
-    let message = find_own(outbox.db, user, id).await?;
-    change(outbox, user, &message, ChangeKind::Delete).await?;
+    let message = store::messages::find(outbox.db, id)
+        .await?
+        .filter(|m| !m.deleted)
+        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
+    let admin = message.sender_id != user.id && is_admin(outbox.db, user).await?;
+    let message = if admin {
+        message
+    } else {
+        find_own(outbox.db, user, id).await?
+    };
+    change_as(outbox, user, &message, ChangeKind::Delete, admin).await?;
     if let Some(attachment) = &message.attachment.0 {
         outbox.files.remove(attachment).await;
     }
@@ -235,17 +244,35 @@ pub async fn edits(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Vec<EditRo
     Ok(store::messages::edits(db, id).await?)
 }
 
+/// Whether `user` is an admin now (asked of the database: a promotion or demotion
+/// counts at once).
+pub async fn is_admin(db: &Db, user: &CurrentUser) -> AppResult<bool> {
+    Ok(store::users::role(db, user.id).await?.as_deref() == Some("admin"))
+}
+
 async fn change(
     outbox: Outbox<'_>,
     user: &CurrentUser,
     message: &MessageRow,
     what: ChangeKind,
 ) -> AppResult<MessageRow> {
+    change_as(outbox, user, message, what, false).await
+}
+
+/// A change by `user`, who acts as an admin when `admin` is set (only a delete uses it).
+async fn change_as(
+    outbox: Outbox<'_>,
+    user: &CurrentUser,
+    message: &MessageRow,
+    what: ChangeKind,
+    admin: bool,
+) -> AppResult<MessageRow> {
     outbox.limiter.check(user.id)?;
     let write = Write::Change(Change {
         room_id: message.room_id,
         message_id: message.id,
         actor_id: user.id,
+        admin,
         what,
     });
     match outbox.writer.submit(write).await?.outcome().await? {

@@ -65,6 +65,8 @@ pub struct Change {
     pub room_id: i64,
     pub message_id: i64,
     pub actor_id: i64,
+    /// The actor is an admin: they may delete anyone's message.
+    pub admin: bool,
     pub what: ChangeKind,
 }
 
@@ -322,8 +324,11 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         (None, _) | (Some((_, Some(_), _)), _) => {
                             Written::Refused(Refusal::NoSuchMessage)
                         }
-                        (Some((sender, None, _)), ChangeKind::Edit { .. } | ChangeKind::Delete)
-                            if !authored(sender) =>
+                        (Some((sender, None, _)), ChangeKind::Edit { .. }) if !authored(sender) => {
+                            Written::Refused(Refusal::NotTheAuthor)
+                        }
+                        (Some((sender, None, _)), ChangeKind::Delete)
+                            if !authored(sender) && !c.admin =>
                         {
                             Written::Refused(Refusal::NotTheAuthor)
                         }

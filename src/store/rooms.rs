@@ -82,7 +82,10 @@ pub async fn insert_with_creator(
 
 /// The direct room of exactly these people (`members`, ids ascending), made if there
 /// is none; whoever of them had left is a member again. Race-free: the set's key is
-/// unique, so two callers at once get the same room. Says whether it was new.
+/// unique, so two callers at once get the same room. Says whether it was new. (The
+/// room's name is unique too, and derived from the same set: `ON CONFLICT` names no
+/// arbiter, since PostgreSQL may meet a concurrent insert in either index first, and
+/// would raise the name's violation instead of doing nothing.)
 pub async fn direct_room(
     db: &Db,
     name: &str,
@@ -101,7 +104,7 @@ pub async fn direct_room(
         let made: Option<RoomRow> = sqlx::query_as(concat!(
             "INSERT INTO rooms (name, name_key, kind, direct_key, created_by, created_at)
              VALUES ($1, $2, 'direct', $3, $4, $5)
-             ON CONFLICT (direct_key) DO NOTHING RETURNING ",
+             ON CONFLICT DO NOTHING RETURNING ",
             "id, name, kind, created_at, last_seq, member_count"
         ))
         .bind(name)

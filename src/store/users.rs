@@ -8,13 +8,22 @@ pub struct UserRow {
     pub username: String,
     pub password_hash: String,
     pub avatar: Option<String>,
+    pub role: String,
 }
 
-/// Inserts a user; `StoreError::Duplicate` if the name is taken in any case.
-pub async fn insert(db: &Db, username: &str, key: &str, password_hash: &str) -> StoreResult<i64> {
-    let id = on_pool!(db, |pool| sqlx::query_scalar(
-        "INSERT INTO users (username, username_key, password_hash, created_at)
-         VALUES ($1, $2, $3, $4) RETURNING id"
+/// Inserts a user, an admin if they are the first; `StoreError::Duplicate` if the name
+/// is taken in any case. Returns their id and role.
+pub async fn insert(
+    db: &Db,
+    username: &str,
+    key: &str,
+    password_hash: &str,
+) -> StoreResult<(i64, String)> {
+    let row = on_pool!(db, |pool| sqlx::query_as(
+        "INSERT INTO users (username, username_key, password_hash, created_at, role)
+         VALUES ($1, $2, $3, $4,
+                 CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END)
+         RETURNING id, role"
     )
     .bind(username)
     .bind(key)
@@ -23,12 +32,35 @@ pub async fn insert(db: &Db, username: &str, key: &str, password_hash: &str) -> 
     .fetch_one(pool)
     .await)
     .map_err(unique_is_duplicate)?;
-    Ok(id)
+    Ok(row)
+}
+
+/// A user's role (`admin`, `member`, `bot`), if they exist.
+pub async fn role(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT role FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+/// Sets the role of the user whose name folds to `key`; whether there is one.
+pub async fn set_role(db: &Db, key: &str, role: &str) -> StoreResult<bool> {
+    let changed = on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET role = $2 WHERE username_key = $1"
+    )
+    .bind(key)
+    .bind(role)
+    .execute(pool)
+    .await
+    .map(|r| r.rows_affected()))?;
+    Ok(changed > 0)
 }
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
     Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, username, password_hash, avatar FROM users WHERE username_key = $1"
+        "SELECT id, username, password_hash, avatar, role FROM users WHERE username_key = $1"
     )
     .bind(key)
     .fetch_optional(pool)

@@ -23,7 +23,7 @@ async fn registering_answers_201_with_the_username_and_logs_you_in() {
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(
         body,
-        json!({ "username": "alice" }),
+        json!({ "username": "alice", "role": "admin" }),
         "no password echoed back"
     );
     assert!(!cookie_value(&cookie).is_empty());
@@ -238,7 +238,7 @@ async fn logging_in_answers_200_with_the_username_and_a_session_cookie() {
     let cookie = session_cookie(&response).expect("a session cookie");
     assert!(cookie_attributes(&cookie).contains(&"httponly".to_owned()));
     let body: Value = response.json().await.expect("JSON");
-    assert_eq!(body, json!({ "username": "alice" }));
+    assert_eq!(body, json!({ "username": "alice", "role": "admin" }));
     assert_eq!(whoami(&browser).await, Some("alice".to_owned()));
 }
 
@@ -335,7 +335,7 @@ async fn get_session_says_who_you_are_or_401() {
     let response = alice.get("/api/v1/session").await;
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("JSON");
-    assert_eq!(body, json!({ "username": "alice" }));
+    assert_eq!(body, json!({ "username": "alice", "role": "admin" }));
 
     let response = app.client().get("/api/v1/session").await;
     expect_problem(response, StatusCode::UNAUTHORIZED).await;

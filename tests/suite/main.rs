@@ -21,4 +21,5 @@ mod people;
 mod persistence;
 mod push;
 mod push_receiver;
+mod roles;
 mod search;

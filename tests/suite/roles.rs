@@ -1,0 +1,112 @@
+//! Roles: the first account is an admin, the API says so, an admin deletes anyone's
+//! message (an event every socket sees), a member may not, and `hearth admin
+//! promote|demote` change it at once.
+
+use hearth::Config;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{next_json, spawn_app};
+
+async fn role(user: &crate::helpers::User) -> String {
+    let me: Value = user.get("/api/v1/session").await.json().await.unwrap();
+    me["role"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_first_account_is_an_admin_and_the_api_says_each_role() {
+    let app = spawn_app().await;
+    let first = app
+        .client()
+        .http
+        .post(app.api("/users"))
+        .json(&serde_json::json!({ "username": "founder", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let body: Value = first.json().await.unwrap();
+    assert_eq!(body["role"], "admin");
+    let bea = app.user("bea").await;
+    assert_eq!(role(&bea).await, "member");
+    let founder = app.client().log_in("founder").await;
+    assert_eq!(role(&founder).await, "admin");
+}
+
+#[tokio::test]
+async fn an_admin_deletes_anyones_message_live_and_a_member_may_not() {
+    let app = spawn_app().await;
+    let admin = app.user("ada").await;
+    let bea = app.user("bea").await;
+    let cy = app.user("cyd").await;
+    assert_eq!(
+        bea.create_room("market").await.status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(cy.join_room("market").await.status(), StatusCode::CREATED);
+    let spam = bea.say("market", "buy cheap watches").await;
+
+    // A member who did not write it: 403.
+    let refused = cy.delete_message(spam).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "not_the_author");
+
+    // The admin, not even in the room: deleted, and every socket sees the event.
+    let mut ws = cy.ws("/api/v1/rooms/market/ws").await;
+    assert_eq!(
+        admin.delete_message(spam).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let event = loop {
+        let frame = next_json(&mut ws, 5).await;
+        if frame["type"] == "delete" {
+            break frame;
+        }
+    };
+    assert_eq!(event["id"], spam);
+    let history: Vec<Value> = cy
+        .get("/api/v1/rooms/market/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0]["deleted"], true);
+    assert_eq!(history[0]["text"], "");
+    // Editing others' messages stays the author's alone.
+    let other = bea.say("market", "fresh bread").await;
+    assert_eq!(
+        admin.edit_message(other, "changed").await.status(),
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn promote_and_demote_on_the_command_line_count_at_once() {
+    let app = spawn_app().await;
+    let _admin = app.user("ada").await;
+    let bea = app.user("bea").await;
+    let cy = app.user("cyd").await;
+    assert_eq!(cy.create_room("hall").await.status(), StatusCode::CREATED);
+    let first = cy.say("hall", "one").await;
+    let second = cy.say("hall", "two").await;
+    let config = Config::for_tests(app.database_url.clone());
+    hearth::ops::set_role(&config, "BEA", "admin")
+        .await
+        .unwrap();
+    assert_eq!(role(&bea).await, "admin");
+    assert_eq!(
+        bea.delete_message(first).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    hearth::ops::set_role(&config, "bea", "member")
+        .await
+        .unwrap();
+    assert_eq!(role(&bea).await, "member");
+    assert_eq!(
+        bea.delete_message(second).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let missing = hearth::ops::set_role(&config, "nobody", "admin").await;
+    assert!(format!("{:#}", missing.unwrap_err()).contains("no such user"));
+}
