@@ -177,16 +177,7 @@ pub async fn edit(
 /// Deletes a message, leaving a tombstone: `user`'s own, or, for an admin, anyone's in
 /// any room. Its file (and thumbnail) go from the store once the delete is committed.
 pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<()> {
-    let message = store::messages::find(outbox.db, id)
-        .await?
-        .filter(|m| !m.deleted)
-        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
-    let admin = message.sender_id != user.id && is_admin(outbox.db, user).await?;
-    let message = if admin {
-        message
-    } else {
-        find_own(outbox.db, user, id).await?
-    };
+    let (message, admin) = find_deletable(outbox.db, user, id).await?;
     change_as(outbox, user, &message, ChangeKind::Delete, admin).await?;
     if let Some(attachment) = &message.attachment.0 {
         outbox.files.remove(attachment).await;
@@ -242,6 +233,25 @@ pub async fn toggle_reaction(
 pub async fn edits(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Vec<EditRow>> {
     find_visible(db, user, id).await?;
     Ok(store::messages::edits(db, id).await?)
+}
+
+/// A message `user` may delete: their own (visible to them, as `find_own` says), or,
+/// for an admin, anyone's in any room. Says whether it is deleted as an admin.
+pub async fn find_deletable(db: &Db, user: &CurrentUser, id: i64) -> AppResult<(MessageRow, bool)> {
+    let message = store::messages::find(db, id)
+        .await?
+        .filter(|m| !m.deleted)
+        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
+    if message.sender_id != user.id && is_admin(db, user).await? {
+        return Ok((message, true));
+    }
+    Ok((find_own(db, user, id).await?, false))
+}
+
+/// Whether `user` may delete `message` (theirs, or they are an admin): what their
+/// pages offer.
+pub async fn may_delete(db: &Db, user: &CurrentUser, message: &MessageRow) -> AppResult<bool> {
+    Ok(message.sender_id == user.id || is_admin(db, user).await?)
 }
 
 /// Whether `user` is an admin now (asked of the database: a promotion or demotion

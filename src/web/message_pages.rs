@@ -36,6 +36,7 @@ pub async fn menu(
         t: lang.text(),
         id,
         mine: message.sender_id == user.id,
+        can_delete: messages::may_delete(&state.db, &user, &message).await?,
         common: &views::COMMON_REACTIONS,
         permalink: permalink(&message),
     })
@@ -85,6 +86,7 @@ async fn actions(
         room_name: &message.room,
         message: MessageView::new(message),
         mine: message.sender_id == user.id,
+        can_delete: messages::may_delete(&state.db, user, message).await?,
         common: &views::COMMON_REACTIONS,
         permalink: permalink(message),
         edit_text,
@@ -103,7 +105,7 @@ pub async fn edit_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let message = messages::find_own(&state.db, &user, id).await?;
+    let (message, _) = messages::find_deletable(&state.db, &user, id).await?;
     if !is_htmx(req) {
         return actions(lang, &state, &user, &message, Shown::default()).await;
     }
@@ -209,7 +211,7 @@ pub async fn delete(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let message = messages::find_own(&state.db, &user, id).await?;
+    let (message, _) = messages::find_deletable(&state.db, &user, id).await?;
     messages::delete(state.outbox(), &user, id).await?;
     if is_htmx(req) {
         return Ok(Html(String::new()).into_response());

@@ -267,6 +267,8 @@ pub struct MessageMenu<'a> {
     pub t: &'static Text,
     pub id: i64,
     pub mine: bool,
+    /// Theirs, or they are an admin.
+    pub can_delete: bool,
     pub common: &'a [&'static str],
     /// The message's permalink, for "Copy link".
     pub permalink: String,
@@ -284,6 +286,7 @@ pub struct MessageActionsPage<'a> {
     pub room_name: &'a str,
     pub message: MessageView<'a>,
     pub mine: bool,
+    pub can_delete: bool,
     pub common: &'a [&'static str],
     pub permalink: String,
     pub edit_text: &'a str,

@@ -110,3 +110,60 @@ async fn promote_and_demote_on_the_command_line_count_at_once() {
     let missing = hearth::ops::set_role(&config, "nobody", "admin").await;
     assert!(format!("{:#}", missing.unwrap_err()).contains("no such user"));
 }
+
+#[tokio::test]
+async fn an_admins_message_menu_offers_delete_on_anyones_message_and_the_form_works() {
+    let app = spawn_app().await;
+    let admin = app.user("ada").await;
+    let bea = app.user("bea").await;
+    let cyd = app.user("cyd").await;
+    assert_eq!(bea.create_room("forum").await.status(), StatusCode::CREATED);
+    for member in [&admin, &cyd] {
+        assert_eq!(
+            member.join_room("forum").await.status(),
+            StatusCode::CREATED
+        );
+    }
+    let id = bea.say("forum", "off-topic").await;
+    let delete = format!(r#"hx-get="/messages/{id}/delete""#);
+    let edit = format!(r#"hx-get="/messages/{id}/edit""#);
+    let path = format!("/messages/{id}/menu");
+    let for_admin = admin.get(&path).await.text().await.unwrap();
+    let for_member = cyd.get(&path).await.text().await.unwrap();
+    let for_author = bea.get(&path).await.text().await.unwrap();
+    assert!(
+        for_admin.contains(&delete) && !for_admin.contains(&edit),
+        "admin: delete, no edit"
+    );
+    assert!(!for_member.contains(&delete), "another member: no delete");
+    assert!(for_author.contains(&delete) && for_author.contains(&edit));
+    // The page without JavaScript says the same, and its form deletes.
+    let page = admin
+        .get(&format!("/messages/{id}/actions"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!(r#"href="/messages/{id}/delete""#)));
+    let refused = cyd
+        .http
+        .post(app.url(&format!("/messages/{id}/delete")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let deleted = admin
+        .http
+        .post(app.url(&format!("/messages/{id}/delete")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    let history: Vec<Value> = bea
+        .get("/api/v1/rooms/forum/messages")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history[0]["deleted"], true);
+}
