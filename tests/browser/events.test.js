@@ -24,6 +24,11 @@ describe("edit, delete and react, live", () => {
   before(async () => {
     server = await Hearth.create();
     browser = await h.launch();
+    // The first account is an admin (who may delete anyone's message): someone else
+    // takes it, so Eve and Finn are members, as these tests expect.
+    const root = await h.person(browser, server);
+    await h.signUp(root, "root");
+    await root.context.close();
     eve = await h.person(browser, server);
     finn = await h.person(browser, server);
     await h.signUp(eve, "eve");

@@ -237,6 +237,17 @@ async fn bad_uploads_get_a_clear_422_and_store_nothing() {
         .upload("bad", "a.txt", b"x".to_vec(), Some(&"y".repeat(4001)))
         .await;
     assert_eq!(problem(long_text).await, "message_too_long");
+    // Not a member: 403; no such room: 404, as for messages; logged out: 401.
+    let bob = app.user("bob").await;
+    let outsider = bob.upload("bad", "a.txt", b"hi".to_vec(), None).await;
+    assert_eq!(outsider.status(), StatusCode::FORBIDDEN);
+    let nowhere = ann.upload("nowhere", "a.txt", b"hi".to_vec(), None).await;
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+    let anonymous = app
+        .client()
+        .upload("bad", "a.txt", b"hi".to_vec(), None)
+        .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(ann.events("bad", "").await, Vec::<Value>::new());
 }
 
