@@ -75,8 +75,14 @@ start_s3() {
       >"$SERVICES/s3.log" 2>&1 &
     S3_PID=$!
     for _ in $(seq 50); do
-      if curl -s -o /dev/null "http://127.0.0.1:$port/"; then started=$port; break; fi
       kill -0 "$S3_PID" 2>/dev/null || break
+      # Listening yet? (bash's own /dev/tcp: no curl needed on a fresh machine.) And
+      # still running a moment later: not some other server that held the port.
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        sleep 0.2
+        kill -0 "$S3_PID" 2>/dev/null && started=$port
+        break
+      fi
       sleep 0.1
     done
     [ -n "$started" ] && break
