@@ -165,6 +165,12 @@ pub enum AdminCommand {
         /// The username (any case).
         username: String,
     },
+    /// Who may register: `open` (anyone; a fresh install's default), `invite` (only
+    /// with an invitation; invitations are not built yet, so nobody) or `closed`.
+    Registration {
+        /// open, invite or closed.
+        mode: String,
+    },
 }
 
 impl Config {

@@ -53,6 +53,7 @@ pub enum Code {
     NotAMember,
     NotTheAuthor,
     DirectRoom,
+    RegistrationClosed,
     // 404
     NoSuchRoom,
     NoSuchMessage,
@@ -113,6 +114,7 @@ impl Code {
             Code::BadPushKey => "bad_push_key",
             Code::NoSuchFile => "no_such_file",
             Code::DirectRoom => "direct_room",
+            Code::RegistrationClosed => "registration_closed",
             Code::NoSuchUser => "no_such_user",
             Code::BadQuery => "bad_query",
             Code::NotLoggedIn => "not_logged_in",

@@ -37,6 +37,11 @@ async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
             let (username, role) = match action {
                 AdminCommand::Promote { username } => (username, "admin"),
                 AdminCommand::Demote { username } => (username, "member"),
+                AdminCommand::Registration { mode } => {
+                    hearth::ops::set_registration(config, mode).await?;
+                    println!("registration is now {mode}");
+                    return Ok(());
+                }
             };
             hearth::ops::set_role(config, username, role).await?;
             println!("{username} is now {role}");

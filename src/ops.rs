@@ -1,18 +1,33 @@
 //! Operations from the command line: `hearth backup DIR` takes a consistent copy of a
 //! live SQLite database (SQLite's `VACUUM INTO`, which reads one snapshot while Hearth
 //! keeps writing) and of the files directory beside it. Restoring is stopping Hearth,
-//! copying both back, and starting it. `hearth admin promote|demote USER` sets a role.
+//! copying both back, and starting it. `hearth admin promote|demote USER` sets a role,
+//! `hearth admin registration open|invite|closed` who may register.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
 use crate::{
+    auth,
     config::Config,
     domain::Username,
     files::Backend,
     store::{self, Db},
 };
+
+/// Sets who may register (`open`, `invite`, `closed`), for every node.
+pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()> {
+    let Some(mode) = auth::Registration::parse(mode) else {
+        bail!("registration is open, invite or closed, not {mode}");
+    };
+    let db = Db::connect(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    let set = auth::set_registration(&db, mode).await;
+    db.close().await;
+    set.map_err(|err| anyhow::anyhow!("setting the registration mode: {err}"))
+}
 
 /// Sets `username`'s role (`admin` or `member`).
 pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Result<()> {

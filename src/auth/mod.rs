@@ -59,6 +59,49 @@ pub struct Accounts<'a> {
     pub limits: &'a ClientLimits,
 }
 
+/// Who may register: anyone (`open`, a fresh install's default), people with an
+/// invitation (`invite`: invitations are not built yet, so nobody), or nobody
+/// (`closed`). Kept in the database, so every node agrees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    Open,
+    Invite,
+    Closed,
+}
+
+impl Registration {
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "open" => Some(Self::Open),
+            "invite" => Some(Self::Invite),
+            "closed" => Some(Self::Closed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Invite => "invite",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+/// The registration mode in force.
+pub async fn registration(db: &Db) -> AppResult<Registration> {
+    let word = store::settings::get(db, "registration").await?;
+    Ok(word
+        .as_deref()
+        .and_then(Registration::parse)
+        .unwrap_or(Registration::Open))
+}
+
+/// Sets the registration mode, for every node.
+pub async fn set_registration(db: &Db, mode: Registration) -> AppResult<()> {
+    Ok(store::settings::set(db, "registration", mode.as_str()).await?)
+}
+
 /// Creates an account. The password is hashed with argon2id before anything is stored.
 /// Each registration that passes validation counts against the client's limit.
 pub async fn register(
@@ -67,6 +110,9 @@ pub async fn register(
     username: &str,
     password: &str,
 ) -> AppResult<User> {
+    if registration(accounts.db).await? != Registration::Open {
+        return Err(AppError::Forbidden(Code::RegistrationClosed));
+    }
     let username = Username::parse(username)?;
     let password = Password::choose(password)?;
     accounts.limits.registrations.check(client.limit_key())?;

@@ -100,6 +100,9 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::BadEndpoint => "A push endpoint must be an https: address.".into(),
         Code::BadPushKey => "The subscription's keys are not a P-256 key and a 16-byte secret.".into(),
         Code::DirectRoom => "A direct conversation is only for the people in it.".into(),
+        Code::RegistrationClosed => {
+            "This Hearth is not taking new accounts: ask its admin for one.".into()
+        }
         Code::NoSuchUser => "There is nobody with that username.".into(),
         Code::NotLoggedIn => "You need to log in first.".into(),
         Code::BadCredentials => "Wrong username or password.".into(),
@@ -189,6 +192,7 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
         Code::BadEndpoint => "推送地址必须是 https: 地址。".into(),
         Code::BadPushKey => "订阅的密钥不是 P-256 公钥和 16 字节的密钥。".into(),
         Code::DirectRoom => "私信只属于其中的人。".into(),
+        Code::RegistrationClosed => "此 Hearth 暂不开放注册：请向管理员索取账号。".into(),
         Code::NoSuchUser => "没有这个用户名的人。".into(),
         Code::NotLoggedIn => "请先登录。".into(),
         Code::BadCredentials => "用户名或密码错误。".into(),

@@ -13,6 +13,7 @@ pub mod reactions;
 pub mod rooms;
 pub mod search;
 pub mod sessions;
+pub mod settings;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};

@@ -136,7 +136,10 @@ pub async fn register(
             Ok(Redirect::see_other("/rooms").into_response())
         }
         Err(
-            err @ (AppError::Invalid(_) | AppError::Conflict(_) | AppError::TooManyRequests { .. }),
+            err @ (AppError::Invalid(_)
+            | AppError::Conflict(_)
+            | AppError::Forbidden(_)
+            | AppError::TooManyRequests { .. }),
         ) => {
             let page = render(&views::RegisterPage {
                 t: lang.text(),

@@ -167,3 +167,67 @@ async fn an_admins_message_menu_offers_delete_on_anyones_message_and_the_form_wo
         .unwrap();
     assert_eq!(history[0]["deleted"], true);
 }
+
+#[tokio::test]
+async fn closing_registration_refuses_new_accounts_with_403_on_every_surface() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let config = Config::for_tests(app.database_url.clone());
+    hearth::ops::set_registration(&config, "closed")
+        .await
+        .unwrap();
+    let refused = app
+        .client()
+        .http
+        .post(app.api("/users"))
+        .json(&serde_json::json!({ "username": "eve", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["code"], "registration_closed");
+    // The page says so, in the form, and keeps what was typed.
+    let page = app
+        .client()
+        .http
+        .post(app.url("/register"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("username=eve&password=correct+horse+battery")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("This Hearth is not taking new accounts"),
+        "{html}"
+    );
+    assert!(html.contains(r#"value="eve""#));
+    // Invitations are not built yet: `invite` lets nobody in either.
+    hearth::ops::set_registration(&config, "invite")
+        .await
+        .unwrap();
+    let invite = app
+        .client()
+        .http
+        .post(app.api("/users"))
+        .json(&serde_json::json!({ "username": "eve", "password": crate::helpers::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(invite.status(), StatusCode::FORBIDDEN);
+    // Existing accounts still log in; opening again lets people register.
+    assert_eq!(role(&app.client().log_in("ada").await).await, "admin");
+    drop(ada);
+    hearth::ops::set_registration(&config, "open")
+        .await
+        .unwrap();
+    app.user("eve").await;
+    let bad = hearth::ops::set_registration(&config, "sometimes").await;
+    assert!(format!("{:#}", bad.unwrap_err()).contains("open, invite or closed"));
+}
