@@ -131,9 +131,7 @@ impl App {
     /// Opens (and migrates) the database and binds the listening socket.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         metrics::install();
-        let db = Db::connect(&config.database_url)
-            .await
-            .with_context(|| format!("opening the database at {}", config.database_url))?;
+        let db = config.open_database().await?;
         let files = Arc::new(Files::open(&config.files()).await?);
         // With Redis, the fan-out relays this node's events (and the hub its presence
         // changes and users' events) to the bridge, which hands other nodes' back.

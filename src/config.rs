@@ -7,7 +7,12 @@ use std::{
 
 use clap::{Parser, Subcommand};
 
-use crate::files::{Backend, FilesConfig};
+use anyhow::Context;
+
+use crate::{
+    files::{Backend, FilesConfig},
+    store::Db,
+};
 
 #[derive(Debug, Clone, Parser)]
 #[command(name = "hearth", version, about = "A self-hosted group chat")]
@@ -211,6 +216,14 @@ impl Config {
             push_allow_loopback_http: true,
             command: None,
         }
+    }
+
+    /// Opens (and migrates) the database: for the server, and for `hearth backup` and
+    /// `hearth admin`.
+    pub async fn open_database(&self) -> anyhow::Result<Db> {
+        Db::connect(&self.database_url)
+            .await
+            .with_context(|| format!("opening the database at {}", self.database_url))
     }
 
     /// Where and how files are kept.

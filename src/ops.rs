@@ -21,9 +21,7 @@ pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()>
     let Some(mode) = auth::Registration::parse(mode) else {
         bail!("registration is open, invite or closed, not {mode}");
     };
-    let db = Db::connect(&config.database_url)
-        .await
-        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    let db = config.open_database().await?;
     let set = auth::set_registration(&db, mode).await;
     db.close().await;
     set.map_err(|err| anyhow::anyhow!("setting the registration mode: {err}"))
@@ -33,9 +31,7 @@ pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()>
 pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Result<()> {
     let name =
         Username::existing(username).map_err(|_| anyhow::anyhow!("no such user: {username}"))?;
-    let db = Db::connect(&config.database_url)
-        .await
-        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    let db = config.open_database().await?;
     let found = store::users::set_role(&db, &name.key(), role).await;
     db.close().await;
     if !found? {
@@ -62,9 +58,7 @@ pub async fn backup(config: &Config, dir: &Path) -> anyhow::Result<Backup> {
         );
     }
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let db = Db::connect(&config.database_url)
-        .await
-        .with_context(|| format!("opening the database at {}", config.database_url))?;
+    let db = config.open_database().await?;
     if matches!(db, Db::Postgres(_)) {
         db.close().await;
         bail!(

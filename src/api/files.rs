@@ -20,7 +20,6 @@ use crate::{
     AppState,
     auth::CurrentUser,
     error::{AppError, Code},
-    files::UploadForm,
     messages, rooms,
     store::messages::Stored,
 };
@@ -157,21 +156,11 @@ impl FilesApi {
         form: Streamed<FileForm>,
     ) -> ApiResult<MessagePosted> {
         let room = rooms::open_as_member(&state.db, &user, &name).await?;
-        let mut read = UploadForm::default();
-        state.files.read_form(user.id, form.form, &mut read).await?;
-        let form = read;
-        let file = form
-            .file
-            .ok_or(AppError::invalid("file", Code::FileMissing))?;
-        let stored = messages::send_file(
-            state.outbox(),
-            &room,
-            &user,
-            &form.text,
-            form.client_id.as_deref(),
-            file,
-        )
-        .await?;
+        let mut form = state.files.read_upload(user.id, form.form).await?;
+        let file = form.take_file()?;
+        let client_id = form.client_id.as_deref();
+        let outbox = state.outbox();
+        let stored = messages::send_file(outbox, &room, &user, &form.text, client_id, file).await?;
         Ok(match stored {
             Stored::New(row) => MessagePosted::Created(Json((&row).into())),
             Stored::Duplicate(row) => MessagePosted::Retried(Json((&row).into())),
@@ -187,12 +176,8 @@ impl FilesApi {
         user: CurrentUser,
         form: Streamed<AvatarForm>,
     ) -> ApiResult<AvatarSet> {
-        let mut read = UploadForm::default();
-        state.files.read_form(user.id, form.form, &mut read).await?;
-        let form = read;
-        let file = form
-            .file
-            .ok_or(AppError::invalid("file", Code::FileMissing))?;
+        let mut form = state.files.read_upload(user.id, form.form).await?;
+        let file = form.take_file()?;
         let key = state.set_avatar(session, &user, Some(file)).await?;
         let avatar_url = crate::render::avatar_url(key.as_deref().unwrap_or_default());
         Ok(AvatarSet::Ok(Json(AvatarOut { avatar_url })))

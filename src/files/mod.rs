@@ -24,7 +24,7 @@ use tokio::{
     sync::Semaphore,
 };
 
-pub use preview::{AVATAR_SIDE, THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH};
+pub use preview::thumbnail_size;
 
 use crate::{
     domain::{Code, FileName, SNIFF_BYTES, Shown, Sniffed, sniff},
@@ -84,18 +84,21 @@ pub struct Received {
     sniffed: Sniffed,
 }
 
-impl Received {
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-}
-
 /// An upload form: the file (if one came), and the text and client id beside it.
 #[derive(Default)]
 pub struct UploadForm {
     pub text: String,
     pub client_id: Option<String>,
     pub file: Option<Received>,
+}
+
+impl UploadForm {
+    /// Takes the file, which a form that must carry one is refused without (422).
+    pub fn take_file(&mut self) -> AppResult<Received> {
+        self.file
+            .take()
+            .ok_or(AppError::invalid("file", Code::FileMissing))
+    }
 }
 
 /// A file read back from the store: the bytes asked for, and how many there are in all.
@@ -159,7 +162,7 @@ impl Files {
 
     /// Writes, reads back and deletes a small object.
     async fn probe(&self) -> anyhow::Result<()> {
-        let path = StorePath::from(format!("probe-{:032x}", rand::random::<u128>()));
+        let path = StorePath::from(format!("probe-{}", new_key()));
         let fail = || {
             format!(
                 "the file store at {} is unreachable or unwritable",
@@ -182,9 +185,11 @@ impl Files {
         Ok(())
     }
 
-    /// The largest file taken, in bytes.
-    pub fn max_bytes(&self) -> u64 {
-        self.max_bytes
+    /// Reads a whole upload form (see `read_form`).
+    pub async fn read_upload(&self, user_id: i64, form: Multipart) -> AppResult<UploadForm> {
+        let mut read = UploadForm::default();
+        self.read_form(user_id, form, &mut read).await?;
+        Ok(read)
     }
 
     /// Reads an upload form (`file`, `text`, `client_id`) as it streams in, into `out`
@@ -265,7 +270,7 @@ impl Files {
         if received.size == 0 {
             return Err(AppError::invalid("file", Code::FileEmpty));
         }
-        let id = format!("{:032x}", rand::random::<u128>());
+        let id = new_key();
         let preview = match received.sniffed.shown {
             Shown::Image => {
                 let (path, content_type) =
@@ -313,7 +318,7 @@ impl Files {
             .in_blocking_pool(move || preview::avatar(&path, content_type))
             .await?
             .ok_or(AppError::invalid("file", Code::NotAnImage))?;
-        let key = format!("{:032x}", rand::random::<u128>());
+        let key = new_key();
         self.store
             .put(&avatar_path(&key), Bytes::from(jpeg).into())
             .await
@@ -436,6 +441,12 @@ impl Files {
     }
 }
 
+/// A new random key for something in the store (128 bits, hex): unguessable, and
+/// never reused.
+fn new_key() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
 fn file_path(id: &str) -> StorePath {
     StorePath::from(format!("files/{id}"))
 }
@@ -456,18 +467,14 @@ fn bad_upload(err: impl std::fmt::Display) -> AppError {
 
 /// A text field of an upload form, read up to `MAX_FIELD_BYTES` (413 past it).
 async fn small_field(field: Field) -> AppResult<String> {
-    let mut reader = std::pin::pin!(field.into_async_read());
     let mut bytes = Vec::new();
-    let mut buf = [0u8; 4096];
-    loop {
-        let n = reader.read(&mut buf).await.map_err(bad_upload)?;
-        if n == 0 {
-            break;
-        }
-        bytes.extend_from_slice(&buf[..n]);
-        if bytes.len() > MAX_FIELD_BYTES {
-            return Err(AppError::TooLarge);
-        }
+    let limit = MAX_FIELD_BYTES as u64 + 1;
+    std::pin::pin!(field.into_async_read().take(limit))
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(bad_upload)?;
+    if bytes.len() > MAX_FIELD_BYTES {
+        return Err(AppError::TooLarge);
     }
     String::from_utf8(bytes).map_err(|_| AppError::invalid("text", Code::BadUpload))
 }

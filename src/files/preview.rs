@@ -70,14 +70,24 @@ fn jpeg(image: &DynamicImage) -> Option<Vec<u8>> {
     Some(out.into_inner())
 }
 
-/// A JPEG that fits 800×600 (never enlarged), or `None` when the image cannot be read.
+/// The size of the thumbnail of a `width`×`height` image: fitted into 800×600, keeping
+/// its shape, never enlarged. Pages ask it too, to hold the thumbnail's place.
+pub fn thumbnail_size(width: u32, height: u32) -> (u32, u32) {
+    let (w, h) = (width.max(1) as f64, height.max(1) as f64);
+    let scale = (THUMBNAIL_WIDTH as f64 / w)
+        .min(THUMBNAIL_HEIGHT as f64 / h)
+        .min(1.0);
+    let side = |v: f64| ((v * scale).round() as u32).max(1);
+    (side(w), side(h))
+}
+
+/// A JPEG of `thumbnail_size`, or `None` when the image cannot be read.
 pub fn thumbnail(path: &Path, content_type: &str) -> Option<Preview> {
     let image = decode(path, content_type)?;
     let (width, height) = (image.width(), image.height());
-    let small = if width > THUMBNAIL_WIDTH || height > THUMBNAIL_HEIGHT {
-        image.thumbnail(THUMBNAIL_WIDTH, THUMBNAIL_HEIGHT)
-    } else {
-        image
+    let small = match thumbnail_size(width, height) {
+        same if same == (width, height) => image,
+        (w, h) => image.thumbnail_exact(w, h),
     };
     Some(Preview {
         width,

@@ -10,7 +10,7 @@ use super::{
     avatar_url, clock, file_size, file_url, hue, initials, message_html, rfc3339, thumbnail_url,
 };
 use crate::domain::{Notify, Shown, shown_as};
-use crate::files::{THUMBNAIL_HEIGHT, THUMBNAIL_WIDTH};
+use crate::files::thumbnail_size;
 use crate::store::{
     events::{Event, EventKind},
     files::Attachment,
@@ -106,21 +106,7 @@ impl AttachmentView<'_> {
     }
     /// The thumbnail's size, so the page does not jump when it loads.
     pub fn thumbnail_size(&self) -> (u32, u32) {
-        let (w, h) = (
-            self.a.width.unwrap_or(1).max(1),
-            self.a.height.unwrap_or(1).max(1),
-        );
-        let scale = f64::min(
-            1.0,
-            f64::min(
-                THUMBNAIL_WIDTH as f64 / w as f64,
-                THUMBNAIL_HEIGHT as f64 / h as f64,
-            ),
-        );
-        (
-            ((w as f64 * scale).round() as u32).max(1),
-            ((h as f64 * scale).round() as u32).max(1),
-        )
+        thumbnail_size(self.a.width.unwrap_or(1), self.a.height.unwrap_or(1))
     }
     pub fn is_video(&self) -> bool {
         shown_as(&self.a.content_type) == Shown::Video

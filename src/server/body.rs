@@ -31,15 +31,18 @@ impl BodyLimit {
 /// headers.
 const FORM_SLACK: u64 = 256 * 1024;
 
-/// A multipart form sent to a route that takes a file.
-fn is_upload(req: &Request) -> bool {
-    let multipart = req
-        .headers()
+/// Whether the body is a multipart form.
+pub fn is_multipart(req: &Request) -> bool {
+    req.headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
+/// A multipart form sent to a route that takes a file.
+fn is_upload(req: &Request) -> bool {
     let path = req.uri().path();
-    multipart
+    is_multipart(req)
         && ((path.starts_with("/rooms/") && path.ends_with("/messages"))
             || (path.starts_with("/api/v1/rooms/") && path.ends_with("/files"))
             || path == "/api/v1/users/me/avatar"

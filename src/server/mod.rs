@@ -6,4 +6,4 @@ mod body;
 mod deadlines;
 
 pub use acceptor::{ConnectionLimits, GuardedAcceptor, default_max_connections};
-pub use body::{BodyLimit, MAX_BODY_BYTES};
+pub use body::{BodyLimit, MAX_BODY_BYTES, is_multipart};

@@ -16,10 +16,11 @@ pub mod views;
 
 use askama::Template;
 use poem::{
-    Endpoint, IntoResponse, Middleware, Request, Response, Result, Route, get, handler,
+    Endpoint, FromRequest, IntoResponse, Middleware, Request, RequestBody, Response, Result, Route,
+    get, handler,
     http::{StatusCode, header},
     post,
-    web::{Data, Html},
+    web::{Data, Html, Multipart},
 };
 
 use crate::{
@@ -96,6 +97,14 @@ pub fn routes() -> Route {
 }
 
 pub use errors::{Asker, error_page};
+
+/// A request's multipart form, to be read as it streams in (`files::Files::read_form`);
+/// 422 `bad_upload` when the body is not one.
+pub(crate) async fn multipart(req: &Request, body: poem::Body) -> Result<Multipart, AppError> {
+    Multipart::from_request(req, &mut RequestBody::new(body))
+        .await
+        .map_err(|_| AppError::invalid("file", Code::BadUpload))
+}
 
 pub(crate) fn is_htmx(req: &Request) -> bool {
     req.headers().contains_key("HX-Request")

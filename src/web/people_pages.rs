@@ -5,10 +5,10 @@
 //! Handlers parse, call `rooms`/`people`, and pick a template.
 
 use poem::{
-    Body, FromRequest, IntoResponse, Request, RequestBody, Response, handler,
+    Body, IntoResponse, Request, Response, handler,
     http::StatusCode,
     session::Session,
-    web::{Data, Form, Html, Multipart, Path, Query, Redirect},
+    web::{Data, Form, Html, Path, Query, Redirect},
 };
 use serde::Deserialize;
 
@@ -17,8 +17,7 @@ use crate::{
     AppState,
     auth::CurrentUser,
     domain::{Notify, fold_case},
-    error::{AppError, AppResult, Code},
-    files::UploadForm,
+    error::{AppError, AppResult},
     i18n::{self, Lang},
     people,
     render::room_path,
@@ -264,14 +263,9 @@ pub async fn upload_avatar(
     body: Body,
 ) -> AppResult<Response> {
     let changed = async {
-        let form = Multipart::from_request(req, &mut RequestBody::new(body))
-            .await
-            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
-        let mut read = UploadForm::default();
-        state.files.read_form(user.id, form, &mut read).await?;
-        let file = read
-            .file
-            .ok_or(AppError::invalid("file", Code::FileMissing))?;
+        let form = super::multipart(req, body).await?;
+        let mut form = state.files.read_upload(user.id, form).await?;
+        let file = form.take_file()?;
         state.set_avatar(session, &user, Some(file)).await
     };
     match changed.await {

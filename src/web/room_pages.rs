@@ -5,7 +5,7 @@
 use poem::{
     Body, FromRequest, IntoResponse, Request, RequestBody, Response, handler,
     http::header,
-    web::{Data, Form, Html, Multipart, Path, Redirect},
+    web::{Data, Form, Html, Path, Redirect},
 };
 use serde::Deserialize;
 
@@ -198,14 +198,11 @@ async fn send_form(
     body: Body,
     form: &mut UploadForm,
 ) -> AppResult<()> {
-    let mut body = RequestBody::new(body);
-    if is_multipart(req) {
-        let multipart = Multipart::from_request(req, &mut body)
-            .await
-            .map_err(|_| AppError::invalid("file", Code::BadUpload))?;
+    if crate::server::is_multipart(req) {
+        let multipart = super::multipart(req, body).await?;
         state.files.read_form(user.id, multipart, form).await?;
     } else {
-        let Form(plain) = Form::<MessageForm>::from_request(req, &mut body)
+        let Form(plain) = Form::<MessageForm>::from_request(req, &mut RequestBody::new(body))
             .await
             .map_err(|_| AppError::invalid("text", Code::BadUpload))?;
         form.text = plain.text;
@@ -218,11 +215,4 @@ async fn send_form(
         None => messages::send(outbox, room, user, &form.text, client_id).await,
     }
     .map(drop)
-}
-
-fn is_multipart(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"))
 }
