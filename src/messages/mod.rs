@@ -107,9 +107,10 @@ fn new_message(
     client_id: Option<&str>,
     caption: bool,
 ) -> AppResult<NewMessage> {
-    let text = match caption && text.trim().is_empty() {
-        true => None,
-        false => Some(MessageText::parse(text)?),
+    let text = if caption && text.trim().is_empty() {
+        None
+    } else {
+        Some(MessageText::parse(text)?)
     };
     let client_id = client_id.map(ClientId::parse).transpose()?;
     limiter.check(sender.id)?;
@@ -136,13 +137,8 @@ fn new_message(
 /// A message `user` may see and act on: it exists and is not deleted (404), and they
 /// are a member of its room now (403).
 pub async fn find_visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<MessageRow> {
-    let message = store::messages::find(db, id)
-        .await?
-        .filter(|m| !m.deleted)
-        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
-    if !store::rooms::is_member(db, message.room_id, user.id).await? {
-        return Err(AppError::Forbidden(Code::NotAMember));
-    }
+    let message = existing(db, id).await?;
+    check_member(db, user, &message).await?;
     Ok(message)
 }
 
@@ -150,10 +146,32 @@ pub async fn find_visible(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Mes
 /// theirs (403).
 pub async fn find_own(db: &Db, user: &CurrentUser, id: i64) -> AppResult<MessageRow> {
     let message = find_visible(db, user, id).await?;
+    check_author(user, &message)?;
+    Ok(message)
+}
+
+/// The message, unless there is none or it was deleted (404).
+async fn existing(db: &Db, id: i64) -> AppResult<MessageRow> {
+    store::messages::find(db, id)
+        .await?
+        .filter(|m| !m.deleted)
+        .ok_or(AppError::NotFound(Code::NoSuchMessage))
+}
+
+/// 403 unless `user` is a member of the message's room now.
+async fn check_member(db: &Db, user: &CurrentUser, message: &MessageRow) -> AppResult<()> {
+    if !store::rooms::is_member(db, message.room_id, user.id).await? {
+        return Err(AppError::Forbidden(Code::NotAMember));
+    }
+    Ok(())
+}
+
+/// 403 unless `user` wrote it.
+fn check_author(user: &CurrentUser, message: &MessageRow) -> AppResult<()> {
     if message.sender_id != user.id {
         return Err(AppError::Forbidden(Code::NotTheAuthor));
     }
-    Ok(message)
+    Ok(())
 }
 
 /// Replaces the text of `user`'s own message; the earlier version is kept.
@@ -176,13 +194,14 @@ pub async fn edit(
 
 /// Deletes a message, leaving a tombstone: `user`'s own, or, for an admin, anyone's in
 /// any room. Its file (and thumbnail) go from the store once the delete is committed.
-pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<()> {
+/// Returns the message as it was.
+pub async fn delete(outbox: Outbox<'_>, user: &CurrentUser, id: i64) -> AppResult<MessageRow> {
     let (message, admin) = find_deletable(outbox.db, user, id).await?;
     change_as(outbox, user, &message, ChangeKind::Delete, admin).await?;
     if let Some(attachment) = &message.attachment.0 {
         outbox.files.remove(attachment).await;
     }
-    Ok(())
+    Ok(message)
 }
 
 /// The file `file_id` and the room it was sent in, for `user`: 404 when there is no
@@ -235,17 +254,16 @@ pub async fn edits(db: &Db, user: &CurrentUser, id: i64) -> AppResult<Vec<EditRo
     Ok(store::messages::edits(db, id).await?)
 }
 
-/// A message `user` may delete: their own (visible to them, as `find_own` says), or,
-/// for an admin, anyone's in any room. Says whether it is deleted as an admin.
+/// A message `user` may delete: their own (as `find_own` says), or, for an admin,
+/// anyone's in any room. Says whether it is deleted as an admin. Read once.
 pub async fn find_deletable(db: &Db, user: &CurrentUser, id: i64) -> AppResult<(MessageRow, bool)> {
-    let message = store::messages::find(db, id)
-        .await?
-        .filter(|m| !m.deleted)
-        .ok_or(AppError::NotFound(Code::NoSuchMessage))?;
+    let message = existing(db, id).await?;
     if message.sender_id != user.id && is_admin(db, user).await? {
         return Ok((message, true));
     }
-    Ok((find_own(db, user, id).await?, false))
+    check_member(db, user, &message).await?;
+    check_author(user, &message)?;
+    Ok((message, false))
 }
 
 /// Whether `user` may delete `message` (theirs, or they are an admin): what their

@@ -211,8 +211,7 @@ pub async fn delete(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let (message, _) = messages::find_deletable(&state.db, &user, id).await?;
-    messages::delete(state.outbox(), &user, id).await?;
+    let message = messages::delete(state.outbox(), &user, id).await?;
     if is_htmx(req) {
         return Ok(Html(String::new()).into_response());
     }
