@@ -12,13 +12,18 @@
 //! are retried a few times with backoff.
 
 use std::{
-    sync::Arc,
-    time::{Duration, Instant},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
 };
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures_util::StreamExt;
 use serde::Serialize;
 use tokio::{sync::mpsc, task::JoinHandle};
+use tokio_stream::wrappers::ReceiverStream;
 
 use poem::http;
 use web_push_native::{
@@ -57,13 +62,13 @@ pub struct PushKeys {
     key: ES256KeyPair,
     public: String,
     contact: String,
-    /// Whether any subscription exists, and when that was read.
-    subscribed: std::sync::Mutex<Option<(bool, Instant)>>,
+    /// Whether anyone has subscribed: while nobody has, the writer offers no message.
+    subscribed: Arc<AtomicBool>,
 }
 
-/// How long "nobody has subscribed" is believed before the database is asked again (a
-/// subscription made through another node may wait this long for its first push).
-const SUBSCRIBED_TTL: Duration = Duration::from_secs(5);
+/// How often whether anyone has subscribed is read again (a subscription made through
+/// another node may wait this long for its first push).
+const SUBSCRIBED_REFRESH: Duration = Duration::from_secs(2);
 
 impl PushKeys {
     /// The VAPID key pair kept in the database, made on the first start.
@@ -79,26 +84,13 @@ impl PushKeys {
             key,
             public,
             contact,
-            subscribed: std::sync::Mutex::new(None),
+            subscribed: Arc::default(),
         })
     }
 
     /// Someone subscribed through this node: pushes start with the next message.
     pub fn subscribed(&self) {
-        *self.subscribed.lock().unwrap_or_else(|p| p.into_inner()) = Some((true, Instant::now()));
-    }
-
-    /// Whether anyone has a subscription (as of at most `SUBSCRIBED_TTL` ago).
-    async fn anyone_subscribed(&self, db: &Db) -> bool {
-        let known = *self.subscribed.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((any, at)) = known
-            && at.elapsed() < SUBSCRIBED_TTL
-        {
-            return any;
-        }
-        let any = store::push::any(db).await.unwrap_or(true);
-        *self.subscribed.lock().unwrap_or_else(|p| p.into_inner()) = Some((any, Instant::now()));
-        any
+        self.subscribed.store(true, Ordering::Relaxed);
     }
 
     /// The public key browsers subscribe with (`applicationServerKey`), base64url.
@@ -195,32 +187,40 @@ struct Send {
 }
 
 /// Where the writer offers new messages, and the task that takes them: it finds whom
-/// to push to, and a few workers send. They stop once the writer has.
+/// to push to, and hands each push to the senders (`SENDERS` at once). They stop once
+/// the writer has.
 pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHandle<()>) {
-    let (messages, mut incoming) = NewMessages::channel(MESSAGES_QUEUE);
-    let (sends, queue) = async_channel(SENDS_QUEUE);
+    let (messages, mut incoming) =
+        NewMessages::channel(MESSAGES_QUEUE, Arc::clone(&keys.subscribed));
+    let (sends, queue) = mpsc::channel::<Send>(SENDS_QUEUE);
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .build()
         .expect("an HTTP client with a timeout builds");
-    let workers: Vec<JoinHandle<()>> = (0..SENDERS)
-        .map(|_| {
-            let (db, keys, client, queue) =
-                (db.clone(), keys.clone(), client.clone(), queue.clone());
-            tokio::spawn(async move {
-                while let Some(send) = queue.recv().await {
-                    deliver(&db, &keys, &client, send).await;
-                }
-            })
+    let senders = {
+        let (db, keys) = (db.clone(), Arc::clone(&keys));
+        tokio::spawn(async move {
+            ReceiverStream::new(queue)
+                .for_each_concurrent(SENDERS, |send| deliver(&db, &keys, &client, send))
+                .await
         })
-        .collect();
+    };
     let task = tokio::spawn(async move {
-        while let Some(message) = incoming.recv().await {
-            // Most messages have nobody to push to: ask the database per message only
-            // while someone, somewhere, has subscribed.
-            if !keys.anyone_subscribed(&db).await {
-                continue;
-            }
+        let mut refresh = tokio::time::interval(SUBSCRIBED_REFRESH);
+        loop {
+            let message = tokio::select! {
+                message = incoming.recv() => match message {
+                    Some(message) => message,
+                    None => break,
+                },
+                _ = refresh.tick() => {
+                    // Subscriptions made or deleted through any node.
+                    if let Ok(any) = store::push::any(&db).await {
+                        keys.subscribed.store(any, Ordering::Relaxed);
+                    }
+                    continue;
+                }
+            };
             let recipients =
                 match store::push::recipients(&db, message.room_id, message.sender_id, message.id)
                     .await
@@ -244,15 +244,13 @@ pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHa
                     subscription,
                     payload: Arc::clone(&payload),
                 };
-                if !sends.try_send(send) {
+                if sends.try_send(send).is_err() {
                     metrics::record_push("dropped");
                 }
             }
         }
         drop(sends);
-        for worker in workers {
-            let _ = worker.await;
-        }
+        let _ = senders.await;
     });
     (messages, task)
 }
@@ -315,30 +313,6 @@ fn build(keys: &PushKeys, s: &Subscription, payload: &[u8]) -> Option<http::Requ
         .with_vapid(&keys.key, &keys.contact)
         .build(payload.to_vec())
         .ok()
-}
-
-/// A bounded many-consumer queue for the sending workers: tokio's mpsc has one
-/// receiver, so the workers share it behind a mutex.
-fn async_channel(capacity: usize) -> (Sends, Queue) {
-    let (tx, rx) = mpsc::channel(capacity);
-    (Sends(tx), Queue(Arc::new(tokio::sync::Mutex::new(rx))))
-}
-
-struct Sends(mpsc::Sender<Send>);
-
-impl Sends {
-    fn try_send(&self, send: Send) -> bool {
-        self.0.try_send(send).is_ok()
-    }
-}
-
-#[derive(Clone)]
-struct Queue(Arc<tokio::sync::Mutex<mpsc::Receiver<Send>>>);
-
-impl Queue {
-    async fn recv(&self) -> Option<Send> {
-        self.0.lock().await.recv().await
-    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,11 @@
 //! the callers. An acknowledged message or change is always on disk, and sockets see
 //! each room's events in commit order.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicBool, Ordering},
+};
+
 use tokio::{
     sync::{mpsc, oneshot},
     task::JoinHandle,
@@ -20,19 +25,27 @@ use crate::{
 };
 
 /// New messages, offered to whoever holds the other end (Web Push) without ever
-/// waiting: when its bounded queue is full, the message is dropped for it (counted).
+/// waiting, and only while it says it wants them (`wanted`: nobody has subscribed, so
+/// nothing is copied per message): when its bounded queue is full, the message is
+/// dropped for it (counted).
 #[derive(Clone)]
-pub struct NewMessages(mpsc::Sender<MessageRow>);
+pub struct NewMessages {
+    queue: mpsc::Sender<MessageRow>,
+    wanted: Arc<AtomicBool>,
+}
 
 impl NewMessages {
-    /// A queue of `capacity` messages, and its other end.
-    pub fn channel(capacity: usize) -> (Self, mpsc::Receiver<MessageRow>) {
-        let (tx, rx) = mpsc::channel(capacity);
-        (Self(tx), rx)
+    /// A queue of `capacity` messages, offered while `wanted` is set, and its other end.
+    pub fn channel(capacity: usize, wanted: Arc<AtomicBool>) -> (Self, mpsc::Receiver<MessageRow>) {
+        let (queue, rx) = mpsc::channel(capacity);
+        (Self { queue, wanted }, rx)
     }
 
     fn offer(&self, message: &MessageRow) {
-        if self.0.try_send(message.clone()).is_err() {
+        if !self.wanted.load(Ordering::Relaxed) {
+            return;
+        }
+        if self.queue.try_send(message.clone()).is_err() {
             metrics::record_push("dropped");
         }
     }

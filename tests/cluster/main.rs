@@ -595,6 +595,8 @@ async fn each_message_is_pushed_once_and_never_to_someone_with_a_page_open_on_an
     assert_eq!(bob.join_room("porch").await.status(), 201);
     assert_eq!(bob.set_notify("porch", "all").await.status(), 200);
     let browser = push_receiver::Browser::subscribe(&bob, push, "bob").await;
+    // Bob subscribed through node B; node A learns that someone has within 2 s.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
     let key = push_receiver::server_key(&bob).await;
     assert_eq!(
         push_receiver::server_key(&ann).await,
