@@ -16,7 +16,7 @@ async fn registering_answers_201_with_the_username_and_logs_you_in() {
     let app = spawn_app().await;
     let alice = app.client();
 
-    let response = register(&alice, "alice", PASSWORD).await;
+    let response = register_as(&alice, "alice", PASSWORD).await;
 
     assert_eq!(response.status(), StatusCode::CREATED);
     let cookie = session_cookie(&response).expect("a session cookie");
@@ -34,7 +34,7 @@ async fn registering_answers_201_with_the_username_and_logs_you_in() {
 async fn the_session_cookie_is_http_only_same_site_lax_and_lasts_thirty_days() {
     let app = spawn_app().await;
 
-    let response = register(&app.client(), "alice", PASSWORD).await;
+    let response = register_as(&app.client(), "alice", PASSWORD).await;
 
     let cookie = session_cookie(&response).expect("a session cookie");
     let attributes = cookie_attributes(&cookie);
@@ -55,7 +55,7 @@ async fn the_session_cookie_is_http_only_same_site_lax_and_lasts_thirty_days() {
 async fn the_session_cookie_is_secure_and_host_only_when_configured() {
     let app = spawn_app_with(|config| config.secure_cookies = true).await;
 
-    let response = register(&app.client(), "alice", PASSWORD).await;
+    let response = register_as(&app.client(), "alice", PASSWORD).await;
 
     let cookie = response
         .headers()
@@ -78,7 +78,7 @@ async fn the_session_cookie_is_secure_and_host_only_when_configured() {
 async fn chinese_usernames_can_register_and_log_in() {
     let app = spawn_app().await;
 
-    let response = register(&app.client(), "张伟明", PASSWORD).await;
+    let response = register_as(&app.client(), "张伟明", PASSWORD).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["username"], "张伟明");
@@ -86,7 +86,7 @@ async fn chinese_usernames_can_register_and_log_in() {
     // 32 characters is the limit, however many bytes they take (here 96).
     let long = "张".repeat(32);
     assert_eq!(
-        register(&app.client(), &long, PASSWORD).await.status(),
+        register_as(&app.client(), &long, PASSWORD).await.status(),
         StatusCode::CREATED
     );
 
@@ -103,7 +103,7 @@ async fn a_taken_username_is_409_in_any_case_and_any_script() {
     app.user("ÄRGER").await;
 
     for taken in ["alice", "ALICE", "Alice", "ärger", "Ärger"] {
-        let response = register(&app.client(), taken, PASSWORD).await;
+        let response = register_as(&app.client(), taken, PASSWORD).await;
         expect_problem(response, StatusCode::CONFLICT).await;
     }
 
@@ -131,7 +131,7 @@ async fn usernames_breaking_a_rule_are_422_with_a_reason() {
         "tab\there".to_owned(),
     ];
     for username in &bad {
-        let response = register(&app.client(), username, PASSWORD).await;
+        let response = register_as(&app.client(), username, PASSWORD).await;
         let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert_eq!(body["field"], "username", "{username:?}: {body}");
         let detail = body["detail"].as_str().unwrap_or_default();
@@ -144,7 +144,7 @@ async fn usernames_breaking_a_rule_are_422_with_a_reason() {
     // Letters of any script, digits and _ . - are fine; two characters are enough
     // where each is wide (Chinese, Japanese, Korean).
     for good in ["a.b-c_1", "Ærøskøbing", &"x".repeat(32), "小明", "민수"] {
-        let response = register(&app.client(), good, PASSWORD).await;
+        let response = register_as(&app.client(), good, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::CREATED, "{good}");
     }
 }
@@ -155,7 +155,7 @@ async fn passwords_must_be_8_to_1024_bytes() {
     let too_short = ["1234567".to_owned(), "密码".to_owned(), String::new()];
     let too_long = ["p".repeat(1025), "密".repeat(342)]; // 1025 and 1026 bytes
     for (i, password) in too_short.iter().chain(&too_long).enumerate() {
-        let response = register(&app.client(), &format!("user{i}"), password).await;
+        let response = register_as(&app.client(), &format!("user{i}"), password).await;
         let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
         assert!(
             body["detail"]
@@ -174,7 +174,7 @@ async fn passwords_must_be_8_to_1024_bytes() {
         ("maxed", "p".repeat(1024)),
         ("mima", "密码密".to_owned()),
     ] {
-        let response = register(&app.client(), name, &password).await;
+        let response = register_as(&app.client(), name, &password).await;
         assert_eq!(
             response.status(),
             StatusCode::CREATED,
@@ -219,7 +219,7 @@ async fn a_malformed_json_body_is_a_problem_not_a_crash() {
     assert_eq!(whoami(&client).await, None);
     // Nothing half-made: the name is still free.
     assert_eq!(
-        register(&client, "alice", PASSWORD).await.status(),
+        register_as(&client, "alice", PASSWORD).await.status(),
         StatusCode::CREATED
     );
 }
@@ -516,7 +516,9 @@ async fn a_post_from_another_site_is_403_and_changes_nothing() {
         .expect("POST");
     expect_problem(response, StatusCode::FORBIDDEN).await;
     assert_eq!(
-        register(&app.client(), "mallory", PASSWORD).await.status(),
+        register_as(&app.client(), "mallory", PASSWORD)
+            .await
+            .status(),
         StatusCode::CREATED,
         "no account was created"
     );
@@ -689,16 +691,6 @@ async fn healthz_answers_200_once_the_database_does() {
 }
 
 // ---- helpers -----------------------------------------------------------------------
-
-async fn register(client: &User, username: &str, password: &str) -> Response {
-    client
-        .http
-        .post(client.api("/users"))
-        .json(&json!({ "username": username, "password": password }))
-        .send()
-        .await
-        .expect("register")
-}
 
 async fn log_in(client: &User, username: &str, password: &str) -> Response {
     client

@@ -44,6 +44,27 @@ async fn room_with(app: &TestApp, owner: &str, room: &str) -> User {
     user
 }
 
+/// The composer's form (multipart, as a browser sends it without JavaScript) posted to
+/// `room`'s page.
+async fn compose(user: &User, room: &str, form: reqwest::multipart::Form) -> reqwest::Response {
+    user.http
+        .post(user.url(&format!("/rooms/{room}/messages")))
+        .multipart(form)
+        .send()
+        .await
+        .expect("POST the composer")
+}
+
+/// The composer with text typed and its file input left empty (an empty, unnamed part).
+fn typed_only(text: &str) -> reqwest::multipart::Form {
+    reqwest::multipart::Form::new()
+        .text("text", text.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(Vec::new()).file_name(""),
+        )
+}
+
 async fn download(user: &User, url: &str) -> reqwest::Response {
     user.get(url).await
 }
@@ -519,19 +540,7 @@ async fn uploads_past_the_per_user_rate_get_429() {
         StatusCode::CREATED
     );
     for n in 0..3 {
-        let form = reqwest::multipart::Form::new()
-            .text("text", format!("typed {n}"))
-            .part(
-                "file",
-                reqwest::multipart::Part::bytes(Vec::new()).file_name(""),
-            );
-        let sent = ann
-            .http
-            .post(app.url("/rooms/rate/messages"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let sent = compose(&ann, "rate", typed_only(&format!("typed {n}"))).await;
         assert_eq!(sent.status(), StatusCode::SEE_OTHER, "composer message {n}");
     }
 }
@@ -574,28 +583,10 @@ async fn the_composer_form_sends_a_file_without_javascript() {
             "file",
             reqwest::multipart::Part::bytes(b"notes".to_vec()).file_name("notes.txt"),
         );
-    let response = ann
-        .http
-        .post(app.url("/rooms/forms/messages"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = compose(&ann, "forms", form).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     // A form whose file input was left empty sends an empty, unnamed part: text only.
-    let form = reqwest::multipart::Form::new()
-        .text("text", "just words")
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(Vec::new()).file_name(""),
-        );
-    let response = ann
-        .http
-        .post(app.url("/rooms/forms/messages"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let response = compose(&ann, "forms", typed_only("just words")).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let events = ann.events("forms", "").await;
     assert_eq!(events[0]["attachment"]["name"], "notes.txt");

@@ -40,15 +40,6 @@ async fn log_in_as(client: &User, username: &str, password: &str) -> Response {
     .await
 }
 
-async fn register_as(client: &User, username: &str, password: &str) -> Response {
-    post_json(
-        client,
-        "/users",
-        json!({ "username": username, "password": password }),
-    )
-    .await
-}
-
 /// A problem+json body with `status`, returned for more checks.
 async fn problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);

@@ -189,6 +189,17 @@ impl Drop for TestApp {
     }
 }
 
+/// `POST /api/v1/users` as `client`, whatever the answer.
+pub async fn register_as(client: &User, username: &str, password: &str) -> reqwest::Response {
+    client
+        .http
+        .post(client.api("/users"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .expect("POST /users")
+}
+
 /// A browser-like client of the server at `addr`: its own cookie jar, redirects not followed.
 pub fn client_at(addr: SocketAddr) -> User {
     client_with_headers(addr, reqwest::header::HeaderMap::new())
@@ -265,7 +276,7 @@ impl User {
         self
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
 

@@ -15,7 +15,8 @@ use crate::{
     push_receiver::{Browser, Pushed, next_push, no_push, receiver, server_key},
 };
 
-async fn set_up(app: &TestApp) -> (User, User) {
+/// Ann and Bob in "garden", Bob at notification level `notify` (or the default).
+async fn set_up(app: &TestApp, notify: Option<&str>) -> (User, User) {
     let ann = app.user("ann").await;
     let bob = app.user("bob").await;
     assert_eq!(
@@ -23,6 +24,12 @@ async fn set_up(app: &TestApp) -> (User, User) {
         StatusCode::CREATED
     );
     assert_eq!(bob.join_room("garden").await.status(), StatusCode::CREATED);
+    if let Some(level) = notify {
+        assert_eq!(
+            bob.set_notify("garden", level).await.status(),
+            StatusCode::OK
+        );
+    }
     (ann, bob)
 }
 
@@ -30,11 +37,7 @@ async fn set_up(app: &TestApp) -> (User, User) {
 async fn an_offline_member_gets_one_encrypted_signed_push_per_message() {
     let app = spawn_app().await;
     let (push, mut pushes) = receiver().await;
-    let (ann, bob) = set_up(&app).await;
-    assert_eq!(
-        bob.set_notify("garden", "all").await.status(),
-        StatusCode::OK
-    );
+    let (ann, bob) = set_up(&app, Some("all")).await;
     let phone = Browser::subscribe(&bob, push, "bob-phone").await;
     let laptop = Browser::subscribe(&bob, push, "bob-laptop").await;
     let key = server_key(&bob).await;
@@ -83,11 +86,7 @@ async fn take_for(pushes: &mut mpsc::UnboundedReceiver<Pushed>, browser: &str) -
 async fn a_member_with_hearth_open_gets_no_push_until_they_close_it() {
     let app = spawn_app().await;
     let (push, mut pushes) = receiver().await;
-    let (ann, bob) = set_up(&app).await;
-    assert_eq!(
-        bob.set_notify("garden", "all").await.status(),
-        StatusCode::OK
-    );
+    let (ann, bob) = set_up(&app, Some("all")).await;
     Browser::subscribe(&bob, push, "bob").await;
     let socket = bob.ws("/ws").await;
     ann.say("garden", "are you there?").await;
@@ -103,7 +102,7 @@ async fn a_member_with_hearth_open_gets_no_push_until_they_close_it() {
 async fn levels_and_mentions_decide_and_direct_rooms_notify_of_everything() {
     let app = spawn_app().await;
     let (push, mut pushes) = receiver().await;
-    let (ann, bob) = set_up(&app).await;
+    let (ann, bob) = set_up(&app, None).await;
     let key = server_key(&bob).await;
     let browser = Browser::subscribe(&bob, push, "bob").await;
     // Group rooms notify of mentions by default.
@@ -139,11 +138,7 @@ async fn levels_and_mentions_decide_and_direct_rooms_notify_of_everything() {
 async fn a_subscription_the_push_service_has_forgotten_is_deleted() {
     let app = spawn_app().await;
     let (push, mut pushes) = receiver().await;
-    let (ann, bob) = set_up(&app).await;
-    assert_eq!(
-        bob.set_notify("garden", "all").await.status(),
-        StatusCode::OK
-    );
+    let (ann, bob) = set_up(&app, Some("all")).await;
     Browser::subscribe(&bob, push, "gone-tablet").await;
     ann.say("garden", "first").await;
     assert_eq!(next_push(&mut pushes).await.browser, "gone-tablet");
@@ -164,11 +159,7 @@ async fn a_subscription_the_push_service_has_forgotten_is_deleted() {
 async fn a_busy_push_service_is_tried_again_and_the_push_arrives_once() {
     let app = spawn_app().await;
     let (push, mut pushes) = receiver().await;
-    let (ann, bob) = set_up(&app).await;
-    assert_eq!(
-        bob.set_notify("garden", "all").await.status(),
-        StatusCode::OK
-    );
+    let (ann, bob) = set_up(&app, Some("all")).await;
     let key = server_key(&bob).await;
     let browser = Browser::subscribe(&bob, push, "flaky-phone").await;
     ann.say("garden", "try again").await;

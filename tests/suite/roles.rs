@@ -6,7 +6,7 @@ use hearth::Config;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{next_json, spawn_app};
+use crate::helpers::{PASSWORD, next_json, register_as, spawn_app};
 
 async fn role(user: &crate::helpers::User) -> String {
     let me: Value = user.get("/api/v1/session").await.json().await.unwrap();
@@ -16,14 +16,7 @@ async fn role(user: &crate::helpers::User) -> String {
 #[tokio::test]
 async fn the_first_account_is_an_admin_and_the_api_says_each_role() {
     let app = spawn_app().await;
-    let first = app
-        .client()
-        .http
-        .post(app.api("/users"))
-        .json(&serde_json::json!({ "username": "founder", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let first = register_as(&app.client(), "founder", PASSWORD).await;
     assert_eq!(first.status(), StatusCode::CREATED);
     let body: Value = first.json().await.unwrap();
     assert_eq!(body["role"], "admin");
@@ -176,14 +169,7 @@ async fn closing_registration_refuses_new_accounts_with_403_on_every_surface() {
     hearth::ops::set_registration(&config, "closed")
         .await
         .unwrap();
-    let refused = app
-        .client()
-        .http
-        .post(app.api("/users"))
-        .json(&serde_json::json!({ "username": "eve", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let refused = register_as(&app.client(), "eve", PASSWORD).await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert_eq!(
         refused.headers()["content-type"],
@@ -212,14 +198,7 @@ async fn closing_registration_refuses_new_accounts_with_403_on_every_surface() {
     hearth::ops::set_registration(&config, "invite")
         .await
         .unwrap();
-    let invite = app
-        .client()
-        .http
-        .post(app.api("/users"))
-        .json(&serde_json::json!({ "username": "eve", "password": crate::helpers::PASSWORD }))
-        .send()
-        .await
-        .unwrap();
+    let invite = register_as(&app.client(), "eve", PASSWORD).await;
     assert_eq!(invite.status(), StatusCode::FORBIDDEN);
     // Existing accounts still log in; opening again lets people register.
     assert_eq!(role(&app.client().log_in("ada").await).await, "admin");
