@@ -839,6 +839,10 @@
   // Set while this page's own "Leave room" is on its way (see htmx:wsClose).
   var leavingHere = false;
 
+  function redirecting(xhr) {
+    return !!(xhr && xhr.getResponseHeader && xhr.getResponseHeader("HX-Redirect"));
+  }
+
   function isLeaveForm(elt) {
     var action = elt && elt.getAttribute && elt.getAttribute("hx-post");
     return !!action && /\/leave$/.test(action);
@@ -1102,7 +1106,9 @@
         keepPlaceAfterEarlier();
       } else if (name === "htmx:afterSettle" && isEarlier(evt)) {
         finishLoadingEarlier();
-      } else if (name === "htmx:afterRequest" && isLeaveForm(elt) && !evt.detail.successful) {
+      } else if (name === "htmx:afterRequest" && isLeaveForm(elt) && !redirecting(evt.detail.xhr)) {
+        // Refused or unsent. (A redirect's answer is neither successful nor failed
+        // to htmx: it navigates before deciding, so ask the answer itself.)
         leavingHere = false;
       } else if (name === "htmx:afterRequest" && isEarlier(evt) && !evt.detail.successful) {
         finishLoadingEarlier();
