@@ -1134,6 +1134,12 @@
       }
       if (name === "htmx:load" || name === "htmx:oobAfterSwap") summariseUnread();
       if (name === "htmx:oobAfterSwap" && evt.detail.target && evt.detail.target.id === "typing") showTyping();
+      // An admin renamed the room open here: on to its new address.
+      if (name === "htmx:oobAfterSwap" && evt.detail.target && evt.detail.target.id === "room-moved") {
+        var to = evt.detail.target.querySelector("[data-path]");
+        var moved = to && to.getAttribute("data-path");
+        if (moved && moved.charAt(0) === "/") location.replace(moved);
+      }
     }
   });
 

@@ -60,6 +60,8 @@ pub struct AppState {
     /// The key pushes are signed with, and which endpoints are accepted.
     pub push_keys: Arc<PushKeys>,
     pub push_endpoints: Endpoints,
+    /// The sessions behind the cookie, for ending a person's others.
+    pub sessions: SessionStore,
 }
 
 impl AppState {
@@ -69,6 +71,8 @@ impl AppState {
             db: &self.db,
             passwords: &self.passwords,
             limits: &self.client_limits,
+            sessions: &self.sessions,
+            sockets: &*self.hub,
         }
     }
 
@@ -85,6 +89,35 @@ impl AppState {
         auth::remember_avatar(session, key.as_deref());
         self.recent.forget_all();
         Ok(key)
+    }
+
+    /// Deletes `user`'s account (see `auth::delete_account`), and their picture with
+    /// it; the pages this node keeps show "deleted user" from now on.
+    pub async fn delete_account(
+        &self,
+        user: &auth::CurrentUser,
+        password: &str,
+    ) -> crate::error::AppResult<()> {
+        let avatar = store::files::avatar(&self.db, user.id).await?;
+        auth::delete_account(self.accounts(), user, password).await?;
+        if let Some(avatar) = avatar {
+            self.files.remove_avatar(&avatar).await;
+        }
+        self.recent.forget_all();
+        Ok(())
+    }
+
+    /// Renames a group room (admins only: see `rooms::rename`); the pages this node
+    /// keeps name it anew.
+    pub async fn rename_room(
+        &self,
+        admin: &auth::CurrentUser,
+        name: &str,
+        new_name: &str,
+    ) -> crate::error::AppResult<rooms::Room> {
+        let room = rooms::rename(&self.db, &*self.hub, admin, name, new_name).await?;
+        self.recent.forget_all();
+        Ok(room)
     }
 
     /// What writing to a room's stream needs.
@@ -108,8 +141,6 @@ pub struct App {
     tasks: Background,
     secure_cookies: bool,
     proxies: TrustedProxies,
-    /// Linked to other nodes through Redis.
-    clustered: bool,
     max_upload_bytes: u64,
 }
 
@@ -166,7 +197,9 @@ impl App {
         let passwords = Passwords::new(cores);
         passwords.warm_up();
         let auth_window = Duration::from_secs(config.auth_window_secs.max(1));
+        let sessions = SessionStore::new(db.clone(), config.redis_url.is_none());
         let state = AppState {
+            sessions,
             db,
             hub,
             writer,
@@ -224,7 +257,6 @@ impl App {
             state,
             tasks,
             secure_cookies: config.secure_cookies,
-            clustered: config.redis_url.is_some(),
             max_upload_bytes: config.max_upload_bytes,
             proxies: TrustedProxies::new(config.trusted_proxies),
         })
@@ -254,7 +286,6 @@ impl App {
             tasks,
             secure_cookies,
             proxies,
-            clustered,
             max_upload_bytes,
             ..
         } = self;
@@ -270,7 +301,6 @@ impl App {
         });
         let public = Public {
             secure_cookies,
-            clustered,
             metrics_here: operators.is_none(),
             proxies,
             max_upload_bytes,
@@ -317,8 +347,6 @@ impl App {
 /// How the public routes are set up.
 struct Public {
     secure_cookies: bool,
-    /// Linked to other nodes: sessions are read from the database at every request.
-    clustered: bool,
     /// Whether `/metrics` is served here (no separate metrics address).
     metrics_here: bool,
     proxies: TrustedProxies,
@@ -330,10 +358,7 @@ struct Public {
 /// security headers, errors as pages or problem+json, the body limit, sessions and
 /// their cookie, and the cross-site check.
 fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
-    let sessions = ServerSession::new(
-        cookie_config(public.secure_cookies),
-        SessionStore::new(state.db.clone(), !public.clustered),
-    );
+    let sessions = ServerSession::new(cookie_config(public.secure_cookies), state.sessions.clone());
     let mut routes = web::routes()
         .at("/healthz", get(web::health))
         .nest("/assets", web::assets::routes())

@@ -133,6 +133,11 @@ pub struct Config {
     #[arg(long, env = "HEARTH_PUSH_ALLOW_LOOPBACK_HTTP", default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
     pub push_allow_loopback_http: bool,
 
+    /// The address people reach Hearth at (`https://chat.example.org`), for the links
+    /// the command line prints. Pages use the address they were asked at.
+    #[arg(long, env = "HEARTH_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Something to do instead of serving.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -171,10 +176,16 @@ pub enum AdminCommand {
         username: String,
     },
     /// Who may register: `open` (anyone; a fresh install's default), `invite` (only
-    /// with an invitation; invitations are not built yet, so nobody) or `closed`.
+    /// through an invitation link an admin made) or `closed` (nobody).
     Registration {
         /// open, invite or closed.
         mode: String,
+    },
+    /// Print a one-time link, valid 24 hours, with which USER sets a new password
+    /// (every session of theirs then ends). Give it to them privately.
+    ResetLink {
+        /// The username (any case).
+        username: String,
     },
 }
 
@@ -214,6 +225,7 @@ impl Config {
             uploads_per_minute: 1_000,
             push_contact: "mailto:tests@hearth.invalid".into(),
             push_allow_loopback_http: true,
+            public_url: None,
             command: None,
         }
     }

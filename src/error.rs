@@ -45,25 +45,44 @@ pub enum Code {
     NotAnImage,
     BadEndpoint,
     BadPushKey,
+    WrongPassword,
+    BadRole,
+    BadRegistration,
+    BadInvite,
+    BadWebhookUrl,
+    BadHookBody,
     // 401
     NotLoggedIn,
     BadCredentials,
+    BadToken,
     // 403
     CrossSite,
     NotAMember,
     NotTheAuthor,
     DirectRoom,
     RegistrationClosed,
+    NotAnAdmin,
+    AccountDeactivated,
+    InviteExpired,
+    InviteUsedUp,
+    InviteRevoked,
+    ResetLinkUsed,
+    ResetLinkExpired,
     // 404
     NoSuchRoom,
     NoSuchMessage,
     NoSuchPage,
     NoSuchUser,
     NoSuchFile,
+    NoSuchInvite,
+    NoSuchResetLink,
+    NoSuchSession,
+    NoSuchBot,
     // 409
     UsernameTaken,
     RoomExists,
     AlreadyMember,
+    LastAdmin,
     // 413
     TooLarge,
     // 429
@@ -133,6 +152,25 @@ impl Code {
             Code::TooManySockets => "too_many_sockets",
             Code::ShuttingDown => "shutting_down",
             Code::Internal => "internal",
+            Code::WrongPassword => "wrong_password",
+            Code::BadRole => "bad_role",
+            Code::BadRegistration => "bad_registration",
+            Code::BadInvite => "bad_invite",
+            Code::BadWebhookUrl => "bad_webhook_url",
+            Code::BadHookBody => "bad_hook_body",
+            Code::BadToken => "bad_token",
+            Code::NotAnAdmin => "not_an_admin",
+            Code::AccountDeactivated => "account_deactivated",
+            Code::InviteExpired => "invite_expired",
+            Code::InviteUsedUp => "invite_used_up",
+            Code::InviteRevoked => "invite_revoked",
+            Code::ResetLinkUsed => "reset_link_used",
+            Code::ResetLinkExpired => "reset_link_expired",
+            Code::NoSuchInvite => "no_such_invite",
+            Code::NoSuchResetLink => "no_such_reset_link",
+            Code::NoSuchSession => "no_such_session",
+            Code::NoSuchBot => "no_such_bot",
+            Code::LastAdmin => "last_admin",
         }
     }
 }
@@ -174,6 +212,9 @@ pub enum AppError {
     Unauthorized,
     #[error("bad credentials")]
     BadCredentials,
+    /// A bearer token that is not (or no longer) a bot's.
+    #[error("bad token")]
+    BadToken,
     #[error("forbidden: {}", .0.as_str())]
     Forbidden(Code),
     #[error("not found: {}", .0.as_str())]
@@ -197,7 +238,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthorized | AppError::BadCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::BadCredentials | AppError::BadToken => {
+                StatusCode::UNAUTHORIZED
+            }
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -215,6 +258,7 @@ impl AppError {
             AppError::Invalid(v) => v.code,
             AppError::Unauthorized => Code::NotLoggedIn,
             AppError::BadCredentials => Code::BadCredentials,
+            AppError::BadToken => Code::BadToken,
             AppError::Forbidden(code) | AppError::NotFound(code) | AppError::Conflict(code) => {
                 *code
             }

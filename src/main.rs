@@ -37,6 +37,17 @@ async fn run_command(config: &Config, command: &Command) -> anyhow::Result<()> {
             let (username, role) = match action {
                 AdminCommand::Promote { username } => (username, "admin"),
                 AdminCommand::Demote { username } => (username, "member"),
+                AdminCommand::ResetLink { username } => {
+                    let link = hearth::ops::reset_link(config, username).await?;
+                    println!("{link}");
+                    if config.public_url.is_none() {
+                        eprintln!(
+                            "(a path: put this server's address in front, or set --public-url)"
+                        );
+                    }
+                    println!("It works once, for 24 hours.");
+                    return Ok(());
+                }
                 AdminCommand::Registration { mode } => {
                     hearth::ops::set_registration(config, mode).await?;
                     println!("registration is now {mode}");

@@ -2,7 +2,8 @@
 //! live SQLite database (SQLite's `VACUUM INTO`, which reads one snapshot while Hearth
 //! keeps writing) and of the files directory beside it. Restoring is stopping Hearth,
 //! copying both back, and starting it. `hearth admin promote|demote USER` sets a role,
-//! `hearth admin registration open|invite|closed` who may register.
+//! `hearth admin registration open|invite|closed` who may register, and
+//! `hearth admin reset-link USER` prints a one-time link to set a new password.
 
 use std::path::{Path, PathBuf};
 
@@ -38,6 +39,21 @@ pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Re
         bail!("no such user: {username}");
     }
     Ok(())
+}
+
+/// A one-time link for `username` to set a new password: the full URL when
+/// `--public-url` is set, else the path.
+pub async fn reset_link(config: &Config, username: &str) -> anyhow::Result<String> {
+    let db = config.open_database().await?;
+    let made = auth::reset_link(&db, username).await;
+    db.close().await;
+    let (token, _) = made.map_err(|err| anyhow::anyhow!("no reset link for {username}: {err}"))?;
+    let base = config
+        .public_url
+        .as_deref()
+        .unwrap_or("")
+        .trim_end_matches('/');
+    Ok(format!("{base}/reset/{token}"))
 }
 
 /// What a backup holds.

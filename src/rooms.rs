@@ -5,7 +5,7 @@
 //! implements: this module does not know who listens.
 
 use crate::{
-    auth::CurrentUser,
+    auth::{self, CurrentUser},
     domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case},
     error::{AppError, AppResult, Code},
     limit::KeyedLimit,
@@ -26,6 +26,8 @@ pub trait RoomNews {
     fn left(&self, user_id: i64, room_id: i64);
     /// They changed how a room notifies them: their pages count it that way.
     fn notify_changed(&self, user_id: i64, room_id: i64, notify: Notify);
+    /// A room of theirs was renamed (by an admin): their pages show the new name.
+    fn renamed(&self, user_id: i64, room: &Room);
 }
 
 /// A room, as found by name.
@@ -211,6 +213,74 @@ pub async fn set_notify(
     let now = notify.unwrap_or(Notify::default_for(room.direct));
     news.notify_changed(user.id, room.id, now);
     Ok(now)
+}
+
+/// The group room called `name`, for an admin to change: 403 `not_an_admin` for
+/// anyone else, 404 for no such room, 403 `direct_room` for a direct one (only its
+/// people have any say in it).
+async fn as_admin(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<Room> {
+    auth::require_admin(db, admin).await?;
+    let room = find(db, name).await?;
+    if room.direct {
+        return Err(AppError::Forbidden(Code::DirectRoom));
+    }
+    Ok(room)
+}
+
+/// Renames a group room (admins only; 409 `room_exists` if the name is taken). Its
+/// members' pages, on every node, show the new name.
+pub async fn rename(
+    db: &Db,
+    news: &impl RoomNews,
+    admin: &CurrentUser,
+    name: &str,
+    new_name: &str,
+) -> AppResult<Room> {
+    let mut room = as_admin(db, admin, name).await?;
+    let new_name = RoomName::parse(new_name)?;
+    match store::rooms::rename(db, room.id, new_name.as_str(), &new_name.key()).await {
+        Ok(()) => {}
+        Err(StoreError::Duplicate) => return Err(AppError::Conflict(Code::RoomExists)),
+        Err(err) => return Err(err.into()),
+    }
+    room.name = new_name.as_str().to_owned();
+    for (member, _) in store::rooms::members(db, room.id).await? {
+        news.renamed(member, &room);
+    }
+    Ok(room)
+}
+
+/// Deletes a group room (admins only): every member leaves it, on every page and
+/// socket; its name is free again.
+pub async fn delete(
+    db: &Db,
+    news: &impl RoomNews,
+    admin: &CurrentUser,
+    name: &str,
+) -> AppResult<Room> {
+    let room = as_admin(db, admin, name).await?;
+    for member in store::rooms::delete(db, room.id).await? {
+        news.left(member, room.id);
+    }
+    Ok(room)
+}
+
+/// Takes `username` out of a group room (admins only; 404 `no_such_user`, 403
+/// `not_a_member` if they are not in it): as if they had left, on every node.
+pub async fn remove_member(
+    db: &Db,
+    news: &impl RoomNews,
+    admin: &CurrentUser,
+    name: &str,
+    username: &str,
+) -> AppResult<Room> {
+    let room = as_admin(db, admin, name).await?;
+    let member = auth::find_account(db, username).await?;
+    if !store::rooms::remove_member(db, room.id, member.id).await? {
+        return Err(AppError::Forbidden(Code::NotAMember));
+    }
+    news.left(member.id, room.id);
+    Ok(room)
 }
 
 pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Vec<RoomSummary>> {

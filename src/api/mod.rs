@@ -2,6 +2,8 @@
 //! handlers into `/api/v1/openapi.json` and the docs page at `/api/docs`. It uses the
 //! same session cookie as the pages and the same domain and store functions.
 
+mod account;
+mod admin;
 mod docs;
 mod files;
 mod messages;
@@ -23,6 +25,8 @@ pub use problem::{ApiError, ApiResult, problem_response};
 pub fn routes() -> Route {
     let service = OpenApiService::new((
             users::UsersApi,
+            account::AccountApi,
+            admin::AdminApi,
             rooms::RoomsApi,
             messages::MessagesApi,
             search::SearchApi,

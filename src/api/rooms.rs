@@ -170,6 +170,12 @@ pub enum MessagePosted {
     Retried(Json<MessageOut>),
 }
 
+#[derive(ApiResponse)]
+pub enum RoomGone {
+    #[oai(status = 204)]
+    NoContent,
+}
+
 pub struct RoomsApi;
 
 #[OpenApi]
@@ -204,6 +210,48 @@ impl RoomsApi {
         let room =
             rooms::create(&state.db, &*state.hub, &state.room_limit, &user, &body.name).await?;
         Ok(RoomCreated::Created(Json(room.into())))
+    }
+
+    /// Rename a group room (admins only: 403 `not_an_admin`; 403 `direct_room` for a
+    /// direct room; 409 `room_exists`). Its members' pages and sockets hear the new
+    /// name.
+    #[oai(path = "/rooms/:name", method = "patch")]
+    async fn rename(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+        body: Json<NewRoom>,
+    ) -> ApiResult<Json<RoomOut>> {
+        let room = state.rename_room(&user, &name, &body.name).await?;
+        Ok(Json(room.into()))
+    }
+
+    /// Delete a group room (admins only). Every member leaves it: their sockets on it
+    /// close (1008) and it leaves their pages. Its name is free again.
+    #[oai(path = "/rooms/:name", method = "delete")]
+    async fn delete(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+    ) -> ApiResult<RoomGone> {
+        rooms::delete(&state.db, &*state.hub, &user, &name).await?;
+        Ok(RoomGone::NoContent)
+    }
+
+    /// Take someone out of a group room (admins only; 404 `no_such_user`, 403
+    /// `not_a_member`), as if they had left it.
+    #[oai(path = "/rooms/:name/members/:username", method = "delete")]
+    async fn remove_member(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+        username: Path<String>,
+    ) -> ApiResult<RoomGone> {
+        rooms::remove_member(&state.db, &*state.hub, &user, &name, &username).await?;
+        Ok(RoomGone::NoContent)
     }
 
     /// Join a room.

@@ -203,7 +203,13 @@ async fn serve(
             },
             mine = user_events.recv() => match mine {
                 Ok(UserEvent::Revoke { login }) if login == user.login => break CloseReason::Policy("logged out"),
+                Ok(UserEvent::RevokeAll) => break CloseReason::Policy("logged out"),
                 Ok(UserEvent::Left { room_id }) if room_id == room.id => break CloseReason::Left,
+                Ok(UserEvent::Renamed { room_id, name }) if room_id == room.id => {
+                    if socket.send_text(renamed_frame(&name)).await.is_err() {
+                        return;
+                    }
+                }
                 Ok(_) => {}
                 // A missed event may be a missed logout: reconnect and be checked again.
                 Err(RecvError::Lagged(_)) => break CloseReason::TryAgain("missed an event; reconnect"),
@@ -217,6 +223,11 @@ async fn serve(
         }
     };
     socket.close(reason).await;
+}
+
+/// `{"type":"renamed","room":…}`: an admin renamed the room; this socket stays on it.
+fn renamed_frame(name: &str) -> String {
+    serde_json::json!({ "type": "renamed", "room": name }).to_string()
 }
 
 /// The error frame for a refused frame, in English (the API's language).

@@ -45,8 +45,18 @@ macro_rules! optional_string_fields {
     )*};
 }
 
-string_fields!(username, password, name, text);
-optional_string_fields!(client_id);
+string_fields!(
+    username,
+    password,
+    name,
+    text,
+    current_password,
+    new_password,
+    token,
+    role,
+    mode
+);
+optional_string_fields!(client_id, invite);
 
 /// The field a strict reader refused, from a payload error's reason.
 pub fn refused_field(reason: &str) -> Option<&str> {

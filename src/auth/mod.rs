@@ -1,10 +1,18 @@
 //! Who you are: registering, logging in and out, and the session that remembers it.
 
+mod account;
 mod csrf;
+pub mod invites;
 mod password;
 mod session;
 mod throttle;
+pub mod token;
 
+pub use account::{
+    RESET_LINK_TTL, Revoke, accounts, change_password, check_reset_link, delete_account,
+    find as find_account, is_admin, log_out_session, require_admin, reset_link, reset_password,
+    sessions, set_active, set_role,
+};
 pub use csrf::{SameOriginOnly, is_same_origin};
 pub use password::Passwords;
 pub use session::{
@@ -51,17 +59,31 @@ impl ClientLimits {
     }
 }
 
-/// What registering and logging in need, for pages and the API alike.
+/// What registering, logging in and changing accounts need, for pages and the API
+/// alike.
 #[derive(Clone, Copy)]
 pub struct Accounts<'a> {
     pub db: &'a Db,
     pub passwords: &'a Passwords,
     pub limits: &'a ClientLimits,
+    pub sessions: &'a SessionStore,
+    /// Closes the sockets of logins that end.
+    pub sockets: &'a dyn Revoke,
+}
+
+impl From<store::users::UserRow> for User {
+    fn from(row: store::users::UserRow) -> Self {
+        Self {
+            id: row.id,
+            username: row.username,
+            avatar: row.avatar,
+            role: row.role,
+        }
+    }
 }
 
 /// Who may register: anyone (`open`, a fresh install's default), people with an
-/// invitation (`invite`: invitations are not built yet, so nobody), or nobody
-/// (`closed`). Kept in the database, so every node agrees.
+/// invitation (`invite`), or nobody (`closed`: invitations included). Kept in the database, so every node agrees.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Registration {
     Open,
@@ -102,26 +124,51 @@ pub async fn set_registration(db: &Db, mode: Registration) -> AppResult<()> {
     Ok(store::settings::set(db, "registration", mode.as_str()).await?)
 }
 
-/// Creates an account. The password is hashed with argon2id before anything is stored.
-/// Each registration that passes validation counts against the client's limit.
+/// Creates an account, with an invitation's code if the person came through one (it
+/// is then used up by one, even while registration is open). The registration mode
+/// decides who may (403 `registration_closed`), and a code that cannot be used says
+/// why (see `invites::check`). The password is hashed with argon2id before anything
+/// is stored. Each registration that passes validation counts against the client's
+/// limit.
 pub async fn register(
     accounts: Accounts<'_>,
     client: ClientAddr,
     username: &str,
     password: &str,
+    invite: Option<&str>,
 ) -> AppResult<User> {
-    if registration(accounts.db).await? != Registration::Open {
+    let db = accounts.db;
+    let mode = registration(db).await?;
+    if mode == Registration::Closed || (mode == Registration::Invite && invite.is_none()) {
         return Err(AppError::Forbidden(Code::RegistrationClosed));
+    }
+    if let Some(code) = invite {
+        invites::check(db, code).await?;
     }
     let username = Username::parse(username)?;
     let password = Password::choose(password)?;
     accounts.limits.registrations.check(client.limit_key())?;
     let hash = accounts.passwords.hash(password).await?;
-    let db = accounts.db;
-    match store::users::insert(db, username.as_str(), &username.key(), &hash).await {
+    let (name, key) = (username.as_str(), username.key());
+    let inserted = match invite {
+        None => store::users::insert(db, name, &key, &hash).await,
+        Some(code) => {
+            let digest = token::digest(code);
+            match store::invites::register(db, &digest, name, &key, &hash).await {
+                Ok(user) => Ok(user),
+                Err(store::invites::NotJoined::Store(err)) => Err(err),
+                // Used up (or revoked) while the hash was made: say which.
+                Err(store::invites::NotJoined::Invite) => {
+                    invites::check(db, code).await?;
+                    return Err(AppError::Forbidden(Code::InviteUsedUp));
+                }
+            }
+        }
+    };
+    match inserted {
         Ok((id, role)) => Ok(User {
             id,
-            username: username.as_str().to_owned(),
+            username: name.to_owned(),
             avatar: None,
             role,
         }),
@@ -152,12 +199,11 @@ pub async fn log_in(
     match row {
         Some(row) if matches => {
             throttle::succeeded(db, attempt).await?;
-            Ok(User {
-                id: row.id,
-                username: row.username,
-                avatar: row.avatar,
-                role: row.role,
-            })
+            // Said only to whoever knows the password.
+            if row.deactivated {
+                return Err(AppError::Forbidden(Code::AccountDeactivated));
+            }
+            Ok(User::from(row))
         }
         _ => Err(AppError::BadCredentials),
     }

@@ -16,13 +16,15 @@ use poem::{
     web::cookie::SameSite,
 };
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::User;
 use crate::{
     error::AppError,
     store::{self, Db, now_ms},
 };
+
+/// How much of a browser's `User-Agent` a session keeps.
+const MAX_USER_AGENT_BYTES: usize = 256;
 
 /// Sessions end thirty days after login.
 pub const SESSION_TTL: Duration = Duration::from_secs(30 * 24 * 60 * 60);
@@ -74,6 +76,40 @@ impl SessionStore {
     }
 }
 
+/// A session's last use is noted in the database at most this often (the account page
+/// shows it; a write per request would cost every request).
+const TOUCH_EVERY_MS: i64 = 5 * 60 * 1000;
+
+impl SessionStore {
+    /// Notes, in the background, that a session was used.
+    fn touch(&self, id: String, now: i64) {
+        let db = self.db.clone();
+        tokio::spawn(async move {
+            if let Err(err) = store::sessions::touch(&db, &id, now).await {
+                tracing::debug!(%err, "noting a session's use failed");
+            }
+        });
+    }
+
+    /// Deletes sessions of `user_id` (one login's, all but one, or all: see
+    /// `store::sessions::delete_of_user`), here and in memory. Returns their logins,
+    /// whose sockets should now close.
+    pub async fn end(
+        &self,
+        user_id: i64,
+        only: Option<&str>,
+        except: Option<&str>,
+    ) -> Result<Vec<String>, store::StoreError> {
+        let ended = store::sessions::delete_of_user(&self.db, user_id, only, except).await?;
+        if let Some(cache) = &self.cache {
+            for (id, _) in &ended {
+                cache.forget(id);
+            }
+        }
+        Ok(ended.into_iter().map(|(_, login)| login).collect())
+    }
+}
+
 /// Sessions as read or written by this node, by stored id, with when each expires.
 /// Bounded: past `SessionCache::LIMIT` entries it starts again empty (what was
 /// dropped is read from the database next time).
@@ -82,9 +118,16 @@ pub struct SessionCache {
     inner: Mutex<CacheInner>,
 }
 
+/// A kept session: its JSON, when it expires, when it was last noted as used.
+struct Kept {
+    data: Arc<str>,
+    expires_at: i64,
+    seen_at: i64,
+}
+
 #[derive(Default)]
 struct CacheInner {
-    entries: HashMap<String, (Arc<str>, i64)>,
+    entries: HashMap<String, Kept>,
     /// Counts writes and removals. A read from the database is kept only if none
     /// happened while it ran: a logout racing a request cannot bring the session back.
     generation: u64,
@@ -97,30 +140,36 @@ impl SessionCache {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The session, if kept and not expired, or else the generation to hand to `keep`.
-    fn get(&self, id: &str, now_ms: i64) -> Result<Arc<str>, u64> {
-        let inner = self.lock();
-        inner
+    /// The session, if kept and not expired, with whether its use should be noted
+    /// now; or else the generation to hand to `keep`.
+    fn get(&self, id: &str, now_ms: i64) -> Result<(Arc<str>, bool), u64> {
+        let mut inner = self.lock();
+        let generation = inner.generation;
+        let kept = inner
             .entries
-            .get(id)
-            .filter(|(_, expires)| *expires > now_ms)
-            .map(|(data, _)| Arc::clone(data))
-            .ok_or(inner.generation)
+            .get_mut(id)
+            .filter(|kept| kept.expires_at > now_ms)
+            .ok_or(generation)?;
+        let stale = now_ms - kept.seen_at >= TOUCH_EVERY_MS;
+        if stale {
+            kept.seen_at = now_ms;
+        }
+        Ok((Arc::clone(&kept.data), stale))
     }
 
     /// Keeps what the database said at `generation`, unless something changed since.
-    fn keep(&self, generation: u64, id: String, data: Arc<str>, expires_at_ms: i64) {
+    fn keep(&self, generation: u64, id: String, kept: Kept) {
         let mut inner = self.lock();
         if inner.generation == generation {
-            inner.insert(id, data, expires_at_ms);
+            inner.insert(id, kept);
         }
     }
 
     /// Keeps what was just written to the database.
-    fn written(&self, id: String, data: Arc<str>, expires_at_ms: i64) {
+    fn written(&self, id: String, kept: Kept) {
         let mut inner = self.lock();
         inner.generation += 1;
-        inner.insert(id, data, expires_at_ms);
+        inner.insert(id, kept);
     }
 
     fn forget(&self, id: &str) {
@@ -131,11 +180,11 @@ impl SessionCache {
 }
 
 impl CacheInner {
-    fn insert(&mut self, id: String, data: Arc<str>, expires_at_ms: i64) {
+    fn insert(&mut self, id: String, kept: Kept) {
         if self.entries.len() >= SessionCache::LIMIT {
             self.entries.clear();
         }
-        self.entries.insert(id, (data, expires_at_ms));
+        self.entries.insert(id, kept);
     }
 }
 
@@ -146,10 +195,7 @@ fn storage_error(err: impl Into<anyhow::Error>) -> poem::Error {
 /// The key a session is stored under: the SHA-256 of the cookie's value, in hex. Ids
 /// are 256 random bits, so a fast hash is enough (nothing to guess, nothing to salt).
 fn stored_id(cookie_value: &str) -> String {
-    Sha256::digest(cookie_value.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    super::token::digest(cookie_value)
 }
 
 impl SessionStorage for SessionStore {
@@ -164,19 +210,34 @@ impl SessionStorage for SessionStore {
             crate::metrics::record_cache("sessions", kept.is_ok());
         }
         let generation = match kept {
-            Some(Ok(data)) => return Ok(serde_json::from_str(&data).ok()),
+            Some(Ok((data, stale))) => {
+                if stale {
+                    self.touch(id, now);
+                }
+                return Ok(serde_json::from_str(&data).ok());
+            }
             Some(Err(generation)) => generation,
             None => 0,
         };
-        let Some((data, expires_at)) = store::sessions::load(&self.db, &id, now)
+        let Some((data, expires_at, seen_at)) = store::sessions::load(&self.db, &id, now)
             .await
             .map_err(storage_error)?
         else {
             return Ok(None);
         };
         let entries = serde_json::from_str(&data).ok();
+        let stale = now - seen_at >= TOUCH_EVERY_MS;
+        if stale {
+            self.touch(id.clone(), now);
+        }
         if let Some(cache) = &self.cache {
-            cache.keep(generation, id, data.into(), expires_at);
+            let seen_at = if stale { now } else { seen_at };
+            let kept = Kept {
+                data: data.into(),
+                expires_at,
+                seen_at,
+            };
+            cache.keep(generation, id, kept);
         }
         Ok(entries)
     }
@@ -188,7 +249,11 @@ impl SessionStorage for SessionStore {
         expires: Option<Duration>,
     ) -> poem::Result<()> {
         let data = serde_json::to_string(entries).map_err(storage_error)?;
-        let login = entries.get("login").and_then(Value::as_str);
+        let owner = store::sessions::Owner {
+            login: entries.get("login").and_then(Value::as_str),
+            user_id: entries.get("user_id").and_then(Value::as_i64),
+            user_agent: entries.get("user_agent").and_then(Value::as_str),
+        };
         let ttl = expires.unwrap_or(SESSION_TTL).as_millis() as i64;
         let id = stored_id(session_id);
         let expires_at = now_ms() + ttl;
@@ -196,11 +261,16 @@ impl SessionStorage for SessionStore {
         if let Some(cache) = &self.cache {
             cache.forget(&id);
         }
-        store::sessions::save(&self.db, &id, &data, login, expires_at)
+        store::sessions::save(&self.db, &id, &data, owner, expires_at)
             .await
             .map_err(storage_error)?;
         if let Some(cache) = &self.cache {
-            cache.written(id, data.into(), expires_at);
+            let kept = Kept {
+                data: data.into(),
+                expires_at,
+                seen_at: now_ms(),
+            };
+            cache.written(id, kept);
         }
         Ok(())
     }
@@ -257,11 +327,20 @@ impl<'a> FromRequest<'a> for CurrentUser {
 }
 
 /// Logs `user` in on this session, under a new session id (no session fixation).
-pub fn start_session(session: &Session, user: &User) {
+/// `req` is the request logging in: its browser names the session on the account page.
+pub fn start_session(session: &Session, user: &User, req: &Request) {
     session.renew();
     session.clear();
     session.set("user_id", user.id);
     session.set("username", &user.username);
+    if let Some(agent) = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+    {
+        let end = agent.floor_char_boundary(MAX_USER_AGENT_BYTES);
+        session.set("user_agent", &agent[..end]);
+    }
     session.set("login", format!("{:032x}", rand::random::<u128>()));
     if let Some(avatar) = &user.avatar {
         session.set("avatar", avatar);
@@ -352,18 +431,5 @@ impl<E: Endpoint> Endpoint for SessionCookieEndpoint<E> {
             }
         }
         Ok(response)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stored_ids_are_the_sha256_of_the_cookie_in_hex() {
-        assert_eq!(
-            stored_id("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

@@ -74,6 +74,8 @@ catalogue! {
     // Web Push.
     push_title, push_hint, push_turn_on, push_turn_off, push_enabled, push_disabled, push_denied,
     push_unsupported, push_failed, push_needs_js,
+    // Accounts: resetting a password, the account page.
+    reset_title, reset_for, new_password, reset_hint, reset_save, account, account_hint, back_to_settings, password_changed, session_ended, change_password, current_password, change_password_hint, sessions, sessions_hint, session_device, session_last_seen, actions, unknown_device, this_session, end_session, delete_account, delete_account_body,
 }
 
 impl Text {

@@ -63,6 +63,9 @@ pub enum Control {
 pub enum UserEvent {
     /// This login ended: its sockets close with 1008.
     Revoke { login: String },
+    /// Every login of theirs ended (the account was deactivated or deleted): all
+    /// their sockets close with 1008.
+    RevokeAll,
     /// They joined (or created, or were brought into) a room: their open pages list it
     /// and start counting its unread.
     Joined {
@@ -77,6 +80,8 @@ pub enum UserEvent {
     Left { room_id: i64 },
     /// They changed how a room notifies them (`all`, `mentions` or `none`).
     Notify { room_id: i64, notify: String },
+    /// A room of theirs was renamed.
+    Renamed { room_id: i64, name: String },
 }
 
 /// Whether a committed event with a given seq should be delivered now.
@@ -409,6 +414,11 @@ impl Hub {
         self.tell_user(user_id, UserEvent::Revoke { login });
     }
 
+    /// Closes every socket of a person, on every node.
+    pub fn revoke_all(&self, user_id: i64) {
+        self.tell_user(user_id, UserEvent::RevokeAll);
+    }
+
     /// Asks every socket on this node to check that its session still exists.
     pub fn recheck_sessions(&self) {
         let _ = self.control.send(Control::RecheckSessions);
@@ -422,6 +432,16 @@ impl Hub {
 
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::SeqCst)
+    }
+}
+
+impl crate::auth::Revoke for Hub {
+    fn revoke(&self, user_id: i64, login: String) {
+        Hub::revoke(self, user_id, login);
+    }
+
+    fn revoke_all(&self, user_id: i64) {
+        Hub::revoke_all(self, user_id);
     }
 }
 
@@ -460,6 +480,17 @@ impl RoomNews for Hub {
     fn notify_changed(&self, user_id: i64, room_id: i64, notify: Notify) {
         let notify = notify.as_str().to_owned();
         self.tell_user(user_id, UserEvent::Notify { room_id, notify });
+    }
+
+    fn renamed(&self, user_id: i64, room: &rooms::Room) {
+        let name = room.name.clone();
+        self.tell_user(
+            user_id,
+            UserEvent::Renamed {
+                room_id: room.id,
+                name,
+            },
+        );
     }
 }
 

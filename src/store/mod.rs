@@ -5,11 +5,13 @@
 
 pub mod events;
 pub mod files;
+pub mod invites;
 pub mod logins;
 pub mod mentions;
 pub mod messages;
 pub mod push;
 pub mod reactions;
+pub mod resets;
 pub mod rooms;
 pub mod search;
 pub mod sessions;

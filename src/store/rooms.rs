@@ -249,6 +249,44 @@ pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<b
     })
 }
 
+/// Renames a room; `StoreError::Duplicate` if the name is taken in any case.
+pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE rooms SET name = $2, name_key = $3 WHERE id = $1"
+    )
+    .bind(room_id)
+    .bind(name)
+    .bind(key)
+    .execute(pool)
+    .await
+    .map(drop))
+    .map_err(unique_is_duplicate)
+}
+
+/// Deletes a room, in one transaction: its members go, and its name (its key can
+/// match no room name: `#` is in none); its history stays. Returns who were members.
+pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        let members: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
+                .bind(room_id)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query(
+            "UPDATE rooms SET deleted_at = $2, member_count = 0,
+                    name_key = '#deleted-' || CAST(id AS TEXT)
+              WHERE id = $1",
+        )
+        .bind(room_id)
+        .bind(now_ms())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok::<Vec<i64>, StoreError>(members)
+    })
+}
+
 /// Sets a member's notification level (`None`: the room's default).
 pub async fn set_notify(
     db: &Db,
@@ -310,14 +348,14 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
             CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
             CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
          FROM rooms r
-         WHERE r.kind = 'room'
+         WHERE r.kind = 'room' AND r.deleted_at IS NULL
            AND NOT EXISTS (SELECT 1 FROM memberships mb WHERE mb.room_id = r.id AND mb.user_id = $1)
          ORDER BY r.name_key";
     const ALL: &str =
         "SELECT r.id, r.name, r.name_key, r.kind, r.created_at, r.last_seq, r.member_count AS members,
             CAST(0 AS BIGINT) AS unread, CAST(0 AS BIGINT) AS mentioned,
             CAST(0 AS BIGINT) AS last_read_id, CAST(NULL AS TEXT) AS notify
-         FROM rooms r WHERE r.kind = 'room' AND $1 = $1
+         FROM rooms r WHERE r.kind = 'room' AND r.deleted_at IS NULL AND $1 = $1
          ORDER BY r.name_key";
     let sql = match scope {
         Scope::Joined => JOINED,

@@ -9,6 +9,14 @@ pub struct UserRow {
     pub password_hash: String,
     pub avatar: Option<String>,
     pub role: String,
+    pub deactivated: bool,
+}
+
+/// The columns of a `UserRow`.
+macro_rules! user_columns {
+    () => {
+        "id, username, password_hash, avatar, role, (deactivated_at IS NOT NULL) AS deactivated"
+    };
 }
 
 /// Inserts a user, an admin if they are the first; `StoreError::Duplicate` if the name
@@ -59,9 +67,11 @@ pub async fn set_role(db: &Db, key: &str, role: &str) -> StoreResult<bool> {
 }
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
-    Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT id, username, password_hash, avatar, role FROM users WHERE username_key = $1"
-    )
+    Ok(on_pool!(db, |pool| sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE username_key = $1"
+    ))
     .bind(key)
     .fetch_optional(pool)
     .await)?)
@@ -109,4 +119,113 @@ pub async fn named_like(db: &Db, prefix: &str, limit: i64) -> StoreResult<Vec<St
     .bind(limit)
     .fetch_all(pool)
     .await)?)
+}
+
+pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<UserRow>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users WHERE id = $1 AND deleted_at IS NULL"
+    ))
+    .bind(id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
+pub async fn set_password(db: &Db, id: i64, password_hash: &str) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET password_hash = $2 WHERE id = $1"
+    )
+    .bind(id)
+    .bind(password_hash)
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// Deactivates (`active` false) or reactivates an account.
+pub async fn set_active(db: &Db, id: i64, active: bool) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET deactivated_at = CASE WHEN $2 THEN NULL ELSE $3 END WHERE id = $1"
+    )
+    .bind(id)
+    .bind(active)
+    .bind(super::now_ms())
+    .execute(pool)
+    .await
+    .map(drop))?;
+    Ok(())
+}
+
+/// How many admins can still log in.
+pub async fn active_admins(db: &Db) -> StoreResult<i64> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT COUNT(*) FROM users
+          WHERE role = 'admin' AND deactivated_at IS NULL AND deleted_at IS NULL"
+    )
+    .fetch_one(pool)
+    .await)?)
+}
+
+/// An account, as the admin page lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AccountRow {
+    pub username: String,
+    pub role: String,
+    pub deactivated: bool,
+    pub created_at: i64,
+}
+
+/// Every account that was not deleted, by name.
+pub async fn accounts(db: &Db) -> StoreResult<Vec<AccountRow>> {
+    Ok(on_pool!(db, |pool| sqlx::query_as(
+        "SELECT username, role, (deactivated_at IS NOT NULL) AS deactivated, created_at
+           FROM users WHERE deleted_at IS NULL ORDER BY username_key"
+    )
+    .fetch_all(pool)
+    .await)?)
+}
+
+/// What deleted people are called, wherever their messages and reactions show.
+pub const DELETED_NAME: &str = "deleted user";
+
+/// Deletes an account, in one transaction. The row stays, so its messages keep their
+/// sender, but it is renamed `DELETED_NAME` and its name is free again (its key can
+/// match no username: `#` is in none); its password, picture, sessions, push
+/// subscriptions, memberships and bot token go.
+pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
+    let now = super::now_ms();
+    on_pool!(db, |pool| {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE users SET username = $2, username_key = '#deleted-' || CAST(id AS TEXT),
+                    password_hash = '!', avatar = NULL, deleted_at = $3, deactivated_at = $3
+              WHERE id = $1",
+        )
+        .bind(id)
+        .bind(DELETED_NAME)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE rooms SET member_count = member_count - 1
+              WHERE id IN (SELECT room_id FROM memberships WHERE user_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        for statement in [
+            "DELETE FROM memberships WHERE user_id = $1",
+            "DELETE FROM sessions WHERE user_id = $1",
+            "DELETE FROM push_subscriptions WHERE user_id = $1",
+            "DELETE FROM password_resets WHERE user_id = $1",
+            "UPDATE bots SET token_id = NULL, token_hash = NULL, webhook_url = NULL,
+                    webhook_secret = NULL WHERE user_id = $1",
+        ] {
+            sqlx::query(statement).bind(id).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok::<(), super::StoreError>(())
+    })
 }

@@ -209,6 +209,16 @@ fn added_room(t: &'static Text, viewer: &str, room: &RoomSummary) -> String {
     .unwrap_or_default()
 }
 
+/// The room open on this page has a new name: the page's script goes there.
+#[derive(Template)]
+#[template(
+    source = r#"<div id="room-moved" hx-swap-oob="innerHTML"><span data-path="{{ path }}"></span></div>"#,
+    ext = "html"
+)]
+struct RoomMoved {
+    path: String,
+}
+
 /// The summary of a room just joined: nothing unread yet, at the room's default level.
 fn just_joined(room_id: i64, last_seq: i64, name: String, direct: bool) -> RoomSummary {
     RoomSummary {
@@ -413,6 +423,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
             mine = user_events.recv() => {
                 let said = match mine {
                     Ok(UserEvent::Revoke { login }) if login == user.login => break Some(CloseReason::Policy("logged out")),
+                    Ok(UserEvent::RevokeAll) => break Some(CloseReason::Policy("logged out")),
                     Ok(UserEvent::Left { room_id }) if Some(room_id) == current => break Some(CloseReason::Left),
                     Ok(UserEvent::Joined { room_id, last_seq, name, direct }) if Some(room_id) != current && !unread.contains_key(&room_id) => {
                         let joined = just_joined(room_id, last_seq, name, direct);
@@ -425,6 +436,18 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                         elsewhere.remove(&room_id);
                         Some(RemovedRoom { room_id }.render().unwrap_or_default())
                     }
+                    // The room open here was renamed: the page moves to its new address.
+                    Ok(UserEvent::Renamed { room_id, name }) if Some(room_id) == current => {
+                        Some(RoomMoved { path: crate::render::room_path(&name) }.render().unwrap_or_default())
+                    }
+                    Ok(UserEvent::Renamed { room_id, name }) => unread.get(&room_id).map(|badge| {
+                        let mut room = just_joined(room_id, 0, name, false);
+                        room.unread = badge.unread;
+                        room.mentioned = badge.mentioned;
+                        room.notify = Some(badge.notify.as_str().to_owned());
+                        let removed = RemovedRoom { room_id }.render().unwrap_or_default();
+                        removed + &added_room(t, &user.username, &room)
+                    }),
                     Ok(UserEvent::Read { room_id }) => unread
                         .get_mut(&room_id)
                         .filter(|b| b.unread > 0 || b.mentioned > 0)

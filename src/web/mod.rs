@@ -1,6 +1,7 @@
 //! The HTML side: server-rendered pages, htmx fragments, and the page WebSocket that
 //! streams new messages in as HTML.
 
+mod account_pages;
 pub mod assets;
 mod auth_pages;
 mod errors;
@@ -41,6 +42,18 @@ pub fn routes() -> Route {
             get(auth_pages::register_page).post(auth_pages::register),
         )
         .at("/logout", post(auth_pages::log_out))
+        .at(
+            "/join/:code",
+            get(auth_pages::join_page).post(auth_pages::join),
+        )
+        .at(
+            "/reset/:token",
+            get(auth_pages::reset_page).post(auth_pages::reset_password),
+        )
+        .at("/account", get(account_pages::account_page))
+        .at("/account/password", post(account_pages::change_password))
+        .at("/account/sessions/end", post(account_pages::end_session))
+        .at("/account/delete", post(account_pages::delete_account))
         .at("/lang", post(lang::switch_language))
         .at("/favicon.ico", get(assets::favicon))
         .at("/sw.js", get(assets::service_worker))

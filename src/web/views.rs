@@ -34,6 +34,18 @@ pub struct LoginPage<'a> {
 #[template(path = "pages/register.html")]
 pub struct RegisterPage<'a> {
     pub t: &'static Text,
+    /// `/register`, or `/join/{code}` for an invitation.
+    pub action: &'a str,
+    pub username: &'a str,
+    pub error: Option<FormError>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/reset.html")]
+pub struct ResetPage<'a> {
+    pub t: &'static Text,
+    pub action: &'a str,
+    /// Whose password is set.
     pub username: &'a str,
     pub error: Option<FormError>,
 }
@@ -383,4 +395,44 @@ pub struct SettingsPage<'a> {
     /// The avatar changed ("saved"), or why it did not.
     pub avatar_saved: bool,
     pub avatar_error: Option<String>,
+}
+
+/// One of the reader's sessions, as the account page lists it.
+pub struct SessionView {
+    /// Names the session in the form that ends it.
+    pub login: String,
+    /// The browser that logged in, as it called itself.
+    pub device: String,
+    pub last_seen: String,
+    pub last_seen_iso: String,
+    /// The session this page was asked for.
+    pub current: bool,
+}
+
+impl SessionView {
+    pub fn new(row: crate::store::sessions::SessionRow, current_login: &str) -> Self {
+        let seen = row.last_seen_at.or(row.created_at).unwrap_or(0);
+        Self {
+            current: row.login == current_login,
+            login: row.login,
+            device: row.user_agent.unwrap_or_default(),
+            last_seen: crate::render::day_and_clock(seen),
+            last_seen_iso: crate::render::rfc3339(seen),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+pub struct AccountPage<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub avatar: Option<&'a str>,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    pub sessions: &'a [SessionView],
+    /// What was just done.
+    pub notice: Option<&'static str>,
+    /// What was refused, and where: a field, or `password-form` / `delete-form`.
+    pub error: Option<FormError>,
 }

@@ -200,6 +200,25 @@ pub async fn register_as(client: &User, username: &str, password: &str) -> reqwe
         .expect("POST /users")
 }
 
+/// An answer's status and its JSON body (null when it has none).
+pub async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// `POST /api/v1/session` as `name` with `password` from a new client: the client,
+/// and the answer.
+pub async fn try_log_in(app: &TestApp, name: &str, password: &str) -> (User, StatusCode, Value) {
+    let user = app.client();
+    let body = json!({"username": name, "password": password});
+    let (status, body) = answer(
+        user.call(reqwest::Method::POST, "/session", Some(body))
+            .await,
+    )
+    .await;
+    (user, status, body)
+}
+
 /// A browser-like client of the server at `addr`: its own cookie jar, redirects not followed.
 pub fn client_at(addr: SocketAddr) -> User {
     client_with_headers(addr, reqwest::header::HeaderMap::new())
@@ -406,6 +425,20 @@ impl User {
             .await;
         assert_eq!(response.status(), StatusCode::OK, "events of {room}{query}");
         response.json().await.expect("a JSON list of events")
+    }
+
+    /// `method` on `/api/v1{path}` with a JSON body (or none), whatever the answer.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> reqwest::Response {
+        let mut request = self.http.request(method, self.api(path));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("an API call")
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {

@@ -6,6 +6,8 @@
 #[allow(dead_code)]
 mod helpers;
 
+mod accounts;
+mod admin;
 mod api_auth;
 mod api_events;
 mod api_messages;

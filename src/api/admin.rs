@@ -1,0 +1,254 @@
+//! What admins do over JSON: accounts (roles, deactivation, reset links), who may
+//! register, and invitations. Every route answers 403 `not_an_admin` to anyone else.
+
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
+
+use super::{ApiResult, strict};
+use crate::{
+    AppState,
+    auth::{self, CurrentUser, Registration, invites},
+    error::{AppError, Code, ValidationError},
+    render,
+    store::{invites::InviteRow, users::AccountRow},
+};
+
+#[derive(Debug, Object)]
+pub struct AccountOut {
+    pub username: String,
+    /// `admin`, `member` or `bot`.
+    pub role: String,
+    /// Cannot log in until reactivated.
+    pub deactivated: bool,
+    pub created_at: String,
+}
+
+impl From<AccountRow> for AccountOut {
+    fn from(row: AccountRow) -> Self {
+        Self {
+            username: row.username,
+            role: row.role,
+            deactivated: row.deactivated,
+            created_at: render::rfc3339(row.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct RoleIn {
+    /// `admin` or `member`.
+    #[oai(deserialize_with = "strict::role")]
+    pub role: String,
+}
+
+#[derive(Debug, Object)]
+pub struct ActiveIn {
+    /// false deactivates the account: its sessions end, its sockets close on every
+    /// node, and it cannot log in. true reactivates it.
+    pub active: bool,
+}
+
+#[derive(Debug, Object)]
+pub struct ResetLinkOut {
+    /// `/reset/{token}`, on this server: give it to its owner privately. It works
+    /// once.
+    pub url: String,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Object)]
+pub struct RegistrationIo {
+    /// `open`, `invite` or `closed`.
+    #[oai(deserialize_with = "strict::mode")]
+    pub mode: String,
+}
+
+#[derive(Debug, Object)]
+pub struct NewInvite {
+    /// How long it lasts: 1 to 720 hours (default 168, a week).
+    pub hours: Option<i64>,
+    /// How many people may register with it: 1 to 1000 (default 1).
+    pub uses: Option<i64>,
+}
+
+#[derive(Debug, Object)]
+pub struct InviteOut {
+    pub id: i64,
+    pub created_by: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub max_uses: i64,
+    pub uses: i64,
+}
+
+impl From<InviteRow> for InviteOut {
+    fn from(row: InviteRow) -> Self {
+        Self {
+            id: row.id,
+            created_by: row.created_by,
+            created_at: render::rfc3339(row.created_at),
+            expires_at: render::rfc3339(row.expires_at),
+            max_uses: row.max_uses,
+            uses: row.uses,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct InviteCreated {
+    /// `/join/{code}`, on this server. Shown this once: only a hash is kept.
+    pub url: String,
+    pub code: String,
+    pub invite: InviteOut,
+}
+
+#[derive(ApiResponse)]
+pub enum Done {
+    #[oai(status = 204)]
+    NoContent,
+}
+
+#[derive(ApiResponse)]
+pub enum Made<T: poem_openapi::types::ToJSON> {
+    #[oai(status = 201)]
+    Created(Json<T>),
+}
+
+pub struct AdminApi;
+
+#[OpenApi(prefix_path = "/admin")]
+impl AdminApi {
+    /// Every account, by name.
+    #[oai(path = "/users", method = "get")]
+    async fn accounts(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+    ) -> ApiResult<Json<Vec<AccountOut>>> {
+        auth::require_admin(&state.db, &user).await?;
+        let accounts = auth::accounts(&state.db).await?;
+        Ok(Json(accounts.into_iter().map(AccountOut::from).collect()))
+    }
+
+    /// Make someone an admin or a member (422 `bad_role`; 409 `last_admin` for the
+    /// last active admin).
+    #[oai(path = "/users/:username/role", method = "put")]
+    async fn set_role(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        username: Path<String>,
+        body: Json<RoleIn>,
+    ) -> ApiResult<Done> {
+        auth::require_admin(&state.db, &user).await?;
+        auth::set_role(&state.db, &username, &body.role).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Deactivate or reactivate an account (409 `last_admin` for the last active
+    /// admin).
+    #[oai(path = "/users/:username/active", method = "put")]
+    async fn set_active(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        username: Path<String>,
+        body: Json<ActiveIn>,
+    ) -> ApiResult<Done> {
+        auth::require_admin(&state.db, &user).await?;
+        auth::set_active(state.accounts(), &username, body.active).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// A one-time link, valid 24 hours, with which someone who forgot their password
+    /// sets a new one (every session of theirs then ends).
+    #[oai(path = "/users/:username/reset-link", method = "post")]
+    async fn reset_link(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        username: Path<String>,
+    ) -> ApiResult<Made<ResetLinkOut>> {
+        auth::require_admin(&state.db, &user).await?;
+        let (token, expires_at) = auth::reset_link(&state.db, &username).await?;
+        Ok(Made::Created(Json(ResetLinkOut {
+            url: format!("/reset/{token}"),
+            expires_at: render::rfc3339(expires_at),
+        })))
+    }
+
+    /// Who may register now.
+    #[oai(path = "/registration", method = "get")]
+    async fn registration(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+    ) -> ApiResult<Json<RegistrationIo>> {
+        auth::require_admin(&state.db, &user).await?;
+        let mode = auth::registration(&state.db).await?;
+        Ok(Json(RegistrationIo {
+            mode: mode.as_str().to_owned(),
+        }))
+    }
+
+    /// Set who may register, for every node (422 `bad_registration`).
+    #[oai(path = "/registration", method = "put")]
+    async fn set_registration(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        body: Json<RegistrationIo>,
+    ) -> ApiResult<Json<RegistrationIo>> {
+        auth::require_admin(&state.db, &user).await?;
+        let mode = Registration::parse(&body.mode)
+            .ok_or_else(|| AppError::from(ValidationError::new("mode", Code::BadRegistration)))?;
+        auth::set_registration(&state.db, mode).await?;
+        Ok(Json(RegistrationIo {
+            mode: mode.as_str().to_owned(),
+        }))
+    }
+
+    /// Invitations that can still be used, newest first.
+    #[oai(path = "/invites", method = "get")]
+    async fn invites(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+    ) -> ApiResult<Json<Vec<InviteOut>>> {
+        auth::require_admin(&state.db, &user).await?;
+        let open = invites::open(&state.db).await?;
+        Ok(Json(open.into_iter().map(InviteOut::from).collect()))
+    }
+
+    /// Make an invitation (422 `bad_invite` outside 1–720 hours or 1–1000 uses).
+    #[oai(path = "/invites", method = "post")]
+    async fn invite(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        body: Json<NewInvite>,
+    ) -> ApiResult<Made<InviteCreated>> {
+        auth::require_admin(&state.db, &user).await?;
+        let hours = body.hours.unwrap_or(invites::DEFAULT_INVITE_HOURS);
+        let uses = body.uses.unwrap_or(invites::DEFAULT_INVITE_USES);
+        let (code, invite) = invites::create(&state.db, user.id, hours, uses).await?;
+        Ok(Made::Created(Json(InviteCreated {
+            url: format!("/join/{code}"),
+            code,
+            invite: invite.into(),
+        })))
+    }
+
+    /// Revoke an invitation (404 `no_such_invite`).
+    #[oai(path = "/invites/:id", method = "delete")]
+    async fn revoke_invite(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        id: Path<i64>,
+    ) -> ApiResult<Done> {
+        auth::require_admin(&state.db, &user).await?;
+        invites::revoke(&state.db, *id).await?;
+        Ok(Done::NoContent)
+    }
+}
