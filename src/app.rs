@@ -14,8 +14,8 @@ use tokio::task::JoinHandle;
 use crate::{
     api,
     auth::{
-        self, Accounts, ClientLimits, Passwords, SameOriginOnly, SessionCookie, SessionStore,
-        cookie_config,
+        self, Accounts, BearerAuth, ClientLimits, Passwords, SameOriginOnly, SessionCookie,
+        SessionStore, cookie_config,
     },
     config::Config,
     files::Files,
@@ -32,7 +32,7 @@ use crate::{
         BodyLimit, ConnectionLimits, GuardedAcceptor, MAX_BODY_BYTES, default_max_connections,
     },
     store::{self, Db},
-    web,
+    web, webhooks,
 };
 
 /// Everything a handler may need, shared by all requests (`Data<&AppState>`).
@@ -62,6 +62,8 @@ pub struct AppState {
     pub push_endpoints: Endpoints,
     /// The sessions behind the cookie, for ending a person's others.
     pub sessions: SessionStore,
+    /// Set once a bot has an outgoing webhook (see `webhooks`).
+    pub hooked: webhooks::Hooked,
 }
 
 impl AppState {
@@ -151,6 +153,8 @@ struct Background {
     redis: Option<JoinHandle<()>>,
     /// Web Push: pushes still queued when the node stops are not sent.
     push: JoinHandle<()>,
+    /// Bots' webhooks: calls still queued when the node stops are not made.
+    webhooks: JoinHandle<()>,
 }
 
 /// How long shutdown waits for open requests before giving up on them.
@@ -192,7 +196,19 @@ impl App {
         );
         let (new_messages, push_task) =
             push::start(db.clone(), Arc::clone(&hub), Arc::clone(&push_keys));
-        let (writer, writer_task) = Writer::start(db.clone(), committed, Some(new_messages));
+        let (bot_messages, hooked, bot_incoming) = webhooks::channel();
+        let (writer, writer_task) =
+            Writer::start(db.clone(), committed, vec![new_messages, bot_messages]);
+        let limiter = Arc::new(RateLimiter::new(config.message_rate, config.message_burst));
+        let webhooks_task = webhooks::start(
+            webhooks::Replies {
+                db: db.clone(),
+                writer: writer.downgrade(),
+                limiter: Arc::clone(&limiter),
+                files: Arc::clone(&files),
+            },
+            bot_incoming,
+        );
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let passwords = Passwords::new(cores);
         passwords.warm_up();
@@ -203,7 +219,8 @@ impl App {
             db,
             hub,
             writer,
-            limiter: Arc::new(RateLimiter::new(config.message_rate, config.message_burst)),
+            limiter,
+            hooked,
             passwords,
             redis,
             session_recheck: Duration::from_secs(config.session_recheck_secs.max(1)),
@@ -225,6 +242,7 @@ impl App {
             fanout: fanout_task,
             redis: redis_task,
             push: push_task,
+            webhooks: webhooks_task,
         };
         let acceptor = TcpListener::bind(config.addr)
             .into_acceptor()
@@ -338,6 +356,7 @@ impl App {
             redis.abort();
         }
         tasks.push.abort();
+        tasks.webhooks.abort();
         db.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -362,13 +381,15 @@ fn routes(state: AppState, public: Public) -> impl poem::Endpoint + 'static {
     let mut routes = web::routes()
         .at("/healthz", get(web::health))
         .nest("/assets", web::assets::routes())
-        .nest("/api", api::routes());
+        .nest("/api", api::routes())
+        .nest("/hooks", api::hook_routes());
     if public.metrics_here {
         routes = routes.at("/metrics", get(web::metrics));
     }
     routes
         .around(timed)
         .with(SameOriginOnly)
+        .with(BearerAuth::new(state.db.clone()))
         .with(BodyLimit::new(MAX_BODY_BYTES, public.max_upload_bytes))
         .around(errors_as_responses)
         .with(sessions)
@@ -398,7 +419,8 @@ fn bound_address(acceptor: &TcpAcceptor) -> anyhow::Result<SocketAddr> {
 /// htmx fragment) in the reader's language elsewhere. It runs inside the session
 /// layer, so an error page knows who is reading.
 async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::Result<Response> {
-    let api = req.uri().path().starts_with("/api/");
+    let path = req.uri().path();
+    let api = path.starts_with("/api/") || path.starts_with("/hooks/");
     let asker = (!api).then(|| web::Asker::of(&req));
     let state = req.data::<AppState>().cloned();
     Ok(match (inner.call(req).await, asker) {

@@ -73,6 +73,7 @@ pub mod rooms;
 pub mod server;
 pub mod store;
 pub mod web;
+pub mod webhooks;
 
 pub use app::{App, AppState};
 pub use config::Config;

@@ -159,6 +159,11 @@ pub fn record_push(outcome: &'static str) {
     counter!("hearth_push_total", "outcome" => outcome).increment(1);
 }
 
+/// A bot's webhook call: `ok`, `failed`, or `dropped` (its queue was full).
+pub fn record_webhook(outcome: &'static str) {
+    counter!("hearth_webhook_calls_total", "outcome" => outcome).increment(1);
+}
+
 pub fn record_writer_queue(depth: usize) {
     gauge!("hearth_writer_queue_depth").set(depth as f64);
 }

@@ -190,8 +190,12 @@ struct Send {
 /// to push to, and hands each push to the senders (`SENDERS` at once). They stop once
 /// the writer has.
 pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHandle<()>) {
-    let (messages, mut incoming) =
-        NewMessages::channel(MESSAGES_QUEUE, Arc::clone(&keys.subscribed));
+    let (messages, mut incoming) = NewMessages::channel(
+        MESSAGES_QUEUE,
+        Arc::clone(&keys.subscribed),
+        SUBSCRIBED_REFRESH,
+        || metrics::record_push("dropped"),
+    );
     let (sends, queue) = mpsc::channel::<Send>(SENDS_QUEUE);
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
@@ -206,21 +210,9 @@ pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHa
         })
     };
     let task = tokio::spawn(async move {
-        let mut refresh = tokio::time::interval(SUBSCRIBED_REFRESH);
-        loop {
-            let message = tokio::select! {
-                message = incoming.recv() => match message {
-                    Some(message) => message,
-                    None => break,
-                },
-                _ = refresh.tick() => {
-                    // Subscriptions made or deleted through any node.
-                    if let Ok(any) = store::push::any(&db).await {
-                        keys.subscribed.store(any, Ordering::Relaxed);
-                    }
-                    continue;
-                }
-            };
+        // Subscriptions made or deleted through any node.
+        let any_subscribed = || async { store::push::any(&db).await.ok() };
+        while let Some(message) = incoming.next(any_subscribed).await {
             let recipients =
                 match store::push::recipients(&db, message.room_id, message.sender_id, message.id)
                     .await

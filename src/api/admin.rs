@@ -10,7 +10,7 @@ use crate::{
     auth::{self, CurrentUser, Registration, invites},
     error::{AppError, Code, ValidationError},
     render,
-    store::{invites::InviteRow, users::AccountRow},
+    store::{bots::BotRow, invites::InviteRow, users::AccountRow},
 };
 
 #[derive(Debug, Object)]
@@ -100,6 +100,60 @@ pub struct InviteCreated {
     pub url: String,
     pub code: String,
     pub invite: InviteOut,
+}
+
+#[derive(Debug, Object)]
+pub struct NewBot {
+    /// A username's rules: 3–32 letters, digits, `_`, `.` or `-`.
+    #[oai(deserialize_with = "strict::name")]
+    pub name: String,
+}
+
+#[derive(Debug, Object)]
+pub struct BotOut {
+    pub username: String,
+    /// Whether it has a token (none: revoked).
+    pub has_token: bool,
+    pub webhook_url: Option<String>,
+    /// When its webhook was last called, and how that went: the HTTP status,
+    /// `timeout` or `unreachable` (and whether its reply was refused).
+    pub last_delivery_at: Option<String>,
+    pub last_delivery_status: Option<String>,
+    pub deactivated: bool,
+}
+
+impl From<BotRow> for BotOut {
+    fn from(row: BotRow) -> Self {
+        Self {
+            username: row.username,
+            has_token: row.token_id.is_some(),
+            webhook_url: row.webhook_url,
+            last_delivery_at: row.last_delivery_at.map(render::rfc3339),
+            last_delivery_status: row.last_delivery_status,
+            deactivated: row.deactivated,
+        }
+    }
+}
+
+#[derive(Debug, Object)]
+pub struct TokenOut {
+    pub username: String,
+    /// `Authorization: Bearer <token>`. Shown this once: only a hash is kept.
+    pub token: String,
+}
+
+#[derive(Debug, Object)]
+pub struct WebhookIn {
+    /// An `http:` or `https:` URL, or null to take the webhook away.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Object)]
+pub struct WebhookOut {
+    pub url: Option<String>,
+    /// The key each call's `X-Hearth-Signature` (`sha256=` HMAC of the body) is made
+    /// with. Shown this once.
+    pub secret: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -250,5 +304,80 @@ impl AdminApi {
         auth::require_admin(&state.db, &user).await?;
         invites::revoke(&state.db, *id).await?;
         Ok(Done::NoContent)
+    }
+
+    /// Every bot, by name, with how its webhook's last call went.
+    #[oai(path = "/bots", method = "get")]
+    async fn bots(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+    ) -> ApiResult<Json<Vec<BotOut>>> {
+        let bots = auth::bots::list(&state.db, &user).await?;
+        Ok(Json(bots.into_iter().map(BotOut::from).collect()))
+    }
+
+    /// Make a bot (409 `username_taken`). Its token is in the answer, once.
+    #[oai(path = "/bots", method = "post")]
+    async fn create_bot(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        body: Json<NewBot>,
+    ) -> ApiResult<Made<TokenOut>> {
+        let (bot, token) = auth::bots::create(&state.db, &user, &body.name).await?;
+        Ok(Made::Created(Json(TokenOut {
+            username: bot.username,
+            token,
+        })))
+    }
+
+    /// Give a bot a new token (in the answer, once); the old one stops working and
+    /// its sockets close (404 `no_such_bot`).
+    #[oai(path = "/bots/:name/token", method = "post")]
+    async fn rotate_token(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+    ) -> ApiResult<Made<TokenOut>> {
+        let token = auth::bots::rotate_token(state.accounts(), &user, &name).await?;
+        Ok(Made::Created(Json(TokenOut {
+            username: name.0,
+            token,
+        })))
+    }
+
+    /// Revoke a bot's token: it cannot act until given a new one; its sockets close.
+    #[oai(path = "/bots/:name/token", method = "delete")]
+    async fn revoke_token(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+    ) -> ApiResult<Done> {
+        auth::bots::revoke_token(state.accounts(), &user, &name).await?;
+        Ok(Done::NoContent)
+    }
+
+    /// Set (or, with a null `url`, take away) a bot's outgoing webhook (422
+    /// `bad_webhook_url`). A new signing secret is in the answer, once.
+    #[oai(path = "/bots/:name/webhook", method = "put")]
+    async fn set_webhook(
+        &self,
+        state: Data<&AppState>,
+        user: CurrentUser,
+        name: Path<String>,
+        body: Json<WebhookIn>,
+    ) -> ApiResult<Json<WebhookOut>> {
+        let url = body.url.as_deref();
+        let secret = auth::bots::set_webhook(&state.db, &user, &name, url).await?;
+        if secret.is_some() {
+            state.hooked.set();
+        }
+        Ok(Json(WebhookOut {
+            url: secret.as_ref().and(body.0.url),
+            secret,
+        }))
     }
 }

@@ -6,6 +6,7 @@ mod account;
 mod admin;
 mod docs;
 mod files;
+mod hooks;
 mod messages;
 mod people;
 mod problem;
@@ -20,6 +21,11 @@ use poem::{EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
 pub use problem::{ApiError, ApiResult, problem_response};
+
+/// The incoming webhooks, to be nested at `/hooks`.
+pub fn hook_routes() -> Route {
+    Route::new().at("/:name", poem::post(hooks::incoming))
+}
 
 /// Every API route, to be nested at `/api`.
 pub fn routes() -> Route {

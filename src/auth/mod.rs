@@ -1,6 +1,7 @@
 //! Who you are: registering, logging in and out, and the session that remembers it.
 
 mod account;
+pub mod bots;
 mod csrf;
 pub mod invites;
 mod password;
@@ -13,6 +14,7 @@ pub use account::{
     find as find_account, is_admin, log_out_session, require_admin, reset_link, reset_password,
     sessions, set_active, set_role,
 };
+pub use bots::BearerAuth;
 pub use csrf::{SameOriginOnly, is_same_origin};
 pub use password::Passwords;
 pub use session::{
@@ -107,6 +109,15 @@ impl Registration {
             Self::Invite => "invite",
             Self::Closed => "closed",
         }
+    }
+}
+
+/// Whether a login still stands: a session that has not expired, or a bot's token
+/// that is still its bot's current one.
+pub async fn login_stands(db: &Db, login: &str) -> Result<bool, StoreError> {
+    match bots::bot_login_stands(db, login).await {
+        Some(stands) => stands,
+        None => store::sessions::login_exists(db, login, store::now_ms()).await,
     }
 }
 

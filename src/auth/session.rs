@@ -305,6 +305,9 @@ pub struct CurrentUser {
 impl CurrentUser {
     /// Who the request is logged in as, if anyone (for code outside a handler).
     pub fn of(req: &Request) -> Option<Self> {
+        if let Some(super::bots::Bearer(bot)) = req.extensions().get() {
+            return Some(bot.clone());
+        }
         req.extensions()
             .get::<Session>()
             .and_then(CurrentUser::from_session)

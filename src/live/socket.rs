@@ -74,7 +74,7 @@ pub async fn admit_user(
     if state.hub.is_shutting_down() {
         return Err(AppError::ShuttingDown);
     }
-    if !store::sessions::login_exists(&state.db, &user.login, store::now_ms()).await? {
+    if !crate::auth::login_stands(&state.db, &user.login).await? {
         return Err(AppError::Unauthorized);
     }
     Ok((control, user_events))
@@ -369,7 +369,7 @@ impl SessionCheck {
     /// Whether the login still has a live session. A database error counts as yes:
     /// the next check will tell.
     pub async fn still_signed_in(&self, db: &Db) -> bool {
-        match store::sessions::login_exists(db, &self.login, store::now_ms()).await {
+        match crate::auth::login_stands(db, &self.login).await {
             Ok(exists) => exists,
             Err(err) => {
                 tracing::warn!(%err, "re-checking a socket's session failed");

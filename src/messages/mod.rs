@@ -10,7 +10,7 @@ mod writer;
 
 pub use rate::RateLimiter;
 pub use recent::{Recent, RecentPage};
-pub use writer::{NewMessages, Pending, Writer};
+pub use writer::{NewMessages, Offered, Pending, WeakWriter, Writer};
 
 use crate::{
     auth::CurrentUser,

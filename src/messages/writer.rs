@@ -32,13 +32,31 @@ use crate::{
 pub struct NewMessages {
     queue: mpsc::Sender<MessageRow>,
     wanted: Arc<AtomicBool>,
+    /// Counts a message dropped for a full queue.
+    dropped: fn(),
 }
 
 impl NewMessages {
-    /// A queue of `capacity` messages, offered while `wanted` is set, and its other end.
-    pub fn channel(capacity: usize, wanted: Arc<AtomicBool>) -> (Self, mpsc::Receiver<MessageRow>) {
-        let (queue, rx) = mpsc::channel(capacity);
-        (Self { queue, wanted }, rx)
+    /// A queue of `capacity` messages, offered while `wanted` is set, and its other
+    /// end, which asks again every `refresh` whether they are (see `Offered::next`).
+    pub fn channel(
+        capacity: usize,
+        wanted: Arc<AtomicBool>,
+        refresh: std::time::Duration,
+        dropped: fn(),
+    ) -> (Self, Offered) {
+        let (queue, incoming) = mpsc::channel(capacity);
+        let offered = Offered {
+            incoming,
+            wanted: Arc::clone(&wanted),
+            refresh: tokio::time::interval(refresh),
+        };
+        let messages = Self {
+            queue,
+            wanted,
+            dropped,
+        };
+        (messages, offered)
     }
 
     fn offer(&self, message: &MessageRow) {
@@ -46,7 +64,36 @@ impl NewMessages {
             return;
         }
         if self.queue.try_send(message.clone()).is_err() {
-            metrics::record_push("dropped");
+            (self.dropped)();
+        }
+    }
+}
+
+/// The other end of `NewMessages`.
+pub struct Offered {
+    incoming: mpsc::Receiver<MessageRow>,
+    wanted: Arc<AtomicBool>,
+    refresh: tokio::time::Interval,
+}
+
+impl Offered {
+    /// The next message offered; `None` once the writer has stopped. Meanwhile, every
+    /// `refresh`, `still_wanted` says again whether messages are wanted (what changed
+    /// through other nodes; `None`: it could not tell, so nothing changes).
+    pub async fn next<F, Fut>(&mut self, still_wanted: F) -> Option<MessageRow>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<bool>>,
+    {
+        loop {
+            tokio::select! {
+                message = self.incoming.recv() => return message,
+                _ = self.refresh.tick() => {
+                    if let Some(wanted) = still_wanted().await {
+                        self.wanted.store(wanted, Ordering::Relaxed);
+                    }
+                }
+            }
         }
     }
 }
@@ -71,15 +118,22 @@ impl Writer {
     /// fan-out), in commit order. It stops once every `Writer` handle is dropped and
     /// the writes already submitted are stored: await the handle to know they are.
     ///
-    /// Each new message is also offered to `after` (Web Push), which never waits.
+    /// Each new message is also offered to each of `after` (Web Push, bots'
+    /// webhooks), which never waits.
     pub fn start(
         db: Db,
         committed: mpsc::Sender<Event>,
-        after: Option<NewMessages>,
+        after: Vec<NewMessages>,
     ) -> (Self, JoinHandle<()>) {
         let (jobs, queue) = mpsc::channel(QUEUE);
         let task = tokio::spawn(run(db, committed, after, queue));
         (Self { jobs }, task)
+    }
+
+    /// A handle that does not keep the writer running: for a task that writes now
+    /// and then (a bot's reply) but must not hold up shutdown.
+    pub fn downgrade(&self) -> WeakWriter {
+        WeakWriter(self.jobs.downgrade())
     }
 
     /// Writes submitted and not yet taken by the writer.
@@ -99,6 +153,17 @@ impl Writer {
     }
 }
 
+/// A `Writer` that may be gone (see `Writer::downgrade`).
+#[derive(Clone)]
+pub struct WeakWriter(mpsc::WeakSender<Job>);
+
+impl WeakWriter {
+    /// The writer, unless it is stopping.
+    pub fn upgrade(&self) -> Option<Writer> {
+        self.0.upgrade().map(|jobs| Writer { jobs })
+    }
+}
+
 /// A queued write, not yet known to be stored.
 pub struct Pending(oneshot::Receiver<StoreResult<Written>>);
 
@@ -113,7 +178,7 @@ impl Pending {
 async fn run(
     db: Db,
     committed: mpsc::Sender<Event>,
-    after: Option<NewMessages>,
+    after: Vec<NewMessages>,
     mut queue: mpsc::Receiver<Job>,
 ) {
     let outlets = Outlets { committed, after };
@@ -148,14 +213,16 @@ async fn run(
 /// Where committed writes go: every event to the fan-out, new messages to Web Push.
 struct Outlets {
     committed: mpsc::Sender<Event>,
-    after: Option<NewMessages>,
+    after: Vec<NewMessages>,
 }
 
 async fn finish(outlets: &Outlets, job: Job, outcome: StoreResult<Written>) {
     if let Some(event) = outcome.as_ref().ok().and_then(Written::event) {
         metrics::record_stored(1);
-        if let (Some(push), EventKind::Message(message)) = (&outlets.after, &event.kind) {
-            push.offer(message);
+        if let EventKind::Message(message) = &event.kind {
+            for after in &outlets.after {
+                after.offer(message);
+            }
         }
         // Waits while the fan-out is behind; fails only once it has stopped.
         let _ = outlets.committed.send(event).await;

@@ -3,6 +3,7 @@
 //! times as Unix milliseconds), so each query is written once and `on_pool!` runs it on
 //! whichever pool this process has.
 
+pub mod bots;
 pub mod events;
 pub mod files;
 pub mod invites;

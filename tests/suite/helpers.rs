@@ -441,6 +441,16 @@ impl User {
         request.send().await.expect("an API call")
     }
 
+    /// The texts of a room's newest page of messages, oldest first.
+    pub async fn texts(&self, room: &str) -> Vec<String> {
+        let path = format!("/api/v1/rooms/{}/messages", encode(room));
+        let history: Vec<Value> = self.get(&path).await.json().await.expect("a history");
+        history
+            .iter()
+            .map(|m| m["text"].as_str().expect("a text").to_owned())
+            .collect()
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.http.get(self.url(path)).send().await.expect("GET")
     }
@@ -702,5 +712,36 @@ pub async fn text_column(database_url: &str, sql: &'static str) -> Vec<String> {
             .expect("query");
         pool.close().await;
         rows
+    }
+}
+
+/// Everything the servers in this test binary log (at `info` and above), from the
+/// first call on: a global subscriber writing to memory.
+pub fn captured_logs() -> String {
+    static LOGS: std::sync::OnceLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::OnceLock::new();
+    let logs = LOGS.get_or_init(|| {
+        let logs = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = Arc::clone(&logs);
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::INFO)
+            .with_writer(move || LogSink(Arc::clone(&sink)))
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+        logs
+    });
+    String::from_utf8_lossy(&logs.lock().unwrap()).into_owned()
+}
+
+struct LogSink(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

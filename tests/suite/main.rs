@@ -13,6 +13,7 @@ mod api_events;
 mod api_messages;
 mod api_rooms;
 mod backup;
+mod bots;
 mod caches;
 mod files;
 mod hardening;
