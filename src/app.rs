@@ -64,6 +64,10 @@ pub struct AppState {
     pub sessions: SessionStore,
     /// Set once a bot has an outgoing webhook (see `webhooks`).
     pub hooked: webhooks::Hooked,
+    /// Where people reach Hearth (`--public-url`), for the links admins hand out;
+    /// without it, the address a page was asked at (https with Secure cookies).
+    pub public_url: Option<String>,
+    pub secure: bool,
 }
 
 impl AppState {
@@ -221,6 +225,8 @@ impl App {
             writer,
             limiter,
             hooked,
+            public_url: config.public_url.clone(),
+            secure: config.secure_cookies,
             passwords,
             redis,
             session_recheck: Duration::from_secs(config.session_recheck_secs.max(1)),

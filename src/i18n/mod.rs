@@ -74,6 +74,8 @@ catalogue! {
     // Web Push.
     push_title, push_hint, push_turn_on, push_turn_off, push_enabled, push_disabled, push_denied,
     push_unsupported, push_failed, push_needs_js,
+    // Administration.
+    admin, admin_hint, shown_once, registration, registration_who, registration_open, registration_invite, registration_closed, invitations, invite_hours, invite_uses, make_invite, invite_link, no_invites, invite_made_by, invite_expires, invite_used, invite_number, revoke, people, role, status, role_admin, role_member, role_bot, active, deactivated, make_admin, make_member, deactivate, reactivate, make_reset_link, reset_link_for, bots, bots_hint, bot_name, make_bot, token_for, bot_has_token, bot_no_token, last_delivery, no_delivery, new_token, revoke_token, webhook_url, webhook_hint, save_webhook, webhook_secret_for, new_room_name, rename, member_to_remove, remove_member, delete_room, delete_room_body, delete_room_confirm,
     // Accounts: resetting a password, the account page.
     reset_title, reset_for, new_password, reset_hint, reset_save, account, account_hint, back_to_settings, password_changed, session_ended, change_password, current_password, change_password_hint, sessions, sessions_hint, session_device, session_last_seen, actions, unknown_device, this_session, end_session, delete_account, delete_account_body,
 }

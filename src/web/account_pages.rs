@@ -72,7 +72,7 @@ async fn account(
     })
 }
 
-/// A refusal shown on the page (422, 403, 409, 429), or any other error as such.
+/// A refusal shown on the page (see `is_refusal`), or any other error as such.
 async fn refused(
     lang: Lang,
     state: &AppState,
@@ -80,16 +80,11 @@ async fn refused(
     form: &'static str,
     err: AppError,
 ) -> AppResult<Response> {
-    match err {
-        AppError::Invalid(_)
-        | AppError::Forbidden(_)
-        | AppError::Conflict(_)
-        | AppError::TooManyRequests { .. } => {
-            let page = account(lang, state, user, None, Some((form, &err))).await?;
-            Ok((err.status(), page).into_response())
-        }
-        err => Err(err),
+    if !super::is_refusal(&err) {
+        return Err(err);
     }
+    let page = account(lang, state, user, None, Some((form, &err))).await?;
+    Ok((err.status(), page).into_response())
 }
 
 #[derive(Deserialize)]

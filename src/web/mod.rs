@@ -2,6 +2,7 @@
 //! streams new messages in as HTML.
 
 mod account_pages;
+mod admin_pages;
 pub mod assets;
 mod auth_pages;
 mod errors;
@@ -54,6 +55,23 @@ pub fn routes() -> Route {
         .at("/account/password", post(account_pages::change_password))
         .at("/account/sessions/end", post(account_pages::end_session))
         .at("/account/delete", post(account_pages::delete_account))
+        .at("/admin", get(admin_pages::admin_page))
+        .at("/admin/registration", post(admin_pages::set_registration))
+        .at("/admin/invites", post(admin_pages::create_invite))
+        .at("/admin/invites/revoke", post(admin_pages::revoke_invite))
+        .at("/admin/people/role", post(admin_pages::set_role))
+        .at("/admin/people/active", post(admin_pages::set_active))
+        .at("/admin/people/reset-link", post(admin_pages::reset_link))
+        .at("/admin/bots", post(admin_pages::create_bot))
+        .at("/admin/bots/token", post(admin_pages::rotate_token))
+        .at("/admin/bots/revoke", post(admin_pages::revoke_token))
+        .at("/admin/bots/webhook", post(admin_pages::set_webhook))
+        .at("/admin/rooms/rename", post(admin_pages::rename_room))
+        .at("/admin/rooms/delete", post(admin_pages::delete_room))
+        .at(
+            "/admin/rooms/remove-member",
+            post(admin_pages::remove_member),
+        )
         .at("/lang", post(lang::switch_language))
         .at("/favicon.ico", get(assets::favicon))
         .at("/sw.js", get(assets::service_worker))
@@ -214,6 +232,19 @@ fn metrics_text(state: &AppState) -> Response {
 /// Renders a template, or an internal error if it cannot be.
 pub(crate) fn render(template: &impl Template) -> Result<Html<String>, AppError> {
     template.render().map(Html).map_err(AppError::internal)
+}
+
+/// Whether an error refuses what a form asked (a value, a right, a name, a limit), to
+/// be shown beside the form, rather than a page of its own.
+pub(crate) fn is_refusal(err: &AppError) -> bool {
+    matches!(
+        err,
+        AppError::Invalid(_)
+            | AppError::Forbidden(_)
+            | AppError::NotFound(_)
+            | AppError::Conflict(_)
+            | AppError::TooManyRequests { .. }
+    )
 }
 
 /// Adds `Retry-After` to a refusal that says when to come back.

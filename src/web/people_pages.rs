@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::{go_to, is_htmx, render, room_view::room_title, views};
 use crate::{
     AppState,
-    auth::CurrentUser,
+    auth::{self, CurrentUser},
     domain::{Notify, fold_case},
     error::{AppError, AppResult},
     i18n::{self, Lang},
@@ -228,6 +228,7 @@ async fn settings(
         rooms: &rooms,
         current_room_id: 0,
         shares_typing: people::shares_typing(&state.db, user.id).await?,
+        is_admin: auth::is_admin(&state.db, user.id).await?,
         saved,
         avatar_saved,
         avatar_error,

@@ -391,6 +391,8 @@ pub struct SettingsPage<'a> {
     pub rooms: &'a [RoomSummary],
     pub current_room_id: i64,
     pub shares_typing: bool,
+    /// Whether to offer the admin page.
+    pub is_admin: bool,
     pub saved: bool,
     /// The avatar changed ("saved"), or why it did not.
     pub avatar_saved: bool,
@@ -435,4 +437,45 @@ pub struct AccountPage<'a> {
     pub notice: Option<&'static str>,
     /// What was refused, and where: a field, or `password-form` / `delete-form`.
     pub error: Option<FormError>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin.html")]
+pub struct AdminPage<'a> {
+    pub t: &'static Text,
+    pub username: &'a str,
+    pub avatar: Option<&'a str>,
+    pub rooms: &'a [RoomSummary],
+    pub current_room_id: i64,
+    /// `open`, `invite` or `closed`.
+    pub registration: &'static str,
+    pub invites: &'a [crate::store::invites::InviteRow],
+    pub accounts: &'a [crate::store::users::AccountRow],
+    pub bots: &'a [crate::store::bots::BotRow],
+    /// Every group room.
+    pub group_rooms: &'a [RoomSummary],
+    pub notice: Option<&'static str>,
+    /// A link, token or secret to copy now: what it is, and it.
+    pub secret: Option<(String, String)>,
+    /// What was refused, and in which section's form.
+    pub error: Option<FormError>,
+}
+
+impl AdminPage<'_> {
+    pub fn when(&self, ms: &i64) -> String {
+        crate::render::day_and_clock(*ms)
+    }
+
+    pub fn iso(&self, ms: &i64) -> String {
+        crate::render::rfc3339(*ms)
+    }
+
+    /// The words for a role.
+    pub fn role(&self, role: &str) -> &'static str {
+        match role {
+            "admin" => self.t.role_admin,
+            "bot" => self.t.role_bot,
+            _ => self.t.role_member,
+        }
+    }
 }

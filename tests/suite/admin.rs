@@ -587,3 +587,186 @@ async fn admins_rename_and_delete_rooms_and_remove_members_live() {
         (StatusCode::FORBIDDEN, Some("direct_room"))
     );
 }
+
+/// A form post as a browser makes it (same origin), whatever the answer.
+async fn submit(user: &User, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    user.http
+        .post(user.url(path))
+        .header("origin", user.url(""))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(crate::helpers::form_body(form))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_admin_and_account_pages_work_without_javascript_and_escape_what_people_typed() {
+    let app = spawn_app().await;
+    let admin = app.user("ada").await;
+    let member = app.user("bea").await;
+    assert_eq!(
+        admin.create_room("lounge").await.status(),
+        StatusCode::CREATED
+    );
+
+    // Members get a 403 page, and no admin form works for them.
+    let page = member.get("/admin").await;
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    assert!(
+        page.text()
+            .await
+            .unwrap()
+            .contains("Only an admin can do that.")
+    );
+    let refused = submit(&member, "/admin/registration", &[("mode", "closed")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let refused = submit(
+        &member,
+        "/admin/people/active",
+        &[("username", "ada"), ("to", "off")],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert_eq!(try_log_in(&app, "ada", PASSWORD).await.1, StatusCode::OK);
+
+    // The admin's forms: registration, an invitation shown once, a bot, a webhook.
+    let saved = submit(&admin, "/admin/registration", &[("mode", "invite")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    let (_, mode) = answer(admin.call(Method::GET, "/admin/registration", None).await).await;
+    assert_eq!(mode["mode"], "invite");
+    let made = submit(&admin, "/admin/invites", &[("hours", "24"), ("uses", "3")]).await;
+    assert_eq!(made.status(), StatusCode::OK);
+    let html = made.text().await.unwrap();
+    let link = regex::Regex::new(r#"value="(http://[^"]+/join/[A-Za-z0-9_-]{43})""#)
+        .unwrap()
+        .captures(&html)
+        .expect("the new link is shown")[1]
+        .to_owned();
+    let code = link.rsplit('/').next().unwrap();
+    assert_eq!(
+        register_with(&app, "guest", Some(code)).await.0,
+        StatusCode::CREATED
+    );
+    let again = admin.get("/admin").await.text().await.unwrap();
+    assert!(!again.contains(code), "the link is shown once");
+    assert!(again.contains("1 / 3"));
+    let bad = submit(
+        &admin,
+        "/admin/invites",
+        &[("hours", "9999"), ("uses", "1")],
+    )
+    .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let bot = submit(&admin, "/admin/bots", &[("name", "<script>x")]).await;
+    assert_eq!(
+        bot.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "a bot's name is a username"
+    );
+    let bot = submit(&admin, "/admin/bots", &[("name", "notifier")]).await;
+    assert_eq!(bot.status(), StatusCode::OK);
+    let evil = r#"https://example.com/"><script>alert(1)</script>"#;
+    let hooked = submit(
+        &admin,
+        "/admin/bots/webhook",
+        &[("name", "notifier"), ("url", evil)],
+    )
+    .await;
+    assert_eq!(hooked.status(), StatusCode::OK);
+    let html = admin.get("/admin").await.text().await.unwrap();
+    assert!(!html.contains("<script>alert(1)"), "the URL is escaped");
+    assert!(
+        html.contains("&lt;script&gt;alert(1)") || html.contains("&#60;script"),
+        "{html}"
+    );
+
+    // Rooms: renamed, a member removed, deleted, from the page.
+    assert_eq!(
+        member.join_room("lounge").await.status(),
+        StatusCode::CREATED
+    );
+    let renamed = submit(
+        &admin,
+        "/admin/rooms/rename",
+        &[("room", "lounge"), ("name", "salon")],
+    )
+    .await;
+    assert_eq!(renamed.status(), StatusCode::SEE_OTHER);
+    let removed = submit(
+        &admin,
+        "/admin/rooms/remove-member",
+        &[("room", "salon"), ("username", "bea")],
+    )
+    .await;
+    assert_eq!(removed.status(), StatusCode::SEE_OTHER);
+    assert!(
+        member
+            .get("/api/v1/rooms")
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let missing = submit(
+        &admin,
+        "/admin/rooms/remove-member",
+        &[("room", "salon"), ("username", "nobody")],
+    )
+    .await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let deleted = submit(&admin, "/admin/rooms/delete", &[("room", "salon")]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        admin.get("/rooms/salon").await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // People: deactivated from the page, shown as such.
+    let off = submit(
+        &admin,
+        "/admin/people/active",
+        &[("username", "bea"), ("to", "off")],
+    )
+    .await;
+    assert_eq!(off.status(), StatusCode::SEE_OTHER);
+    let html = admin.get("/admin").await.text().await.unwrap();
+    assert!(html.contains("Deactivated"));
+
+    // The account page lists sessions by their browser, escaped.
+    let agent_login = app.client();
+    let response = agent_login
+        .http
+        .post(agent_login.api("/session"))
+        .header("user-agent", "<img src=x onerror=alert(1)>")
+        .json(&json!({"username": "ada", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let html = admin.get("/account").await.text().await.unwrap();
+    assert!(
+        html.contains("&lt;img src=x onerror=alert(1)&gt;") || html.contains("&#60;img"),
+        "{html}"
+    );
+    assert!(!html.contains("<img src=x"));
+    let wrong = submit(
+        &admin,
+        "/account/password",
+        &[
+            ("current_password", "nope nope"),
+            ("new_password", "another fine passphrase"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains("Your current password is not right.")
+    );
+}

@@ -80,15 +80,6 @@ fn seconds(secs: u64) -> Duration {
     Duration::from_secs(secs)
 }
 
-/// A form body, encoded as a browser encodes `application/x-www-form-urlencoded`.
-fn form_body(fields: &[(&str, &str)]) -> String {
-    fields
-        .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-        .collect::<Vec<_>>()
-        .join("&")
-}
-
 /// A form POST to a page, as a browser sends it (same-origin).
 fn form_request(client: &User, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
     client

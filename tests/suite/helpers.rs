@@ -200,6 +200,15 @@ pub async fn register_as(client: &User, username: &str, password: &str) -> reqwe
         .expect("POST /users")
 }
 
+/// A form body, encoded as a browser encodes `application/x-www-form-urlencoded`.
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
 /// An answer's status and its JSON body (null when it has none).
 pub async fn answer(response: reqwest::Response) -> (StatusCode, Value) {
     let status = response.status();

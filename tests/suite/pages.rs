@@ -17,15 +17,6 @@ use crate::helpers::*;
 
 // ---- what a browser does -------------------------------------------------------------
 
-/// A form body, encoded the way a browser encodes `application/x-www-form-urlencoded`.
-fn form_body(fields: &[(&str, &str)]) -> String {
-    let pairs: Vec<String> = fields
-        .iter()
-        .map(|(name, value)| format!("{}={}", encode(name), encode(value)))
-        .collect();
-    pairs.join("&")
-}
-
 /// A form POST naming no origin yet.
 fn form_request(user: &User, path: &str, fields: &[(&str, &str)]) -> reqwest::RequestBuilder {
     user.http

@@ -1,0 +1,386 @@
+//! The admin page: who may register and invitations, people (roles, deactivation,
+//! reset links), bots (tokens, webhooks), and rooms (rename, delete, remove a member).
+//! Plain forms that work with JavaScript off. A link, token or secret is shown once,
+//! in the page that answers the form that made it, and never in a URL.
+
+use poem::{
+    IntoResponse, Request, Response, handler,
+    http::header,
+    web::{Data, Form, Query, Redirect},
+};
+use serde::Deserialize;
+
+use super::{render, views};
+use crate::{
+    AppState,
+    auth::{self, CurrentUser, Registration, invites},
+    error::{AppError, AppResult, Code, ValidationError},
+    i18n::{self, Lang},
+    rooms,
+    store::rooms::Scope,
+};
+
+/// What the page says at its top, once.
+pub enum Said {
+    Nothing,
+    /// What was just done (a catalogue text).
+    Done(&'static str),
+    /// A link, token or secret to copy now: what it is, and it.
+    Secret(String, String),
+    /// What was refused, and in which form.
+    Refused(&'static str, AppError),
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    done: Option<String>,
+}
+
+#[handler]
+pub async fn admin_page(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Query(query): Query<AdminQuery>,
+) -> AppResult<Response> {
+    let t = lang.text();
+    let said = match query.done.as_deref() {
+        Some("saved") => Said::Done(t.settings_saved),
+        _ => Said::Nothing,
+    };
+    page(lang, &state, &user, said).await
+}
+
+async fn page(lang: Lang, state: &AppState, user: &CurrentUser, said: Said) -> AppResult<Response> {
+    auth::require_admin(&state.db, user).await?;
+    let t = lang.text();
+    let db = &state.db;
+    let rooms = rooms::list(db, user, Scope::Joined).await?;
+    let all_rooms = rooms::list(db, user, Scope::All).await?;
+    let (notice, secret, error, status) = match said {
+        Said::Nothing => (None, None, None, poem::http::StatusCode::OK),
+        Said::Done(text) => (Some(text), None, None, poem::http::StatusCode::OK),
+        Said::Secret(what, value) => (None, Some((what, value)), None, poem::http::StatusCode::OK),
+        Said::Refused(form, err) => {
+            let status = err.status();
+            let error = views::FormError {
+                text: i18n::error_text(lang, &err),
+                at: form,
+            };
+            (None, None, Some(error), status)
+        }
+    };
+    let html = render(&views::AdminPage {
+        t,
+        username: &user.username,
+        avatar: user.avatar.as_deref(),
+        rooms: &rooms,
+        current_room_id: 0,
+        registration: auth::registration(db).await?.as_str(),
+        invites: &invites::open(db).await?,
+        accounts: &auth::accounts(db).await?,
+        bots: &auth::bots::list(db, user).await?,
+        group_rooms: &all_rooms,
+        notice,
+        secret,
+        error,
+    })?;
+    Ok((status, html).into_response())
+}
+
+/// The page after an action: "saved", or the refusal shown by the form it is about
+/// (422, 403, 404, 409), or any other error as such.
+async fn after(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    form: &'static str,
+    outcome: AppResult<()>,
+) -> AppResult<Response> {
+    match outcome {
+        Ok(()) => Ok(Redirect::see_other("/admin?done=saved").into_response()),
+        Err(err) => refused(lang, state, user, form, err).await,
+    }
+}
+
+async fn refused(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    form: &'static str,
+    err: AppError,
+) -> AppResult<Response> {
+    match err {
+        AppError::Forbidden(Code::NotAnAdmin) => Err(err),
+        err if super::is_refusal(&err) => page(lang, state, user, Said::Refused(form, err)).await,
+        err => Err(err),
+    }
+}
+
+/// The page showing what an action made (what it is, and it), once; or its refusal.
+async fn shown(
+    lang: Lang,
+    state: &AppState,
+    user: &CurrentUser,
+    form: &'static str,
+    made: AppResult<(String, String)>,
+) -> AppResult<Response> {
+    match made {
+        Ok((what, value)) => page(lang, state, user, Said::Secret(what, value)).await,
+        Err(err) => refused(lang, state, user, form, err).await,
+    }
+}
+
+/// A link on this server, as people outside reach it.
+fn absolute(req: &Request, state: &AppState, path: &str) -> String {
+    if let Some(base) = &state.public_url {
+        return format!("{}{path}", base.trim_end_matches('/'));
+    }
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = if state.secure { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
+}
+
+#[derive(Deserialize)]
+pub struct RegistrationForm {
+    #[serde(default)]
+    mode: String,
+}
+
+#[handler]
+pub async fn set_registration(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<RegistrationForm>,
+) -> AppResult<Response> {
+    let outcome = async {
+        auth::require_admin(&state.db, &user).await?;
+        let mode = Registration::parse(&form.mode)
+            .ok_or_else(|| AppError::from(ValidationError::new("mode", Code::BadRegistration)))?;
+        auth::set_registration(&state.db, mode).await
+    };
+    after(lang, &state, &user, "registration-form", outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    hours: Option<String>,
+    uses: Option<String>,
+}
+
+/// A number field; anything else is out of range.
+fn number(field: Option<&str>, default: i64) -> i64 {
+    match field.map(str::trim).filter(|f| !f.is_empty()) {
+        None => default,
+        Some(text) => text.parse().unwrap_or(-1),
+    }
+}
+
+#[handler]
+pub async fn create_invite(
+    req: &Request,
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<InviteForm>,
+) -> AppResult<Response> {
+    auth::require_admin(&state.db, &user).await?;
+    let hours = number(form.hours.as_deref(), invites::DEFAULT_INVITE_HOURS);
+    let uses = number(form.uses.as_deref(), invites::DEFAULT_INVITE_USES);
+    let made = invites::create(&state.db, user.id, hours, uses).await;
+    let made = made.map(|(code, _)| {
+        let link = absolute(req, &state, &format!("/join/{code}"));
+        (lang.text().invite_link.to_owned(), link)
+    });
+    shown(lang, &state, &user, "invite-form", made).await
+}
+
+#[derive(Deserialize)]
+pub struct IdForm {
+    #[serde(default)]
+    id: String,
+}
+
+#[handler]
+pub async fn revoke_invite(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<IdForm>,
+) -> AppResult<Response> {
+    let outcome = async {
+        auth::require_admin(&state.db, &user).await?;
+        let id = form
+            .id
+            .parse()
+            .map_err(|_| AppError::NotFound(Code::NoSuchInvite))?;
+        invites::revoke(&state.db, id).await
+    };
+    after(lang, &state, &user, "invites", outcome.await).await
+}
+
+#[derive(Deserialize)]
+pub struct PersonForm {
+    #[serde(default)]
+    username: String,
+    /// For roles: `admin` or `member`. For activity: `on` or `off`.
+    #[serde(default)]
+    to: String,
+}
+
+#[handler]
+pub async fn set_role(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<PersonForm>,
+) -> AppResult<Response> {
+    let outcome = async {
+        auth::require_admin(&state.db, &user).await?;
+        auth::set_role(&state.db, &form.username, &form.to)
+            .await
+            .map(drop)
+    };
+    after(lang, &state, &user, "people", outcome.await).await
+}
+
+#[handler]
+pub async fn set_active(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<PersonForm>,
+) -> AppResult<Response> {
+    let outcome = async {
+        auth::require_admin(&state.db, &user).await?;
+        auth::set_active(state.accounts(), &form.username, form.to == "on").await
+    };
+    after(lang, &state, &user, "people", outcome.await).await
+}
+
+#[handler]
+pub async fn reset_link(
+    req: &Request,
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<PersonForm>,
+) -> AppResult<Response> {
+    auth::require_admin(&state.db, &user).await?;
+    let made = auth::reset_link(&state.db, &form.username).await;
+    let made = made.map(|(token, _)| {
+        let link = absolute(req, &state, &format!("/reset/{token}"));
+        let what = i18n::fill(lang.text().reset_link_for, &form.username);
+        (what, link)
+    });
+    shown(lang, &state, &user, "people", made).await
+}
+
+#[derive(Deserialize)]
+pub struct BotForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    url: String,
+}
+
+#[handler]
+pub async fn create_bot(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<BotForm>,
+) -> AppResult<Response> {
+    let made = auth::bots::create(&state.db, &user, &form.name).await;
+    let made = made.map(|(bot, token)| (i18n::fill(lang.text().token_for, &bot.username), token));
+    shown(lang, &state, &user, "bot-form", made).await
+}
+
+#[handler]
+pub async fn rotate_token(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<BotForm>,
+) -> AppResult<Response> {
+    let made = auth::bots::rotate_token(state.accounts(), &user, &form.name).await;
+    let made = made.map(|token| (i18n::fill(lang.text().token_for, &form.name), token));
+    shown(lang, &state, &user, "bots", made).await
+}
+
+#[handler]
+pub async fn revoke_token(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<BotForm>,
+) -> AppResult<Response> {
+    let outcome = auth::bots::revoke_token(state.accounts(), &user, &form.name).await;
+    after(lang, &state, &user, "bots", outcome).await
+}
+
+#[handler]
+pub async fn set_webhook(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<BotForm>,
+) -> AppResult<Response> {
+    match auth::bots::set_webhook(&state.db, &user, &form.name, Some(&form.url)).await {
+        Ok(Some(secret)) => {
+            state.hooked.set();
+            let what = i18n::fill(lang.text().webhook_secret_for, &form.name);
+            page(lang, &state, &user, Said::Secret(what, secret)).await
+        }
+        Ok(None) => Ok(Redirect::see_other("/admin?done=saved").into_response()),
+        Err(err) => refused(lang, &state, &user, "bots", err).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RoomForm {
+    #[serde(default)]
+    room: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    username: String,
+}
+
+#[handler]
+pub async fn rename_room(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<RoomForm>,
+) -> AppResult<Response> {
+    let outcome = state.rename_room(&user, &form.room, &form.name).await;
+    after(lang, &state, &user, "rooms", outcome.map(drop)).await
+}
+
+#[handler]
+pub async fn delete_room(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<RoomForm>,
+) -> AppResult<Response> {
+    let outcome = rooms::delete(&state.db, &*state.hub, &user, &form.room).await;
+    after(lang, &state, &user, "rooms", outcome.map(drop)).await
+}
+
+#[handler]
+pub async fn remove_member(
+    lang: Lang,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Form(form): Form<RoomForm>,
+) -> AppResult<Response> {
+    let removed = rooms::remove_member(&state.db, &*state.hub, &user, &form.room, &form.username);
+    after(lang, &state, &user, "rooms", removed.await.map(drop)).await
+}
