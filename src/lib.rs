@@ -12,8 +12,13 @@
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock.
 //! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too on a
-//!   node alone, where every change passes through it), login throttling, CSRF.
-//! - [`rooms`]: creating, joining, leaving and listing rooms, direct rooms of a fixed
+//!   node alone, where every change passes through it), login throttling, CSRF; one's
+//!   account (password, sessions, deletion) and what admins do to accounts (roles,
+//!   deactivation, reset links, invitations); bots, whose `Authorization: Bearer`
+//!   token stands in for a session. Logins that end close their sockets through
+//!   `auth::Revoke`, which the live hub implements.
+//! - [`rooms`]: creating, joining, leaving and listing rooms (and, for admins, renaming
+//!   and deleting them and removing members), direct rooms of a fixed
 //!   set of people, notification levels; the membership rule. What a person's other
 //!   pages must hear (a room joined, read or left) goes out through `rooms::RoomNews`,
 //!   which the live hub implements.
@@ -38,6 +43,9 @@
 //!   for what concerns them alone (a logout, a room joined, read or left elsewhere, a
 //!   notification level); and what all sockets share (catch-up by seq, pings, limits,
 //!   session re-checks).
+//! - [`webhooks`]: bots' outgoing webhooks, offered each new message the same way as
+//!   Web Push below (never awaited, a bounded queue), signed, and whose answer is
+//!   posted back as the bot's reply through the writer.
 //! - [`push`]: Web Push to members who have no socket open anywhere: each new message
 //!   this node commits is offered (never awaited) to a bounded queue; one task finds
 //!   whom it should reach (notification levels, mentions), and a few workers send it,
@@ -48,7 +56,7 @@
 //! - [`metrics`]: Prometheus metrics at `/metrics` (the `metrics` crate): requests by
 //!   route, sockets, deliveries and their lag, queues, cache hits.
 //! - [`ops`]: `hearth backup DIR`, a consistent copy of a live SQLite database and its
-//!   files.
+//!   files; `hearth admin …` (roles, registration, reset links).
 //! - [`app`]: wiring it all together (errors become problem+json or pages in one
 //!   place), serving, shutting down.
 

@@ -430,6 +430,50 @@ async fn logging_out_on_one_node_closes_that_sessions_sockets_on_another() {
 }
 
 #[tokio::test]
+async fn a_password_change_and_a_deactivation_on_one_node_close_sockets_on_another() {
+    let cluster = Cluster::start(2).await;
+    let (a, b) = (cluster.node(0), cluster.node(1));
+    let admin = a.user("ada").await;
+    let ann = a.user("ann").await;
+    ann.create_room("hall").await;
+    // Ann's phone is logged in through node B, with a socket there.
+    let phone = b.client().log_in("ann").await;
+    let mut phone_ws = phone.ws("/api/v1/rooms/hall/ws").await;
+    let mut here_ws = ann.via(b).ws("/api/v1/rooms/hall/ws").await;
+    let changed = ann
+        .call(
+            reqwest::Method::PUT,
+            "/account/password",
+            Some(json!({"current_password": PASSWORD, "new_password": "brand new passphrase"})),
+        )
+        .await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(close_code(&mut phone_ws, 5).await, Some(1008));
+    assert_eq!(phone.get("/api/v1/session").await.status(), 401);
+    // The session that changed it keeps its socket on B.
+    ann.say("hall", "still here").await;
+    let frame = next_json(&mut here_ws, 5).await;
+    assert_eq!(frame["text"], "still here");
+
+    // Deactivated through node A: every socket of hers, on B too, closes.
+    let off = admin
+        .call(
+            reqwest::Method::PUT,
+            "/admin/users/ann/active",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(off.status(), 204);
+    assert_eq!(close_code(&mut here_ws, 5).await, Some(1008));
+    assert_eq!(ann.via(b).get("/api/v1/session").await.status(), 401);
+    let (_, status, body) = try_log_in(b, "ann", "brand new passphrase").await;
+    assert_eq!(
+        (status.as_u16(), body["code"].as_str()),
+        (403, Some("account_deactivated"))
+    );
+}
+
+#[tokio::test]
 async fn typing_leaving_and_direct_rooms_reach_sockets_on_another_node() {
     let cluster = Cluster::start(2).await;
     let (a, b) = (cluster.node(0), cluster.node(1));
