@@ -12,7 +12,6 @@ use anyhow::{Context, bail};
 use crate::{
     auth,
     config::Config,
-    domain::Username,
     files::Backend,
     store::{self, Db},
 };
@@ -28,17 +27,16 @@ pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()>
     set.map_err(|err| anyhow::anyhow!("setting the registration mode: {err}"))
 }
 
-/// Sets `username`'s role (`admin` or `member`).
+/// Sets `username`'s role (`admin` or `member`), by the same rules as the admin page
+/// (a bot stays a bot; the last active admin stays one).
 pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Result<()> {
-    let name =
-        Username::existing(username).map_err(|_| anyhow::anyhow!("no such user: {username}"))?;
     let db = config.open_database().await?;
-    let found = store::users::set_role(&db, &name.key(), role).await;
+    let set = auth::set_role(&db, username, role).await;
     db.close().await;
-    if !found? {
-        bail!("no such user: {username}");
-    }
-    Ok(())
+    set.map(drop).map_err(|err| {
+        let why = crate::i18n::error_text(crate::i18n::Lang::En, &err);
+        anyhow::anyhow!("{username} is still what they were: {why}")
+    })
 }
 
 /// A one-time link for `username` to set a new password: the full URL when

@@ -770,3 +770,30 @@ async fn the_admin_and_account_pages_work_without_javascript_and_escape_what_peo
             .contains("Your current password is not right.")
     );
 }
+
+#[tokio::test]
+async fn hearth_admin_reset_link_prints_a_link_that_works_once() {
+    let app = spawn_app().await;
+    let _admin = app.user("ada").await;
+    let _fay = app.user("fay").await;
+    let mut config = hearth::Config::for_tests(app.database_url.clone());
+    config.public_url = Some("https://chat.example.org/".into());
+    let link = hearth::ops::reset_link(&config, "FAY")
+        .await
+        .expect("a link");
+    let token = link
+        .strip_prefix("https://chat.example.org/reset/")
+        .expect("the public address, then the path");
+    let body = json!({"token": token, "password": "a fresh start 2026"});
+    let used = app
+        .client()
+        .call(Method::POST, "/password-resets", Some(body.clone()))
+        .await;
+    assert_eq!(used.status(), StatusCode::OK);
+    let again = app
+        .client()
+        .call(Method::POST, "/password-resets", Some(body))
+        .await;
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
+    assert!(hearth::ops::reset_link(&config, "nobody").await.is_err());
+}

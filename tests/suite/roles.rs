@@ -101,7 +101,7 @@ async fn promote_and_demote_on_the_command_line_count_at_once() {
         StatusCode::FORBIDDEN
     );
     let missing = hearth::ops::set_role(&config, "nobody", "admin").await;
-    assert!(format!("{:#}", missing.unwrap_err()).contains("no such user"));
+    assert!(format!("{:#}", missing.unwrap_err()).contains("There is nobody with that username"));
 }
 
 #[tokio::test]
