@@ -92,7 +92,10 @@ impl AppState {
         image: Option<crate::files::Received>,
     ) -> crate::error::AppResult<Option<String>> {
         let key = crate::people::set_avatar(&self.db, &self.files, user, image).await?;
-        auth::remember_avatar(session, key.as_deref());
+        // A bot's request (bearer token) has an empty session: leave it so.
+        if session.get::<i64>("user_id") == Some(user.id) {
+            auth::remember_avatar(session, key.as_deref());
+        }
         self.recent.forget_all();
         Ok(key)
     }

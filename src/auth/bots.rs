@@ -79,6 +79,19 @@ pub async fn create(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<(BotR
     Ok((find(db, name.as_str()).await?, whole))
 }
 
+/// The bot called `name`, to act on as its admin would (its picture, say).
+pub async fn as_user(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<CurrentUser> {
+    require_admin(db, admin).await?;
+    let bot = find(db, name).await?;
+    let avatar = store::files::avatar(db, bot.user_id).await?;
+    Ok(CurrentUser {
+        id: bot.user_id,
+        username: bot.username,
+        login: String::new(),
+        avatar,
+    })
+}
+
 /// Every bot, by name.
 pub async fn list(db: &Db, admin: &CurrentUser) -> AppResult<Vec<BotRow>> {
     require_admin(db, admin).await?;

@@ -4,8 +4,9 @@
 //! in the page that answers the form that made it, and never in a URL.
 
 use poem::{
-    IntoResponse, Request, Response, handler,
+    Body, IntoResponse, Request, Response, handler,
     http::header,
+    session::Session,
     web::{Data, Form, Query, Redirect},
 };
 use serde::Deserialize;
@@ -383,4 +384,32 @@ pub async fn remove_member(
 ) -> AppResult<Response> {
     let removed = rooms::remove_member(&state.db, &*state.hub, &user, &form.room, &form.username);
     after(lang, &state, &user, "rooms", removed.await.map(drop)).await
+}
+
+#[derive(Deserialize)]
+pub struct BotQuery {
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /admin/bots/avatar?name=…`: a picture for a bot (a multipart form with
+/// `file`), as for one's own.
+#[handler]
+pub async fn bot_avatar(
+    req: &Request,
+    lang: Lang,
+    session: &Session,
+    state: Data<&AppState>,
+    user: CurrentUser,
+    Query(query): Query<BotQuery>,
+    body: Body,
+) -> AppResult<Response> {
+    let changed = async {
+        let bot = auth::bots::as_user(&state.db, &user, &query.name).await?;
+        let form = super::multipart(req, body).await?;
+        let mut form = state.files.read_upload(user.id, form).await?;
+        let file = form.take_file()?;
+        state.set_avatar(session, &bot, Some(file)).await.map(drop)
+    };
+    after(lang, &state, &user, "bots", changed.await).await
 }

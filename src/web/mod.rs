@@ -66,6 +66,7 @@ pub fn routes() -> Route {
         .at("/admin/bots/token", post(admin_pages::rotate_token))
         .at("/admin/bots/revoke", post(admin_pages::revoke_token))
         .at("/admin/bots/webhook", post(admin_pages::set_webhook))
+        .at("/admin/bots/avatar", post(admin_pages::bot_avatar))
         .at("/admin/rooms/rename", post(admin_pages::rename_room))
         .at("/admin/rooms/delete", post(admin_pages::delete_room))
         .at(

@@ -480,3 +480,48 @@ async fn the_outgoing_webhook_is_signed_and_its_answer_becomes_the_reply() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_bot_has_a_picture_set_by_itself_or_by_an_admin_and_no_cookie_for_it() {
+    let app = spawn_app().await;
+    let admin = app.user("ada").await;
+    let token = make_bot(&admin, "painter").await;
+    let part = reqwest::multipart::Part::bytes(crate::files::png(64, 64)).file_name("me.png");
+    let response = reqwest::Client::new()
+        .put(app.api("/users/me/avatar"))
+        .bearer_auth(&token)
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers().get("set-cookie").is_none(),
+        "a bot gets no session"
+    );
+    let url: Value = response.json().await.unwrap();
+    assert!(url["avatar_url"].as_str().unwrap().starts_with("/avatars/"));
+
+    // An admin, from the page.
+    let part = reqwest::multipart::Part::bytes(crate::files::png(32, 32)).file_name("new.png");
+    let response = admin
+        .http
+        .post(admin.url("/admin/bots/avatar?name=painter"))
+        .header("origin", admin.url(""))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let member = app.user("bea").await;
+    let part = reqwest::multipart::Part::bytes(crate::files::png(32, 32)).file_name("x.png");
+    let refused = member
+        .http
+        .post(member.url("/admin/bots/avatar?name=painter"))
+        .header("origin", member.url(""))
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
