@@ -8,7 +8,7 @@ use crate::{
     error::AppResult,
     files::{Files, Received},
     rooms::Room,
-    store::{self, Db, messages::MessageRow},
+    store::{self, Db, messages::MessageRow, rooms::Member},
 };
 
 /// Sets `user`'s avatar from an uploaded image (cropped square, 256 px), or removes it
@@ -51,19 +51,18 @@ pub async fn named_like(db: &Db, user: &CurrentUser, prefix: &str) -> AppResult<
 }
 
 /// Members of `room` whose name starts with `prefix` (all of them for an empty one),
-/// other than the asker: whom a message there can mention.
+/// other than the asker: whom a message there can mention (deactivated ones marked).
 pub async fn mentionable(
     db: &Db,
     user: &CurrentUser,
     room: &Room,
     prefix: &str,
-) -> AppResult<Vec<String>> {
+) -> AppResult<Vec<Member>> {
     let prefix = fold_case(prefix.trim().trim_start_matches('@'));
     let members = store::rooms::members(db, room.id).await?;
     Ok(members
         .into_iter()
-        .filter(|(id, name)| *id != user.id && fold_case(name).starts_with(&prefix))
-        .map(|(_, name)| name)
+        .filter(|m| m.id != user.id && fold_case(&m.username).starts_with(&prefix))
         .take(SUGGESTIONS)
         .collect())
 }

@@ -244,8 +244,8 @@ pub async fn rename(
         Err(err) => return Err(err.into()),
     }
     room.name = new_name.as_str().to_owned();
-    for (member, _) in store::rooms::members(db, room.id).await? {
-        news.renamed(member, &room);
+    for member in store::rooms::members(db, room.id).await? {
+        news.renamed(member.id, &room);
     }
     Ok(room)
 }

@@ -306,10 +306,19 @@ pub async fn set_notify(
     Ok(changed > 0)
 }
 
-/// A room's members (id, username), by name: for autocomplete and direct rooms' titles.
-pub async fn members(db: &Db, room_id: i64) -> StoreResult<Vec<(i64, String)>> {
+/// A member of a room, as lists of members show them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Member {
+    pub id: i64,
+    pub username: String,
+    pub deactivated: bool,
+}
+
+/// A room's members, by name: for autocomplete, and whom a rename concerns.
+pub async fn members(db: &Db, room_id: i64) -> StoreResult<Vec<Member>> {
     Ok(on_pool!(db, |pool| sqlx::query_as(
-        "SELECT u.id, u.username FROM memberships mb JOIN users u ON u.id = mb.user_id
+        "SELECT u.id, u.username, (u.deactivated_at IS NOT NULL) AS deactivated
+           FROM memberships mb JOIN users u ON u.id = mb.user_id
           WHERE mb.room_id = $1 ORDER BY u.username_key"
     )
     .bind(room_id)

@@ -128,10 +128,10 @@ pub async fn mention_list(
     Query(query): Query<MentionQuery>,
 ) -> AppResult<Html<String>> {
     let room = rooms::open_as_member(&state.db, &user, &name).await?;
-    let names = people::mentionable(&state.db, &user, &room, &query.q).await?;
+    let members = people::mentionable(&state.db, &user, &room, &query.q).await?;
     render(&views::MentionList {
         t: lang.text(),
-        names,
+        members,
     })
 }
 

@@ -369,7 +369,7 @@ pub struct PeopleList {
 #[template(path = "partials/mention_list.html")]
 pub struct MentionList {
     pub t: &'static Text,
-    pub names: Vec<String>,
+    pub members: Vec<crate::store::rooms::Member>,
 }
 
 /// "Leave {room}?", with Cancel first.

@@ -797,3 +797,40 @@ async fn hearth_admin_reset_link_prints_a_link_that_works_once() {
     assert_eq!(again.status(), StatusCode::FORBIDDEN);
     assert!(hearth::ops::reset_link(&config, "nobody").await.is_err());
 }
+
+#[tokio::test]
+async fn a_deactivated_member_is_marked_in_the_mention_list() {
+    let app = spawn_app().await;
+    let admin = app.user("ada").await;
+    let cy = app.user("cyd").await;
+    assert_eq!(admin.create_room("den").await.status(), StatusCode::CREATED);
+    assert_eq!(cy.join_room("den").await.status(), StatusCode::CREATED);
+    let list = admin
+        .get("/rooms/den/mentionable?q=c")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains("@cyd") && !list.contains("Deactivated"),
+        "{list}"
+    );
+    let off = admin
+        .call(
+            Method::PUT,
+            "/admin/users/cyd/active",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    let list = admin
+        .get("/rooms/den/mentionable?q=c")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list.contains(r#"data-name="cyd""#) && list.contains("(Deactivated)"),
+        "{list}"
+    );
+}
