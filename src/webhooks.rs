@@ -218,15 +218,19 @@ async fn deliver(replies: &Replies, client: &reqwest::Client, call: Call) {
 
 /// The reply in a 2xx answer: `{"text": …}` as JSON, or the body as plain text; none
 /// when empty.
-async fn reply_of(response: reqwest::Response) -> Option<String> {
+async fn reply_of(mut response: reqwest::Response) -> Option<String> {
     let json = response
         .headers()
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    let bytes = response.bytes().await.ok()?;
-    if bytes.len() > MAX_REPLY_BYTES {
-        return None;
+    // Read as it comes, and no further than the limit.
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.ok()? {
+        if bytes.len() + chunk.len() > MAX_REPLY_BYTES {
+            return None;
+        }
+        bytes.extend_from_slice(&chunk);
     }
     let text = if json {
         let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;

@@ -12,7 +12,14 @@ ALTER TABLE sessions ADD COLUMN user_id INTEGER;
 ALTER TABLE sessions ADD COLUMN user_agent TEXT;
 ALTER TABLE sessions ADD COLUMN created_at INTEGER;
 ALTER TABLE sessions ADD COLUMN last_seen_at INTEGER;
+-- An ended session (logged out, or ended by a password change, a deactivation, a
+-- deletion) stays a day as a tombstone, so a request still running on it cannot
+-- write it back.
+ALTER TABLE sessions ADD COLUMN ended_at INTEGER;
 CREATE INDEX sessions_by_user ON sessions (user_id);
+-- Sessions open before this migration know their user from their JSON.
+UPDATE sessions SET user_id = CAST(json_extract(data, '$.user_id') AS INTEGER)
+ WHERE user_id IS NULL AND json_valid(data);
 
 -- A group room an admin deleted: its members and its name go (its key can match no
 -- room name), its history stays in the database.

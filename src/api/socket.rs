@@ -87,7 +87,7 @@ async fn serve(
     mut socket: Socket,
 ) {
     let Admitted {
-        room,
+        mut room,
         mut control,
         mut user_events,
     } = admitted;
@@ -209,6 +209,7 @@ async fn serve(
                     if socket.send_text(renamed_frame(&name)).await.is_err() {
                         return;
                     }
+                    room.name = name;
                 }
                 Ok(_) => {}
                 // A missed event may be a missed logout: reconnect and be checked again.

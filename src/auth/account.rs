@@ -127,7 +127,7 @@ pub async fn require_admin(db: &Db, user: &CurrentUser) -> AppResult<()> {
 }
 
 pub async fn is_admin(db: &Db, user_id: i64) -> AppResult<bool> {
-    Ok(store::users::role(db, user_id).await?.as_deref() == Some("admin"))
+    Ok(store::users::active_role(db, user_id).await?.as_deref() == Some("admin"))
 }
 
 /// Every account that was not deleted, by name.

@@ -100,7 +100,7 @@ impl SessionStore {
         only: Option<&str>,
         except: Option<&str>,
     ) -> Result<Vec<String>, store::StoreError> {
-        let ended = store::sessions::delete_of_user(&self.db, user_id, only, except).await?;
+        let ended = store::sessions::end_of_user(&self.db, user_id, only, except).await?;
         if let Some(cache) = &self.cache {
             for (id, _) in &ended {
                 cache.forget(id);
@@ -254,6 +254,7 @@ impl SessionStorage for SessionStore {
             user_id: entries.get("user_id").and_then(Value::as_i64),
             user_agent: entries.get("user_agent").and_then(Value::as_str),
         };
+
         let ttl = expires.unwrap_or(SESSION_TTL).as_millis() as i64;
         let id = stored_id(session_id);
         let expires_at = now_ms() + ttl;
@@ -261,9 +262,13 @@ impl SessionStorage for SessionStore {
         if let Some(cache) = &self.cache {
             cache.forget(&id);
         }
-        store::sessions::save(&self.db, &id, &data, owner, expires_at)
+        let written = store::sessions::save(&self.db, &id, &data, owner, expires_at)
             .await
             .map_err(storage_error)?;
+        if !written {
+            // Ended while this request ran: it stays ended.
+            return Ok(());
+        }
         if let Some(cache) = &self.cache {
             let kept = Kept {
                 data: data.into(),
@@ -280,7 +285,7 @@ impl SessionStorage for SessionStore {
         if let Some(cache) = &self.cache {
             cache.forget(&id);
         }
-        let deleted = store::sessions::delete(&self.db, &id)
+        let deleted = store::sessions::end(&self.db, &id)
             .await
             .map_err(storage_error);
         // Again after the delete: a read that began before it is not kept.

@@ -275,7 +275,7 @@ pub async fn may_delete(db: &Db, user: &CurrentUser, message: &MessageRow) -> Ap
 /// Whether `user` is an admin now (asked of the database: a promotion or demotion
 /// counts at once).
 pub async fn is_admin(db: &Db, user: &CurrentUser) -> AppResult<bool> {
-    Ok(store::users::role(db, user.id).await?.as_deref() == Some("admin"))
+    crate::auth::is_admin(db, user.id).await
 }
 
 async fn change(

@@ -53,6 +53,16 @@ pub async fn role(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
     .await)?)
 }
 
+/// A user's role, if they exist and can act (neither deactivated nor deleted).
+pub async fn active_role(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
+    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+        "SELECT role FROM users WHERE id = $1 AND deactivated_at IS NULL AND deleted_at IS NULL"
+    )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await)?)
+}
+
 /// Sets the role of the user whose name folds to `key`; whether there is one.
 pub async fn set_role(db: &Db, key: &str, role: &str) -> StoreResult<bool> {
     let changed = on_pool!(db, |pool| sqlx::query(
@@ -113,6 +123,7 @@ pub async fn named_like(db: &Db, prefix: &str, limit: i64) -> StoreResult<Vec<St
     pattern.push('%');
     Ok(on_pool!(db, |pool| sqlx::query_scalar(
         "SELECT username FROM users WHERE username_key LIKE $1 ESCAPE '\\'
+            AND deleted_at IS NULL
           ORDER BY username_key LIMIT $2"
     )
     .bind(crate::domain::fold_case(&pattern))
@@ -192,7 +203,7 @@ pub const DELETED_NAME: &str = "deleted user";
 
 /// Deletes an account, in one transaction. The row stays, so its messages keep their
 /// sender, but it is renamed `DELETED_NAME` and its name is free again (its key can
-/// match no username: `#` is in none); its password, picture, sessions, push
+/// match no username: `#` is in none); its password, picture, sessions (ended), push
 /// subscriptions, memberships and bot token go.
 pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
     let now = super::now_ms();
@@ -208,6 +219,16 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         .bind(now)
         .execute(&mut *tx)
         .await?;
+        // Direct rooms are named by their people: with this name free again, a direct
+        // room with whoever takes it next must be able to take the room's name.
+        sqlx::query(
+            "UPDATE rooms SET name_key = '#deleted-' || CAST(id AS TEXT)
+              WHERE kind = 'direct'
+                AND id IN (SELECT room_id FROM memberships WHERE user_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE rooms SET member_count = member_count - 1
               WHERE id IN (SELECT room_id FROM memberships WHERE user_id = $1)",
@@ -217,7 +238,6 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         .await?;
         for statement in [
             "DELETE FROM memberships WHERE user_id = $1",
-            "DELETE FROM sessions WHERE user_id = $1",
             "DELETE FROM push_subscriptions WHERE user_id = $1",
             "DELETE FROM password_resets WHERE user_id = $1",
             "UPDATE bots SET token_id = NULL, token_hash = NULL, webhook_url = NULL,
@@ -225,6 +245,14 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         ] {
             sqlx::query(statement).bind(id).execute(&mut *tx).await?;
         }
+        sqlx::query(
+            "UPDATE sessions SET ended_at = $2, data = '{}'
+              WHERE user_id = $1 AND ended_at IS NULL",
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok::<(), super::StoreError>(())
     })

@@ -216,3 +216,108 @@ async fn deleting_an_account_keeps_its_messages_as_deleted_user_and_frees_the_na
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "last_admin");
 }
+
+#[tokio::test]
+async fn a_session_changed_while_it_is_ended_stays_ended() {
+    let app = spawn_app().await;
+    let here = app.user("gil").await;
+    let stolen = app.client().log_in("gil").await;
+    // A slow avatar upload on the other session: its answer changes the session.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let boundary = "hearthboundary";
+    let head = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n"
+    );
+    let mut tail = crate::files::png(16, 16);
+    tail.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let body = reqwest::Body::wrap_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
+    let upload = tokio::spawn({
+        let request = stolen
+            .http
+            .put(stolen.api("/users/me/avatar"))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        async move { request.send().await.unwrap().status() }
+    });
+    tx.send(Ok(head.into_bytes())).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    // Meanwhile the owner changes the password: the other session ends.
+    let changed = here
+        .call(
+            Method::PUT,
+            "/account/password",
+            Some(json!({"current_password": PASSWORD, "new_password": NEW_PASSWORD})),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    tx.send(Ok(tail)).await.unwrap();
+    drop(tx);
+    let _ = upload.await.unwrap();
+    assert_eq!(
+        stolen.get("/api/v1/session").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the upload's answer did not bring the session back"
+    );
+    let list: Vec<Value> = here
+        .get("/api/v1/account/sessions")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+}
+
+#[tokio::test]
+async fn a_freed_name_can_be_messaged_directly_again() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(
+        ann.open_direct(&["bob"]).await.status(),
+        StatusCode::CREATED
+    );
+    let gone = bob
+        .call(
+            Method::DELETE,
+            "/account",
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let _new_bob = app.user("bob").await;
+    let (status, room) = answer(ann.open_direct(&["bob"]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{room}");
+    assert_eq!(room["members"], json!(["ann", "bob"]));
+}
+
+#[tokio::test]
+async fn a_deactivated_admin_whose_session_escaped_cannot_act() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await;
+    let eve = app.user("eve").await;
+    let promoted = ada
+        .call(
+            Method::PUT,
+            "/admin/users/eve/role",
+            Some(json!({"role": "admin"})),
+        )
+        .await;
+    assert_eq!(promoted.status(), StatusCode::NO_CONTENT);
+    // A session from before sessions knew their user (as after an upgrade).
+    app.run_sql("UPDATE sessions SET user_id = NULL").await;
+    let off = ada
+        .call(
+            Method::PUT,
+            "/admin/users/eve/active",
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    let (status, problem) = answer(eve.call(Method::GET, "/admin/users", None).await).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(problem["code"], "not_an_admin");
+}
