@@ -164,6 +164,12 @@ pub fn record_webhook(outcome: &'static str) {
     counter!("hearth_webhook_calls_total", "outcome" => outcome).increment(1);
 }
 
+/// How many items wait in one of the bounded queues off the message path: `push` and
+/// `webhooks` (new messages offered), `push_sends` and `webhook_calls` (work found).
+pub fn record_queue(queue: &'static str, depth: usize) {
+    gauge!("hearth_queue_depth", "queue" => queue).set(depth as f64);
+}
+
 pub fn record_writer_queue(depth: usize) {
     gauge!("hearth_writer_queue_depth").set(depth as f64);
 }

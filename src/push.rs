@@ -191,6 +191,7 @@ struct Send {
 /// the writer has.
 pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHandle<()>) {
     let (messages, mut incoming) = NewMessages::channel(
+        "push",
         MESSAGES_QUEUE,
         Arc::clone(&keys.subscribed),
         SUBSCRIBED_REFRESH,
@@ -239,6 +240,7 @@ pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHa
                 if sends.try_send(send).is_err() {
                     metrics::record_push("dropped");
                 }
+                metrics::record_queue("push_sends", SENDS_QUEUE - sends.capacity());
             }
         }
         drop(sends);

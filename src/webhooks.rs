@@ -96,9 +96,10 @@ pub struct Replies {
 pub fn channel() -> (NewMessages, Hooked, Offered) {
     let hooked = Hooked::default();
     let wanted = Arc::clone(&hooked.0);
-    let (messages, incoming) = NewMessages::channel(MESSAGES_QUEUE, wanted, HOOKED_REFRESH, || {
-        crate::metrics::record_webhook("dropped")
-    });
+    let (messages, incoming) =
+        NewMessages::channel("webhooks", MESSAGES_QUEUE, wanted, HOOKED_REFRESH, || {
+            crate::metrics::record_webhook("dropped")
+        });
     (messages, hooked, incoming)
 }
 
@@ -143,6 +144,7 @@ pub fn start(replies: Replies, mut incoming: Offered) -> JoinHandle<()> {
                 if calls.try_send(call).is_err() {
                     crate::metrics::record_webhook("dropped");
                 }
+                crate::metrics::record_queue("webhook_calls", CALLS_QUEUE - calls.capacity());
             }
         }
         drop(calls);

@@ -40,6 +40,7 @@ impl NewMessages {
     /// A queue of `capacity` messages, offered while `wanted` is set, and its other
     /// end, which asks again every `refresh` whether they are (see `Offered::next`).
     pub fn channel(
+        name: &'static str,
         capacity: usize,
         wanted: Arc<AtomicBool>,
         refresh: std::time::Duration,
@@ -47,6 +48,7 @@ impl NewMessages {
     ) -> (Self, Offered) {
         let (queue, incoming) = mpsc::channel(capacity);
         let offered = Offered {
+            name,
             incoming,
             wanted: Arc::clone(&wanted),
             refresh: tokio::time::interval(refresh),
@@ -71,6 +73,8 @@ impl NewMessages {
 
 /// The other end of `NewMessages`.
 pub struct Offered {
+    /// Names the queue's depth in the metrics.
+    name: &'static str,
     incoming: mpsc::Receiver<MessageRow>,
     wanted: Arc<AtomicBool>,
     refresh: tokio::time::Interval,
@@ -87,7 +91,10 @@ impl Offered {
     {
         loop {
             tokio::select! {
-                message = self.incoming.recv() => return message,
+                message = self.incoming.recv() => {
+                    metrics::record_queue(self.name, self.incoming.len());
+                    return message;
+                }
                 _ = self.refresh.tick() => {
                     if let Some(wanted) = still_wanted().await {
                         self.wanted.store(wanted, Ordering::Relaxed);

@@ -479,6 +479,14 @@ async fn the_outgoing_webhook_is_signed_and_its_answer_becomes_the_reply() {
         history.iter().filter(|m| m["sender"] == "helper").count(),
         1
     );
+    // The queues off the message path say how deep they are.
+    let metrics = admin.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"hearth_queue_depth{queue="webhooks"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"hearth_queue_depth{queue="webhook_calls"}"#));
+    assert!(metrics.contains(r#"hearth_webhook_calls_total{outcome="ok"}"#));
 }
 
 #[tokio::test]
