@@ -73,8 +73,7 @@ impl Api {
 
     /// The JSON WebSocket of `room`.
     pub fn socket_url(&self, room: &str) -> String {
-        let host = self.base.trim_start_matches("http://");
-        format!("ws://{host}/api/v1/rooms/{room}/ws")
+        socket_url(&self.base, room)
     }
 
     /// Answers once `/healthz` does, so a misconfigured URL fails fast and clearly.
@@ -268,4 +267,10 @@ impl Api {
         eprintln!("setup: done in {:.1} s", started.elapsed().as_secs_f64());
         Ok(rooms)
     }
+}
+
+/// The JSON WebSocket of `room` on the server at `base` (`http://host:port`).
+pub fn socket_url(base: &str, room: &str) -> String {
+    let host = base.trim_start_matches("http://").trim_end_matches('/');
+    format!("ws://{host}/api/v1/rooms/{room}/ws")
 }

@@ -64,6 +64,13 @@ pub struct Options {
     /// How long the push service takes to answer each push, in milliseconds.
     #[arg(long, default_value_t = 2000)]
     push_delay_ms: u64,
+    /// Another node of the same Hearth (same database and Redis) for the senders'
+    /// sockets: subscribers stay on `--url`, so every delivery crosses between nodes.
+    #[arg(long)]
+    send_url: Option<String>,
+    /// That node's process id, for its CPU.
+    #[arg(long)]
+    send_server_pid: Option<u32>,
 }
 
 #[derive(Serialize)]
@@ -94,6 +101,11 @@ struct Figures {
     latency: Latency,
     ack_latency: Latency,
     cpu: Usage,
+    /// With `--send-url`: where the senders were, and that node's CPU.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    send_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    send_server_cpu_percent: Option<f64>,
     server_memory_before: Option<Memory>,
     server_memory_connected: Option<Memory>,
     server_memory_end: Option<Memory>,
@@ -148,6 +160,10 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let mut senders = Vec::new();
     for (r, room) in rooms.iter().enumerate() {
         let url = api.socket_url(&room.name);
+        let send_to = match &o.send_url {
+            Some(base) => setup::socket_url(base, &room.name),
+            None => url.clone(),
+        };
         let first_sender = r * o.senders;
         for s in 0..o.subscribers {
             let cookie = room.members[s / per_user].cookie.clone();
@@ -175,7 +191,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
                 offset: period.mul_f64(index as f64 / total_senders as f64),
                 text_len: o.text_len,
             };
-            let (url, gate, shared) = (url.clone(), Arc::clone(&gate), Arc::clone(&shared));
+            let (url, gate, shared) = (send_to.clone(), Arc::clone(&gate), Arc::clone(&shared));
             let done = done.clone();
             senders.push(tokio::spawn(async move {
                 let Some(ws) = socket::open(&url, &cookie, &gate, &shared.tally).await else {
@@ -195,6 +211,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         duration.as_secs_f64()
     );
     let meter = Meter::start(target.server_pid);
+    let send_meter = o.send_server_pid.map(|pid| Meter::start(Some(pid)));
     let go_ns = nanos_since_epoch(Instant::now());
     shared.go.fire();
     drop(done);
@@ -217,6 +234,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let cpu = meter.finish();
+    let send_server_cpu_percent = send_meter.and_then(|m| m.finish().server_cpu_percent);
     shared.stop.fire();
 
     let mut trackers = Tracker::default();
@@ -271,6 +289,8 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
             && totals.errors == 0,
         connections,
         cpu,
+        send_url: o.send_url.clone(),
+        send_server_cpu_percent,
         server_memory_before: memory_before,
         server_memory_connected: memory_connected,
         server_memory_end: memory_end,
@@ -312,6 +332,15 @@ fn lines(f: &Figures) -> Vec<String> {
         "fanout {}: {} room(s) × {} subscribers × {} sender(s) at {} msg/s for {} s",
         f.run, f.rooms, f.subscribers_per_room, f.senders_per_room, f.rate_per_sender, f.duration_s
     )];
+    if let Some(send_url) = &f.send_url {
+        let cpu = f
+            .send_server_cpu_percent
+            .map_or("?".to_owned(), |c| format!("{c:.0}%"));
+        lines.push(format!(
+            "senders on {send_url} (CPU {cpu}), subscribers on {}",
+            f.url
+        ));
+    }
     lines.extend(f.connections.lines());
     if f.push_members > 0 {
         lines.push(format!(
