@@ -198,6 +198,127 @@ const LOCK_ROOM: &str = "UPDATE rooms SET last_seq = last_seq WHERE id = $1";
 const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, message_id, body, at)
     VALUES ($1, $2, $3, $4, $5, $6)";
 
+/// PostgreSQL: a run of plain messages (no `client_id` to look up, no names to match)
+/// to one room, stored with one statement: the room's seq range taken at once, the
+/// rows inserted from arrays in order (so their ids rise with their seqs), and each
+/// sender's read marker moved past their newest. One round trip for the run, where it
+/// was one per message.
+const STORE_RUN_PG: &str = "WITH next AS (
+        UPDATE rooms SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq - $2 AS base),
+    input AS (
+        SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
+            WITH ORDINALITY AS t(sender_id, text, html, file_id, attachment, ord)),
+    stored AS (
+        INSERT INTO messages
+            (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
+        SELECT $1, next.base + input.ord, input.sender_id, input.text, input.html, NULL, $8,
+               input.file_id, input.attachment
+          FROM next CROSS JOIN input ORDER BY input.ord
+        RETURNING id, seq, sender_id),
+    read_own AS (
+        UPDATE memberships SET last_read_id = mine.newest
+          FROM (SELECT sender_id, MAX(id) AS newest FROM stored GROUP BY sender_id) mine
+         WHERE memberships.room_id = $1 AND memberships.user_id = mine.sender_id
+           AND memberships.last_read_id < mine.newest)
+    SELECT stored.id, stored.seq, u.avatar FROM stored JOIN users u ON u.id = stored.sender_id
+     ORDER BY stored.seq";
+
+/// Whether a message can go in a run (see `STORE_RUN_PG`).
+fn is_plain(write: &Write, room_id: i64) -> Option<&NewMessage> {
+    match write {
+        Write::Message(m)
+            if m.room_id == room_id && m.client_id.is_none() && m.mention_names.is_empty() =>
+        {
+            Some(m)
+        }
+        _ => None,
+    }
+}
+
+/// Stores a run of plain messages to one room (PostgreSQL only; see `STORE_RUN_PG`).
+/// Returns each one's id, seq and sender's avatar, in order.
+trait StoreRun {
+    async fn store_run(
+        &mut self,
+        room_id: i64,
+        run: &[&NewMessage],
+        now: i64,
+    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error>;
+}
+
+impl StoreRun for sqlx::PgConnection {
+    async fn store_run(
+        &mut self,
+        room_id: i64,
+        run: &[&NewMessage],
+        now: i64,
+    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
+        let senders: Vec<i64> = run.iter().map(|m| m.sender_id).collect();
+        let texts: Vec<&str> = run.iter().map(|m| m.text.as_str()).collect();
+        let htmls: Vec<&str> = run.iter().map(|m| m.html.as_str()).collect();
+        let files: Vec<Option<&str>> = run
+            .iter()
+            .map(|m| m.attachment.as_ref().map(|a| a.id.as_str()))
+            .collect();
+        let attachments: Vec<String> = run
+            .iter()
+            .map(|m| Attached(m.attachment.clone()).to_json())
+            .collect();
+        sqlx::query_as(STORE_RUN_PG)
+            .bind(room_id)
+            .bind(run.len() as i64)
+            .bind(&senders)
+            .bind(&texts)
+            .bind(&htmls)
+            .bind(&files)
+            .bind(&attachments)
+            .bind(now)
+            .fetch_all(self)
+            .await
+    }
+}
+
+impl StoreRun for sqlx::SqliteConnection {
+    /// Never called: SQLite's statements cost no round trip, so it has no runs.
+    async fn store_run(
+        &mut self,
+        _room_id: i64,
+        _run: &[&NewMessage],
+        _now: i64,
+    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
+        Err(sqlx::Error::Protocol("runs are for PostgreSQL".into()))
+    }
+}
+
+/// The row a newly stored message reads as.
+fn new_row(
+    m: &NewMessage,
+    id: i64,
+    seq: i64,
+    avatar: Option<String>,
+    now: i64,
+    mentions: Mentions,
+) -> MessageRow {
+    MessageRow {
+        id,
+        room_id: m.room_id,
+        seq,
+        room: m.room.clone(),
+        sender_id: m.sender_id,
+        sender: m.sender.clone(),
+        text: m.text.clone(),
+        client_id: m.client_id.clone(),
+        sent_at: now,
+        edited_at: None,
+        deleted: false,
+        reactions: Reactions::default(),
+        html: m.html.clone(),
+        mentions,
+        attachment: Attached(m.attachment.clone()),
+        avatar,
+    }
+}
+
 /// Stores `batch` in one transaction (group commit: one disk sync for many writes) and
 /// returns one outcome per write, in the batch's order.
 ///
@@ -241,7 +362,29 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     on_pool!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
-        for &i in &order {
+        let mut at = 0;
+        while at < order.len() {
+            if postgres {
+                let room_id = batch[order[at]].room_id();
+                let run: Vec<&NewMessage> = order[at..]
+                    .iter()
+                    .map_while(|&j| is_plain(&batch[j], room_id))
+                    .collect();
+                if run.len() > 1 {
+                    let stored = (&mut *tx).store_run(room_id, &run, now).await?;
+                    if stored.len() != run.len() {
+                        return Err(sqlx::Error::RowNotFound.into());
+                    }
+                    for ((m, (id, seq, avatar)), &j) in run.iter().zip(stored).zip(&order[at..]) {
+                        let row = new_row(m, id, seq, avatar, now, Mentions::default());
+                        out[j] = Some(Written::Message(Stored::New(row)));
+                    }
+                    at += run.len();
+                    continue;
+                }
+            }
+            let i = order[at];
+            at += 1;
             let written = match &batch[i] {
                 Write::Message(m) => {
                     let earlier: Option<i64> = match &m.client_id {
@@ -289,24 +432,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         };
                         let mentions =
                             mentions_of!(tx, m.room_id, m.sender_id, id, &m.mention_names);
-                        Written::Message(Stored::New(MessageRow {
-                            id,
-                            room_id: m.room_id,
-                            seq,
-                            room: m.room.clone(),
-                            sender_id: m.sender_id,
-                            sender: m.sender.clone(),
-                            text: m.text.clone(),
-                            client_id: m.client_id.clone(),
-                            sent_at: now,
-                            edited_at: None,
-                            deleted: false,
-                            reactions: Reactions::default(),
-                            html: m.html.clone(),
-                            mentions,
-                            attachment: attached,
-                            avatar,
-                        }))
+                        Written::Message(Stored::New(new_row(m, id, seq, avatar, now, mentions)))
                     }
                 }
                 Write::Change(c) => {
