@@ -371,7 +371,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                     .map_while(|&j| is_plain(&batch[j], room_id))
                     .collect();
                 if run.len() > 1 {
-                    let stored = (&mut *tx).store_run(room_id, &run, now).await?;
+                    let stored = (*tx).store_run(room_id, &run, now).await?;
                     if stored.len() != run.len() {
                         return Err(sqlx::Error::RowNotFound.into());
                     }
