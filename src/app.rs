@@ -120,7 +120,7 @@ impl AppState {
     /// keeps name it anew.
     pub async fn rename_room(
         &self,
-        admin: &auth::CurrentUser,
+        admin: &auth::Admin,
         name: &str,
         new_name: &str,
     ) -> crate::error::AppResult<rooms::Room> {

@@ -14,7 +14,8 @@
 //! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too on a
 //!   node alone, where every change passes through it), login throttling, CSRF; one's
 //!   account (password, sessions, deletion) and what admins do to accounts (roles,
-//!   deactivation, reset links, invitations); bots, whose `Authorization: Bearer`
+//!   deactivation, reset links, invitations: each takes an `auth::Admin`, the proof
+//!   that an admin acts); bots, whose `Authorization: Bearer`
 //!   token stands in for a session. Logins that end close their sockets through
 //!   `auth::Revoke`, which the live hub implements.
 //! - [`rooms`]: creating, joining, leaving and listing rooms (and, for admins, renaming

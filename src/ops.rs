@@ -22,7 +22,7 @@ pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()>
         bail!("registration is open, invite or closed, not {mode}");
     };
     let db = config.open_database().await?;
-    let set = auth::set_registration(&db, mode).await;
+    let set = auth::set_registration(&db, &auth::Admin::operator(), mode).await;
     db.close().await;
     set.map_err(|err| anyhow::anyhow!("setting the registration mode: {err}"))
 }
@@ -31,7 +31,7 @@ pub async fn set_registration(config: &Config, mode: &str) -> anyhow::Result<()>
 /// (a bot stays a bot; the last active admin stays one).
 pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Result<()> {
     let db = config.open_database().await?;
-    let set = auth::set_role(&db, username, role).await;
+    let set = auth::set_role(&db, &auth::Admin::operator(), username, role).await;
     db.close().await;
     set.map(drop).map_err(|err| {
         let why = crate::i18n::error_text(crate::i18n::Lang::En, &err);
@@ -43,7 +43,7 @@ pub async fn set_role(config: &Config, username: &str, role: &str) -> anyhow::Re
 /// `--public-url` is set, else the path.
 pub async fn reset_link(config: &Config, username: &str) -> anyhow::Result<String> {
     let db = config.open_database().await?;
-    let made = auth::reset_link(&db, username).await;
+    let made = auth::reset_link(&db, &auth::Admin::operator(), username).await;
     db.close().await;
     let (token, _) = made.map_err(|err| anyhow::anyhow!("no reset link for {username}: {err}"))?;
     let base = config

@@ -162,7 +162,7 @@ pub struct Notification {
 
 impl Notification {
     pub fn of(message: &MessageRow) -> Self {
-        let direct = message.room.starts_with('@');
+        let direct = crate::domain::is_direct_name(&message.room);
         let title = if direct {
             message.sender.clone()
         } else {

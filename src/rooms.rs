@@ -5,8 +5,8 @@
 //! implements: this module does not know who listens.
 
 use crate::{
-    auth::{self, CurrentUser},
-    domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case},
+    auth::{self, Admin, CurrentUser},
+    domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case, is_direct_name},
     error::{AppError, AppResult, Code},
     limit::KeyedLimit,
     store::{
@@ -119,7 +119,7 @@ const MISSING: AppError = AppError::NotFound(Code::NoSuchRoom);
 /// The key a room is found by, from its name as asked for (in any case): a group
 /// room's, or a direct room's (`@…`). A name no room can have is 404.
 fn key_of(name: &str) -> AppResult<String> {
-    if name.starts_with('@') {
+    if is_direct_name(name) {
         Ok(fold_case(name.trim()))
     } else {
         Ok(RoomName::parse(name).map_err(|_| MISSING)?.key())
@@ -215,11 +215,9 @@ pub async fn set_notify(
     Ok(now)
 }
 
-/// The group room called `name`, for an admin to change: 403 `not_an_admin` for
-/// anyone else, 404 for no such room, 403 `direct_room` for a direct one (only its
-/// people have any say in it).
-async fn as_admin(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<Room> {
-    auth::require_admin(db, admin).await?;
+/// The group room called `name`, for an admin to change: 404 for no such room, 403
+/// `direct_room` for a direct one (only its people have any say in it).
+async fn as_admin(db: &Db, name: &str) -> AppResult<Room> {
     let room = find(db, name).await?;
     if room.direct {
         return Err(AppError::Forbidden(Code::DirectRoom));
@@ -232,11 +230,11 @@ async fn as_admin(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<Room> {
 pub async fn rename(
     db: &Db,
     news: &impl RoomNews,
-    admin: &CurrentUser,
+    _: &Admin,
     name: &str,
     new_name: &str,
 ) -> AppResult<Room> {
-    let mut room = as_admin(db, admin, name).await?;
+    let mut room = as_admin(db, name).await?;
     let new_name = RoomName::parse(new_name)?;
     match store::rooms::rename(db, room.id, new_name.as_str(), &new_name.key()).await {
         Ok(()) => {}
@@ -252,13 +250,8 @@ pub async fn rename(
 
 /// Deletes a group room (admins only): every member leaves it, on every page and
 /// socket; its name is free again.
-pub async fn delete(
-    db: &Db,
-    news: &impl RoomNews,
-    admin: &CurrentUser,
-    name: &str,
-) -> AppResult<Room> {
-    let room = as_admin(db, admin, name).await?;
+pub async fn delete(db: &Db, news: &impl RoomNews, _: &Admin, name: &str) -> AppResult<Room> {
+    let room = as_admin(db, name).await?;
     for member in store::rooms::delete(db, room.id).await? {
         news.left(member, room.id);
     }
@@ -270,11 +263,11 @@ pub async fn delete(
 pub async fn remove_member(
     db: &Db,
     news: &impl RoomNews,
-    admin: &CurrentUser,
+    _: &Admin,
     name: &str,
     username: &str,
 ) -> AppResult<Room> {
-    let room = as_admin(db, admin, name).await?;
+    let room = as_admin(db, name).await?;
     let member = auth::find_account(db, username).await?;
     if !store::rooms::remove_member(db, room.id, member.id).await? {
         return Err(AppError::Forbidden(Code::NotAMember));

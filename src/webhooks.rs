@@ -159,14 +159,13 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(body);
     let digest = mac.finalize().into_bytes();
-    let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
-    format!("sha256={hex}")
+    format!("sha256={}", crate::auth::token::hex(&digest))
 }
 
 /// Calls one webhook, once, and posts its reply; notes how it went.
 async fn deliver(replies: &Replies, client: &reqwest::Client, call: Call) {
     let Call { hook, message } = call;
-    let direct = message.room.starts_with('@');
+    let direct = crate::domain::is_direct_name(&message.room);
     let payload = Payload {
         kind: "message",
         bot: &hook.username,

@@ -29,7 +29,7 @@ ALTER TABLE rooms ADD COLUMN deleted_at BIGINT;
 CREATE TABLE invites (
     id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     code_hash  TEXT    NOT NULL UNIQUE,
-    created_by BIGINT NOT NULL REFERENCES users (id),
+    created_by BIGINT REFERENCES users (id),
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL,
     max_uses   BIGINT NOT NULL,
@@ -58,6 +58,6 @@ CREATE TABLE bots (
     webhook_secret       TEXT,
     last_delivery_at     BIGINT,
     last_delivery_status TEXT,
-    created_by           BIGINT NOT NULL REFERENCES users (id),
+    created_by           BIGINT REFERENCES users (id),
     created_at           BIGINT NOT NULL
 );

@@ -29,7 +29,7 @@ ALTER TABLE rooms ADD COLUMN deleted_at INTEGER;
 CREATE TABLE invites (
     id         INTEGER PRIMARY KEY,
     code_hash  TEXT    NOT NULL UNIQUE,
-    created_by INTEGER NOT NULL REFERENCES users (id),
+    created_by INTEGER REFERENCES users (id),
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     max_uses   INTEGER NOT NULL,
@@ -58,6 +58,6 @@ CREATE TABLE bots (
     webhook_secret       TEXT,
     last_delivery_at     INTEGER,
     last_delivery_status TEXT,
-    created_by           INTEGER NOT NULL REFERENCES users (id),
+    created_by           INTEGER REFERENCES users (id),
     created_at           INTEGER NOT NULL
 );

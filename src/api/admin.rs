@@ -7,7 +7,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use super::{ApiResult, strict};
 use crate::{
     AppState,
-    auth::{self, CurrentUser, Registration, invites},
+    auth::{self, Admin, CurrentUser, Registration, invites},
     error::{AppError, Code, ValidationError},
     render,
     store::{bots::BotRow, invites::InviteRow, users::AccountRow},
@@ -74,7 +74,8 @@ pub struct NewInvite {
 #[derive(Debug, Object)]
 pub struct InviteOut {
     pub id: i64,
-    pub created_by: String,
+    /// Who made it (null: the command line).
+    pub created_by: Option<String>,
     pub created_at: String,
     pub expires_at: String,
     pub max_uses: i64,
@@ -179,8 +180,8 @@ impl AdminApi {
         state: Data<&AppState>,
         user: CurrentUser,
     ) -> ApiResult<Json<Vec<AccountOut>>> {
-        auth::require_admin(&state.db, &user).await?;
-        let accounts = auth::accounts(&state.db).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let accounts = auth::accounts(&state.db, &admin).await?;
         Ok(Json(accounts.into_iter().map(AccountOut::from).collect()))
     }
 
@@ -194,8 +195,8 @@ impl AdminApi {
         username: Path<String>,
         body: Json<RoleIn>,
     ) -> ApiResult<Done> {
-        auth::require_admin(&state.db, &user).await?;
-        auth::set_role(&state.db, &username, &body.role).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        auth::set_role(&state.db, &admin, &username, &body.role).await?;
         Ok(Done::NoContent)
     }
 
@@ -209,8 +210,8 @@ impl AdminApi {
         username: Path<String>,
         body: Json<ActiveIn>,
     ) -> ApiResult<Done> {
-        auth::require_admin(&state.db, &user).await?;
-        auth::set_active(state.accounts(), &username, body.active).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        auth::set_active(state.accounts(), &admin, &username, body.active).await?;
         Ok(Done::NoContent)
     }
 
@@ -223,8 +224,8 @@ impl AdminApi {
         user: CurrentUser,
         username: Path<String>,
     ) -> ApiResult<Made<ResetLinkOut>> {
-        auth::require_admin(&state.db, &user).await?;
-        let (token, expires_at) = auth::reset_link(&state.db, &username).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let (token, expires_at) = auth::reset_link(&state.db, &admin, &username).await?;
         Ok(Made::Created(Json(ResetLinkOut {
             url: format!("/reset/{token}"),
             expires_at: render::rfc3339(expires_at),
@@ -238,7 +239,7 @@ impl AdminApi {
         state: Data<&AppState>,
         user: CurrentUser,
     ) -> ApiResult<Json<RegistrationIo>> {
-        auth::require_admin(&state.db, &user).await?;
+        Admin::check(&state.db, &user).await?;
         let mode = auth::registration(&state.db).await?;
         Ok(Json(RegistrationIo {
             mode: mode.as_str().to_owned(),
@@ -253,10 +254,10 @@ impl AdminApi {
         user: CurrentUser,
         body: Json<RegistrationIo>,
     ) -> ApiResult<Json<RegistrationIo>> {
-        auth::require_admin(&state.db, &user).await?;
+        let admin = Admin::check(&state.db, &user).await?;
         let mode = Registration::parse(&body.mode)
             .ok_or_else(|| AppError::from(ValidationError::new("mode", Code::BadRegistration)))?;
-        auth::set_registration(&state.db, mode).await?;
+        auth::set_registration(&state.db, &admin, mode).await?;
         Ok(Json(RegistrationIo {
             mode: mode.as_str().to_owned(),
         }))
@@ -269,8 +270,8 @@ impl AdminApi {
         state: Data<&AppState>,
         user: CurrentUser,
     ) -> ApiResult<Json<Vec<InviteOut>>> {
-        auth::require_admin(&state.db, &user).await?;
-        let open = invites::open(&state.db).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let open = invites::open(&state.db, &admin).await?;
         Ok(Json(open.into_iter().map(InviteOut::from).collect()))
     }
 
@@ -282,10 +283,10 @@ impl AdminApi {
         user: CurrentUser,
         body: Json<NewInvite>,
     ) -> ApiResult<Made<InviteCreated>> {
-        auth::require_admin(&state.db, &user).await?;
+        let admin = Admin::check(&state.db, &user).await?;
         let hours = body.hours.unwrap_or(invites::DEFAULT_INVITE_HOURS);
         let uses = body.uses.unwrap_or(invites::DEFAULT_INVITE_USES);
-        let (code, invite) = invites::create(&state.db, user.id, hours, uses).await?;
+        let (code, invite) = invites::create(&state.db, &admin, hours, uses).await?;
         Ok(Made::Created(Json(InviteCreated {
             url: format!("/join/{code}"),
             code,
@@ -301,8 +302,8 @@ impl AdminApi {
         user: CurrentUser,
         id: Path<i64>,
     ) -> ApiResult<Done> {
-        auth::require_admin(&state.db, &user).await?;
-        invites::revoke(&state.db, *id).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        invites::revoke(&state.db, &admin, *id).await?;
         Ok(Done::NoContent)
     }
 
@@ -313,7 +314,7 @@ impl AdminApi {
         state: Data<&AppState>,
         user: CurrentUser,
     ) -> ApiResult<Json<Vec<BotOut>>> {
-        let bots = auth::bots::list(&state.db, &user).await?;
+        let bots = auth::bots::list(&state.db, &Admin::check(&state.db, &user).await?).await?;
         Ok(Json(bots.into_iter().map(BotOut::from).collect()))
     }
 
@@ -325,7 +326,12 @@ impl AdminApi {
         user: CurrentUser,
         body: Json<NewBot>,
     ) -> ApiResult<Made<TokenOut>> {
-        let (bot, token) = auth::bots::create(&state.db, &user, &body.name).await?;
+        let (bot, token) = auth::bots::create(
+            &state.db,
+            &Admin::check(&state.db, &user).await?,
+            &body.name,
+        )
+        .await?;
         Ok(Made::Created(Json(TokenOut {
             username: bot.username,
             token,
@@ -341,7 +347,12 @@ impl AdminApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<Made<TokenOut>> {
-        let token = auth::bots::rotate_token(state.accounts(), &user, &name).await?;
+        let token = auth::bots::rotate_token(
+            state.accounts(),
+            &Admin::check(&state.db, &user).await?,
+            &name,
+        )
+        .await?;
         Ok(Made::Created(Json(TokenOut {
             username: name.0,
             token,
@@ -356,7 +367,12 @@ impl AdminApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<Done> {
-        auth::bots::revoke_token(state.accounts(), &user, &name).await?;
+        auth::bots::revoke_token(
+            state.accounts(),
+            &Admin::check(&state.db, &user).await?,
+            &name,
+        )
+        .await?;
         Ok(Done::NoContent)
     }
 
@@ -371,7 +387,13 @@ impl AdminApi {
         body: Json<WebhookIn>,
     ) -> ApiResult<Json<WebhookOut>> {
         let url = body.url.as_deref();
-        let secret = auth::bots::set_webhook(&state.db, &user, &name, url).await?;
+        let secret = auth::bots::set_webhook(
+            &state.db,
+            &Admin::check(&state.db, &user).await?,
+            &name,
+            url,
+        )
+        .await?;
         if secret.is_some() {
             state.hooked.set();
         }

@@ -10,7 +10,7 @@ use poem_openapi::{
 use super::{ApiResult, strict};
 use crate::{
     AppState,
-    auth::CurrentUser,
+    auth::{Admin, CurrentUser},
     domain::{Notify, direct_people},
     messages::{self, HistoryQuery},
     render::{
@@ -223,7 +223,8 @@ impl RoomsApi {
         name: Path<String>,
         body: Json<NewRoom>,
     ) -> ApiResult<Json<RoomOut>> {
-        let room = state.rename_room(&user, &name, &body.name).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let room = state.rename_room(&admin, &name, &body.name).await?;
         Ok(Json(room.into()))
     }
 
@@ -236,7 +237,8 @@ impl RoomsApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<RoomGone> {
-        rooms::delete(&state.db, &*state.hub, &user, &name).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        rooms::delete(&state.db, &*state.hub, &admin, &name).await?;
         Ok(RoomGone::NoContent)
     }
 
@@ -250,7 +252,8 @@ impl RoomsApi {
         name: Path<String>,
         username: Path<String>,
     ) -> ApiResult<RoomGone> {
-        rooms::remove_member(&state.db, &*state.hub, &user, &name, &username).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        rooms::remove_member(&state.db, &*state.hub, &admin, &name, &username).await?;
         Ok(RoomGone::NoContent)
     }
 

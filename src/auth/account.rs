@@ -23,6 +23,21 @@ pub trait Revoke: Send + Sync {
 /// How long a reset link works.
 pub const RESET_LINK_TTL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// Ends every session of `user_id` and closes all their sockets (bot tokens' too).
+async fn end_all(accounts: Accounts<'_>, user_id: i64) -> AppResult<()> {
+    accounts.sessions.end(user_id, None, None).await?;
+    accounts.sockets.revoke_all(user_id);
+    Ok(())
+}
+
+/// 409 `last_admin` if `row` is the last active admin, whom an action would remove.
+async fn keep_an_admin(db: &Db, row: &UserRow) -> AppResult<()> {
+    if row.role == "admin" && !row.deactivated && store::users::active_admins(db).await? <= 1 {
+        return Err(AppError::Conflict(Code::LastAdmin));
+    }
+    Ok(())
+}
+
 /// Ends sessions of `user_id` (see `SessionStore::end`) and closes their sockets.
 async fn end_sessions(
     accounts: Accounts<'_>,
@@ -105,24 +120,39 @@ pub async fn delete_account(
     password: &str,
 ) -> AppResult<()> {
     let row = confirm_password(accounts, user.id, "password", password).await?;
-    if row.role == "admin"
-        && !row.deactivated
-        && store::users::active_admins(accounts.db).await? <= 1
-    {
-        return Err(AppError::Conflict(Code::LastAdmin));
-    }
-    accounts.sessions.end(user.id, None, None).await?;
+    keep_an_admin(accounts.db, &row).await?;
+    end_all(accounts, user.id).await?;
     store::users::delete(accounts.db, user.id).await?;
-    accounts.sockets.revoke_all(user.id);
     Ok(())
 }
 
-/// 403 `not_an_admin` unless `user` is an admin now (asked of the database: a
-/// promotion or demotion counts at once).
-pub async fn require_admin(db: &Db, user: &CurrentUser) -> AppResult<()> {
-    match is_admin(db, user.id).await? {
-        true => Ok(()),
-        false => Err(AppError::Forbidden(Code::NotAnAdmin)),
+/// Proof that an admin acts: what every admin action takes, so the rule (an admin
+/// now, with an active account, asked of the database: a promotion, demotion or
+/// deactivation counts at once) is checked in one place and cannot be forgotten. The
+/// command line is the operator's, and acts as one.
+#[derive(Debug, Clone, Copy)]
+pub struct Admin {
+    /// Their account; none for the command line.
+    id: Option<i64>,
+}
+
+impl Admin {
+    /// `user`, as an admin; 403 `not_an_admin` for anyone else.
+    pub async fn check(db: &Db, user: &CurrentUser) -> AppResult<Self> {
+        match is_admin(db, user.id).await? {
+            true => Ok(Self { id: Some(user.id) }),
+            false => Err(AppError::Forbidden(Code::NotAnAdmin)),
+        }
+    }
+
+    /// The operator at the command line (`hearth admin …`).
+    pub(crate) fn operator() -> Self {
+        Self { id: None }
+    }
+
+    /// Their account, to note as what they made (none for the command line).
+    pub fn id(&self) -> Option<i64> {
+        self.id
     }
 }
 
@@ -131,7 +161,7 @@ pub async fn is_admin(db: &Db, user_id: i64) -> AppResult<bool> {
 }
 
 /// Every account that was not deleted, by name.
-pub async fn accounts(db: &Db) -> AppResult<Vec<store::users::AccountRow>> {
+pub async fn accounts(db: &Db, _: &Admin) -> AppResult<Vec<store::users::AccountRow>> {
     Ok(store::users::accounts(db).await?)
 }
 
@@ -147,7 +177,7 @@ pub async fn find(db: &Db, username: &str) -> AppResult<UserRow> {
 
 /// Makes `username` an admin or a member. The last active admin stays one (409
 /// `last_admin`); a bot stays a bot (422 `bad_role`).
-pub async fn set_role(db: &Db, username: &str, role: &str) -> AppResult<UserRow> {
+pub async fn set_role(db: &Db, _: &Admin, username: &str, role: &str) -> AppResult<UserRow> {
     if !matches!(role, "admin" | "member") {
         return Err(ValidationError::new("role", Code::BadRole).into());
     }
@@ -155,41 +185,40 @@ pub async fn set_role(db: &Db, username: &str, role: &str) -> AppResult<UserRow>
     if row.role == "bot" {
         return Err(ValidationError::new("role", Code::BadRole).into());
     }
-    if row.role == "admin" && role != "admin" && !row.deactivated && last_admin(db).await? {
-        return Err(AppError::Conflict(Code::LastAdmin));
+    if role != "admin" {
+        keep_an_admin(db, &row).await?;
     }
-    let key = Username::existing(&row.username)?.key();
-    store::users::set_role(db, &key, role).await?;
+    store::users::set_role(db, row.id, role).await?;
     Ok(UserRow {
         role: role.to_owned(),
         ..row
     })
 }
 
-async fn last_admin(db: &Db) -> AppResult<bool> {
-    Ok(store::users::active_admins(db).await? <= 1)
-}
-
 /// Deactivates (`active` false) or reactivates `username`. Deactivating ends every
 /// session of theirs and closes their sockets on every node; they cannot log in until
 /// reactivated. The last active admin cannot be deactivated (409 `last_admin`).
-pub async fn set_active(accounts: Accounts<'_>, username: &str, active: bool) -> AppResult<()> {
+pub async fn set_active(
+    accounts: Accounts<'_>,
+    _: &Admin,
+    username: &str,
+    active: bool,
+) -> AppResult<()> {
     let db = accounts.db;
     let row = find(db, username).await?;
-    if !active && row.role == "admin" && !row.deactivated && last_admin(db).await? {
-        return Err(AppError::Conflict(Code::LastAdmin));
+    if !active {
+        keep_an_admin(db, &row).await?;
     }
     store::users::set_active(db, row.id, active).await?;
     if !active {
-        accounts.sessions.end(row.id, None, None).await?;
-        accounts.sockets.revoke_all(row.id);
+        end_all(accounts, row.id).await?;
     }
     Ok(())
 }
 
 /// A one-time link for `username` to set a new password, valid for
 /// `RESET_LINK_TTL`: the token (to put in `/reset/{token}`) and when it expires.
-pub async fn reset_link(db: &Db, username: &str) -> AppResult<(String, i64)> {
+pub async fn reset_link(db: &Db, _: &Admin, username: &str) -> AppResult<(String, i64)> {
     let row = find(db, username).await?;
     if row.role == "bot" {
         return Err(AppError::NotFound(Code::NoSuchUser));
@@ -231,8 +260,7 @@ pub async fn reset_password(
         check_reset_link(accounts.db, token).await?;
         return Err(AppError::Forbidden(Code::ResetLinkUsed));
     };
-    accounts.sessions.end(user_id, None, None).await?;
-    accounts.sockets.revoke_all(user_id);
+    end_all(accounts, user_id).await?;
     let row = store::users::find_by_id(accounts.db, user_id)
         .await?
         .ok_or(AppError::NotFound(Code::NoSuchResetLink))?;

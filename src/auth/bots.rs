@@ -5,24 +5,24 @@
 
 use poem::{Endpoint, Middleware, Request, http::header};
 
-use super::{Accounts, CurrentUser, account::require_admin, token};
+use super::{Accounts, Admin, CurrentUser, token};
 use crate::{
     domain::Username,
     error::{AppError, AppResult, Code, ValidationError},
     store::{self, Db, StoreError, bots::BotRow},
 };
 
+/// What a bot token's login starts with (a session's login is hex, with no `:`).
+const BOT_LOGIN: &str = "bot:";
+
 /// The login a bot token stands for.
 pub fn bot_login(token_id: &str) -> String {
-    format!("bot:{token_id}")
+    format!("{BOT_LOGIN}{token_id}")
 }
 
 /// A new token: its id (public, to look it up by), and the whole token to hand out.
 fn new_token() -> (String, String, String) {
-    let id: String = rand::random::<[u8; 12]>()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect();
+    let id = token::hex(&rand::random::<[u8; 12]>());
     let secret = token::new_secret();
     let digest = token::digest(&secret);
     let whole = format!("{id}.{secret}");
@@ -51,7 +51,7 @@ pub async fn authenticate(db: &Db, bearer: &str) -> AppResult<CurrentUser> {
 /// Whether the bot login `login` (see `bot_login`) still stands: its token is the
 /// bot's current one, and the bot can act. `None` for a login that is not a bot's.
 pub async fn bot_login_stands(db: &Db, login: &str) -> Option<Result<bool, StoreError>> {
-    let id = login.strip_prefix("bot:")?;
+    let id = login.strip_prefix(BOT_LOGIN)?;
     Some(store::bots::token_owner(db, id).await.map(|o| o.is_some()))
 }
 
@@ -66,10 +66,9 @@ async fn find(db: &Db, name: &str) -> AppResult<BotRow> {
 
 /// Makes a bot called `name` (a username's rules; 409 `username_taken`). Returns it
 /// and its first token.
-pub async fn create(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<(BotRow, String)> {
-    require_admin(db, admin).await?;
+pub async fn create(db: &Db, admin: &Admin, name: &str) -> AppResult<(BotRow, String)> {
     let name = Username::parse(name)?;
-    let user_id = match store::bots::insert(db, name.as_str(), &name.key(), admin.id).await {
+    let user_id = match store::bots::insert(db, name.as_str(), &name.key(), admin.id()).await {
         Ok(id) => id,
         Err(StoreError::Duplicate) => return Err(AppError::Conflict(Code::UsernameTaken)),
         Err(err) => return Err(err.into()),
@@ -80,53 +79,41 @@ pub async fn create(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<(BotR
 }
 
 /// The bot called `name`, to act on as its admin would (its picture, say).
-pub async fn as_user(db: &Db, admin: &CurrentUser, name: &str) -> AppResult<CurrentUser> {
-    require_admin(db, admin).await?;
+pub async fn as_user(db: &Db, _: &Admin, name: &str) -> AppResult<CurrentUser> {
     let bot = find(db, name).await?;
-    let avatar = store::files::avatar(db, bot.user_id).await?;
     Ok(CurrentUser {
         id: bot.user_id,
         username: bot.username,
         login: String::new(),
-        avatar,
+        avatar: bot.avatar,
     })
 }
 
 /// Every bot, by name.
-pub async fn list(db: &Db, admin: &CurrentUser) -> AppResult<Vec<BotRow>> {
-    require_admin(db, admin).await?;
+pub async fn list(db: &Db, _: &Admin) -> AppResult<Vec<BotRow>> {
     Ok(store::bots::list(db).await?)
 }
 
 /// Gives the bot a new token (returned, shown once); the old one stops working and
 /// its sockets close.
-pub async fn rotate_token(
-    accounts: Accounts<'_>,
-    admin: &CurrentUser,
-    name: &str,
-) -> AppResult<String> {
+pub async fn rotate_token(accounts: Accounts<'_>, admin: &Admin, name: &str) -> AppResult<String> {
     replace_token(accounts, admin, name, true)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a rotated token went missing")))
 }
 
 /// Takes the bot's token away: it cannot act until given a new one.
-pub async fn revoke_token(
-    accounts: Accounts<'_>,
-    admin: &CurrentUser,
-    name: &str,
-) -> AppResult<()> {
+pub async fn revoke_token(accounts: Accounts<'_>, admin: &Admin, name: &str) -> AppResult<()> {
     replace_token(accounts, admin, name, false).await.map(drop)
 }
 
 async fn replace_token(
     accounts: Accounts<'_>,
-    admin: &CurrentUser,
+    _: &Admin,
     name: &str,
     fresh: bool,
 ) -> AppResult<Option<String>> {
     let db = accounts.db;
-    require_admin(db, admin).await?;
     let bot = find(db, name).await?;
     let made = fresh.then(new_token);
     let token = made
@@ -144,11 +131,10 @@ async fn replace_token(
 /// away (`None`).
 pub async fn set_webhook(
     db: &Db,
-    admin: &CurrentUser,
+    _: &Admin,
     name: &str,
     url: Option<&str>,
 ) -> AppResult<Option<String>> {
-    require_admin(db, admin).await?;
     let bot = find(db, name).await?;
     let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
         store::bots::set_webhook(db, bot.user_id, None).await?;

@@ -1,7 +1,7 @@
 //! Invitations: an admin makes a code (shown once, as the link `/join/{code}`) good for
 //! a number of registrations until it expires or is revoked.
 
-use super::token;
+use super::{Admin, token};
 use crate::{
     error::{AppError, AppResult, Code, ValidationError},
     store::{self, Db, invites::InviteRow, now_ms},
@@ -18,7 +18,7 @@ pub const DEFAULT_INVITE_USES: i64 = 1;
 /// 1 hour–30 days and 1–1000 people). Returns the code and the invitation.
 pub async fn create(
     db: &Db,
-    admin_id: i64,
+    admin: &Admin,
     hours: i64,
     uses: i64,
 ) -> AppResult<(String, InviteRow)> {
@@ -31,7 +31,7 @@ pub async fn create(
     let code = token::new_secret();
     let digest = token::digest(&code);
     let expires_at = now_ms() + hours * 3_600_000;
-    store::invites::insert(db, &digest, admin_id, expires_at, uses).await?;
+    store::invites::insert(db, &digest, admin.id(), expires_at, uses).await?;
     let invite = store::invites::find(db, &digest)
         .await?
         .ok_or_else(|| AppError::internal(anyhow::anyhow!("a new invitation vanished")))?;
@@ -39,12 +39,12 @@ pub async fn create(
 }
 
 /// Invitations that can still be used.
-pub async fn open(db: &Db) -> AppResult<Vec<InviteRow>> {
+pub async fn open(db: &Db, _: &Admin) -> AppResult<Vec<InviteRow>> {
     Ok(store::invites::open(db).await?)
 }
 
 /// Revokes an invitation (404 `no_such_invite`).
-pub async fn revoke(db: &Db, id: i64) -> AppResult<()> {
+pub async fn revoke(db: &Db, _: &Admin, id: i64) -> AppResult<()> {
     match store::invites::revoke(db, id).await? {
         true => Ok(()),
         false => Err(AppError::NotFound(Code::NoSuchInvite)),

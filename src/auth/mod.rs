@@ -10,9 +10,9 @@ mod throttle;
 pub mod token;
 
 pub use account::{
-    RESET_LINK_TTL, Revoke, accounts, change_password, check_reset_link, delete_account,
-    find as find_account, is_admin, log_out_session, require_admin, reset_link, reset_password,
-    sessions, set_active, set_role,
+    Admin, RESET_LINK_TTL, Revoke, accounts, change_password, check_reset_link, delete_account,
+    find as find_account, is_admin, log_out_session, reset_link, reset_password, sessions,
+    set_active, set_role,
 };
 pub use bots::BearerAuth;
 pub use csrf::{SameOriginOnly, is_same_origin};
@@ -131,7 +131,7 @@ pub async fn registration(db: &Db) -> AppResult<Registration> {
 }
 
 /// Sets the registration mode, for every node.
-pub async fn set_registration(db: &Db, mode: Registration) -> AppResult<()> {
+pub async fn set_registration(db: &Db, _: &Admin, mode: Registration) -> AppResult<()> {
     Ok(store::settings::set(db, "registration", mode.as_str()).await?)
 }
 

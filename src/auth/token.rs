@@ -13,10 +13,12 @@ pub fn new_secret() -> String {
 
 /// What the database keeps of a secret: its SHA-256, in hex.
 pub fn digest(secret: &str) -> String {
-    Sha256::digest(secret.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+/// Bytes as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Whether `secret` is the one `stored` is the digest of, compared in constant time.

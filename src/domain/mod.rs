@@ -17,6 +17,7 @@ pub(crate) use names::fold_case;
 pub use names::{RoomName, Username};
 pub use people::{
     DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_people, direct_title,
+    is_direct_name,
 };
 pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, parse_day};
 pub use text::{

@@ -93,6 +93,11 @@ pub fn direct_name<'a>(people: impl IntoIterator<Item = &'a str>) -> String {
     format!("@{}", names.join(","))
 }
 
+/// Whether a room's name is a direct room's (`@…`).
+pub fn is_direct_name(name: &str) -> bool {
+    name.starts_with('@')
+}
+
 /// A direct room's people, from its name; nothing for a group room's.
 pub fn direct_people(name: &str) -> Vec<String> {
     match name.strip_prefix('@') {

@@ -5,7 +5,12 @@ use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
 
 /// Creates a bot's account and its row, in one transaction; `StoreError::Duplicate`
 /// if the name is taken in any case. Returns its id. Its password can match nothing.
-pub async fn insert(db: &Db, username: &str, key: &str, created_by: i64) -> StoreResult<i64> {
+pub async fn insert(
+    db: &Db,
+    username: &str,
+    key: &str,
+    created_by: Option<i64>,
+) -> StoreResult<i64> {
     let now = now_ms();
     on_pool!(db, |pool| {
         let mut tx = pool.begin().await?;
@@ -35,6 +40,7 @@ pub async fn insert(db: &Db, username: &str, key: &str, created_by: i64) -> Stor
 pub struct BotRow {
     pub user_id: i64,
     pub username: String,
+    pub avatar: Option<String>,
     pub token_id: Option<String>,
     pub webhook_url: Option<String>,
     pub last_delivery_at: Option<i64>,
@@ -45,7 +51,7 @@ pub struct BotRow {
 macro_rules! select_bots {
     ($tail:literal) => {
         concat!(
-            "SELECT b.user_id, u.username, b.token_id, b.webhook_url, b.last_delivery_at,
+            "SELECT b.user_id, u.username, u.avatar, b.token_id, b.webhook_url, b.last_delivery_at,
                     b.last_delivery_status, (u.deactivated_at IS NOT NULL) AS deactivated
                FROM bots b JOIN users u ON u.id = b.user_id
               WHERE u.deleted_at IS NULL ",

@@ -6,7 +6,8 @@ use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteRow {
     pub id: i64,
-    pub created_by: String,
+    /// Who made it (none: the command line).
+    pub created_by: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
     pub max_uses: i64,
@@ -19,7 +20,7 @@ macro_rules! select_invites {
         concat!(
             "SELECT i.id, u.username AS created_by, i.created_at, i.expires_at, i.max_uses,
                     i.uses, (i.revoked_at IS NOT NULL) AS revoked
-               FROM invites i JOIN users u ON u.id = i.created_by ",
+               FROM invites i LEFT JOIN users u ON u.id = i.created_by ",
             $tail
         )
     };
@@ -28,7 +29,7 @@ macro_rules! select_invites {
 pub async fn insert(
     db: &Db,
     code_hash: &str,
-    created_by: i64,
+    created_by: Option<i64>,
     expires_at: i64,
     max_uses: i64,
 ) -> StoreResult<i64> {

@@ -63,17 +63,16 @@ pub async fn active_role(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
     .await)?)
 }
 
-/// Sets the role of the user whose name folds to `key`; whether there is one.
-pub async fn set_role(db: &Db, key: &str, role: &str) -> StoreResult<bool> {
-    let changed = on_pool!(db, |pool| sqlx::query(
-        "UPDATE users SET role = $2 WHERE username_key = $1"
+pub async fn set_role(db: &Db, id: i64, role: &str) -> StoreResult<()> {
+    on_pool!(db, |pool| sqlx::query(
+        "UPDATE users SET role = $2 WHERE id = $1"
     )
-    .bind(key)
+    .bind(id)
     .bind(role)
     .execute(pool)
     .await
-    .map(|r| r.rows_affected()))?;
-    Ok(changed > 0)
+    .map(drop))?;
+    Ok(())
 }
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<UserRow>> {
@@ -203,8 +202,9 @@ pub const DELETED_NAME: &str = "deleted user";
 
 /// Deletes an account, in one transaction. The row stays, so its messages keep their
 /// sender, but it is renamed `DELETED_NAME` and its name is free again (its key can
-/// match no username: `#` is in none); its password, picture, sessions (ended), push
-/// subscriptions, memberships and bot token go.
+/// match no username: `#` is in none); its password, picture, push
+/// subscriptions, memberships and bot token go. Its sessions are the caller's to end
+/// first (`SessionStore::end`, which forgets them in memory too).
 pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
     let now = super::now_ms();
     on_pool!(db, |pool| {
@@ -245,14 +245,6 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         ] {
             sqlx::query(statement).bind(id).execute(&mut *tx).await?;
         }
-        sqlx::query(
-            "UPDATE sessions SET ended_at = $2, data = '{}'
-              WHERE user_id = $1 AND ended_at IS NULL",
-        )
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok::<(), super::StoreError>(())
     })

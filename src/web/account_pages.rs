@@ -130,12 +130,12 @@ pub async fn end_session(
     user: CurrentUser,
     Form(form): Form<EndSessionForm>,
 ) -> AppResult<Redirect> {
+    auth::log_out_session(state.accounts(), &user, &form.session).await?;
     if form.session == user.login {
-        auth::end_session(session);
-        state.hub.revoke(user.id, user.login);
+        // This one: logged out, its cookie too.
+        session.purge();
         return Ok(Redirect::see_other("/login?signed_out=1"));
     }
-    auth::log_out_session(state.accounts(), &user, &form.session).await?;
     Ok(Redirect::see_other("/account?done=session"))
 }
 

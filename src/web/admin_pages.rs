@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{render, views};
 use crate::{
     AppState,
-    auth::{self, CurrentUser, Registration, invites},
+    auth::{self, Admin, CurrentUser, Registration, invites},
     error::{AppError, AppResult, Code, ValidationError},
     i18n::{self, Lang},
     rooms,
@@ -44,91 +44,97 @@ pub async fn admin_page(
     user: CurrentUser,
     Query(query): Query<AdminQuery>,
 ) -> AppResult<Response> {
-    let t = lang.text();
+    let here = Here::new(lang, &state, &user).await?;
     let said = match query.done.as_deref() {
-        Some("saved") => Said::Done(t.settings_saved),
+        Some("saved") => Said::Done(lang.text().settings_saved),
         _ => Said::Nothing,
     };
-    page(lang, &state, &user, said).await
+    here.page(said).await
 }
 
-async fn page(lang: Lang, state: &AppState, user: &CurrentUser, said: Said) -> AppResult<Response> {
-    auth::require_admin(&state.db, user).await?;
-    let t = lang.text();
-    let db = &state.db;
-    let rooms = rooms::list(db, user, Scope::Joined).await?;
-    let all_rooms = rooms::list(db, user, Scope::All).await?;
-    let (notice, secret, error, status) = match said {
-        Said::Nothing => (None, None, None, poem::http::StatusCode::OK),
-        Said::Done(text) => (Some(text), None, None, poem::http::StatusCode::OK),
-        Said::Secret(what, value) => (None, Some((what, value)), None, poem::http::StatusCode::OK),
-        Said::Refused(form, err) => {
-            let status = err.status();
-            let error = views::FormError {
-                text: i18n::error_text(lang, &err),
-                at: form,
-            };
-            (None, None, Some(error), status)
+/// An admin at the admin page: checked once, when the request comes in (anyone else
+/// gets the 403 page), and what every answer needs.
+struct Here<'a> {
+    lang: Lang,
+    state: &'a AppState,
+    user: &'a CurrentUser,
+    admin: Admin,
+}
+
+impl<'a> Here<'a> {
+    async fn new(lang: Lang, state: &'a AppState, user: &'a CurrentUser) -> AppResult<Self> {
+        let admin = Admin::check(&state.db, user).await?;
+        Ok(Self {
+            lang,
+            state,
+            user,
+            admin,
+        })
+    }
+
+    async fn page(&self, said: Said) -> AppResult<Response> {
+        let (lang, user, admin) = (self.lang, self.user, &self.admin);
+        let db = &self.state.db;
+        let rooms = rooms::list(db, user, Scope::Joined).await?;
+        let all_rooms = rooms::list(db, user, Scope::All).await?;
+        let ok = poem::http::StatusCode::OK;
+        let (notice, secret, error, status) = match said {
+            Said::Nothing => (None, None, None, ok),
+            Said::Done(text) => (Some(text), None, None, ok),
+            Said::Secret(what, value) => (None, Some((what, value)), None, ok),
+            Said::Refused(form, err) => {
+                let error = views::FormError {
+                    text: i18n::error_text(lang, &err),
+                    at: form,
+                };
+                (None, None, Some(error), err.status())
+            }
+        };
+        let html = render(&views::AdminPage {
+            t: lang.text(),
+            username: &user.username,
+            avatar: user.avatar.as_deref(),
+            rooms: &rooms,
+            current_room_id: 0,
+            registration: auth::registration(db).await?.as_str(),
+            invites: &invites::open(db, admin).await?,
+            accounts: &auth::accounts(db, admin).await?,
+            bots: &auth::bots::list(db, admin).await?,
+            group_rooms: &all_rooms,
+            notice,
+            secret,
+            error,
+        })?;
+        Ok((status, html).into_response())
+    }
+
+    /// The page after an action: "saved", or the refusal shown by the form it is
+    /// about (see `is_refusal`), or any other error as such.
+    async fn after(&self, form: &'static str, outcome: AppResult<()>) -> AppResult<Response> {
+        match outcome {
+            Ok(()) => Ok(Redirect::see_other("/admin?done=saved").into_response()),
+            Err(err) => self.refused(form, err).await,
         }
-    };
-    let html = render(&views::AdminPage {
-        t,
-        username: &user.username,
-        avatar: user.avatar.as_deref(),
-        rooms: &rooms,
-        current_room_id: 0,
-        registration: auth::registration(db).await?.as_str(),
-        invites: &invites::open(db).await?,
-        accounts: &auth::accounts(db).await?,
-        bots: &auth::bots::list(db, user).await?,
-        group_rooms: &all_rooms,
-        notice,
-        secret,
-        error,
-    })?;
-    Ok((status, html).into_response())
-}
-
-/// The page after an action: "saved", or the refusal shown by the form it is about
-/// (422, 403, 404, 409), or any other error as such.
-async fn after(
-    lang: Lang,
-    state: &AppState,
-    user: &CurrentUser,
-    form: &'static str,
-    outcome: AppResult<()>,
-) -> AppResult<Response> {
-    match outcome {
-        Ok(()) => Ok(Redirect::see_other("/admin?done=saved").into_response()),
-        Err(err) => refused(lang, state, user, form, err).await,
     }
-}
 
-async fn refused(
-    lang: Lang,
-    state: &AppState,
-    user: &CurrentUser,
-    form: &'static str,
-    err: AppError,
-) -> AppResult<Response> {
-    match err {
-        AppError::Forbidden(Code::NotAnAdmin) => Err(err),
-        err if super::is_refusal(&err) => page(lang, state, user, Said::Refused(form, err)).await,
-        err => Err(err),
+    /// The page showing what an action made (what it is, and it), once; or its
+    /// refusal.
+    async fn shown(
+        &self,
+        form: &'static str,
+        made: AppResult<(String, String)>,
+    ) -> AppResult<Response> {
+        match made {
+            Ok((what, value)) => self.page(Said::Secret(what, value)).await,
+            Err(err) => self.refused(form, err).await,
+        }
     }
-}
 
-/// The page showing what an action made (what it is, and it), once; or its refusal.
-async fn shown(
-    lang: Lang,
-    state: &AppState,
-    user: &CurrentUser,
-    form: &'static str,
-    made: AppResult<(String, String)>,
-) -> AppResult<Response> {
-    match made {
-        Ok((what, value)) => page(lang, state, user, Said::Secret(what, value)).await,
-        Err(err) => refused(lang, state, user, form, err).await,
+    async fn refused(&self, form: &'static str, err: AppError) -> AppResult<Response> {
+        if !super::is_refusal(&err) {
+            return Err(err);
+        }
+        self.page(Said::Refused(form, err)).await
     }
 }
 
@@ -159,13 +165,12 @@ pub async fn set_registration(
     user: CurrentUser,
     Form(form): Form<RegistrationForm>,
 ) -> AppResult<Response> {
-    let outcome = async {
-        auth::require_admin(&state.db, &user).await?;
-        let mode = Registration::parse(&form.mode)
-            .ok_or_else(|| AppError::from(ValidationError::new("mode", Code::BadRegistration)))?;
-        auth::set_registration(&state.db, mode).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = match Registration::parse(&form.mode) {
+        Some(mode) => auth::set_registration(&state.db, &here.admin, mode).await,
+        None => Err(ValidationError::new("mode", Code::BadRegistration).into()),
     };
-    after(lang, &state, &user, "registration-form", outcome.await).await
+    here.after("registration-form", outcome).await
 }
 
 #[derive(Deserialize)]
@@ -190,15 +195,15 @@ pub async fn create_invite(
     user: CurrentUser,
     Form(form): Form<InviteForm>,
 ) -> AppResult<Response> {
-    auth::require_admin(&state.db, &user).await?;
+    let here = Here::new(lang, &state, &user).await?;
     let hours = number(form.hours.as_deref(), invites::DEFAULT_INVITE_HOURS);
     let uses = number(form.uses.as_deref(), invites::DEFAULT_INVITE_USES);
-    let made = invites::create(&state.db, user.id, hours, uses).await;
+    let made = invites::create(&state.db, &here.admin, hours, uses).await;
     let made = made.map(|(code, _)| {
         let link = absolute(req, &state, &format!("/join/{code}"));
         (lang.text().invite_link.to_owned(), link)
     });
-    shown(lang, &state, &user, "invite-form", made).await
+    here.shown("invite-form", made).await
 }
 
 #[derive(Deserialize)]
@@ -214,15 +219,12 @@ pub async fn revoke_invite(
     user: CurrentUser,
     Form(form): Form<IdForm>,
 ) -> AppResult<Response> {
-    let outcome = async {
-        auth::require_admin(&state.db, &user).await?;
-        let id = form
-            .id
-            .parse()
-            .map_err(|_| AppError::NotFound(Code::NoSuchInvite))?;
-        invites::revoke(&state.db, id).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = match form.id.parse() {
+        Ok(id) => invites::revoke(&state.db, &here.admin, id).await,
+        Err(_) => Err(AppError::NotFound(Code::NoSuchInvite)),
     };
-    after(lang, &state, &user, "invites", outcome.await).await
+    here.after("invites", outcome).await
 }
 
 #[derive(Deserialize)]
@@ -241,13 +243,9 @@ pub async fn set_role(
     user: CurrentUser,
     Form(form): Form<PersonForm>,
 ) -> AppResult<Response> {
-    let outcome = async {
-        auth::require_admin(&state.db, &user).await?;
-        auth::set_role(&state.db, &form.username, &form.to)
-            .await
-            .map(drop)
-    };
-    after(lang, &state, &user, "people", outcome.await).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = auth::set_role(&state.db, &here.admin, &form.username, &form.to).await;
+    here.after("people", outcome.map(drop)).await
 }
 
 #[handler]
@@ -257,11 +255,10 @@ pub async fn set_active(
     user: CurrentUser,
     Form(form): Form<PersonForm>,
 ) -> AppResult<Response> {
-    let outcome = async {
-        auth::require_admin(&state.db, &user).await?;
-        auth::set_active(state.accounts(), &form.username, form.to == "on").await
-    };
-    after(lang, &state, &user, "people", outcome.await).await
+    let here = Here::new(lang, &state, &user).await?;
+    let active = form.to == "on";
+    let outcome = auth::set_active(state.accounts(), &here.admin, &form.username, active).await;
+    here.after("people", outcome).await
 }
 
 #[handler]
@@ -272,14 +269,14 @@ pub async fn reset_link(
     user: CurrentUser,
     Form(form): Form<PersonForm>,
 ) -> AppResult<Response> {
-    auth::require_admin(&state.db, &user).await?;
-    let made = auth::reset_link(&state.db, &form.username).await;
+    let here = Here::new(lang, &state, &user).await?;
+    let made = auth::reset_link(&state.db, &here.admin, &form.username).await;
     let made = made.map(|(token, _)| {
         let link = absolute(req, &state, &format!("/reset/{token}"));
         let what = i18n::fill(lang.text().reset_link_for, &form.username);
         (what, link)
     });
-    shown(lang, &state, &user, "people", made).await
+    here.shown("people", made).await
 }
 
 #[derive(Deserialize)]
@@ -297,9 +294,10 @@ pub async fn create_bot(
     user: CurrentUser,
     Form(form): Form<BotForm>,
 ) -> AppResult<Response> {
-    let made = auth::bots::create(&state.db, &user, &form.name).await;
+    let here = Here::new(lang, &state, &user).await?;
+    let made = auth::bots::create(&state.db, &here.admin, &form.name).await;
     let made = made.map(|(bot, token)| (i18n::fill(lang.text().token_for, &bot.username), token));
-    shown(lang, &state, &user, "bot-form", made).await
+    here.shown("bot-form", made).await
 }
 
 #[handler]
@@ -309,9 +307,10 @@ pub async fn rotate_token(
     user: CurrentUser,
     Form(form): Form<BotForm>,
 ) -> AppResult<Response> {
-    let made = auth::bots::rotate_token(state.accounts(), &user, &form.name).await;
+    let here = Here::new(lang, &state, &user).await?;
+    let made = auth::bots::rotate_token(state.accounts(), &here.admin, &form.name).await;
     let made = made.map(|token| (i18n::fill(lang.text().token_for, &form.name), token));
-    shown(lang, &state, &user, "bots", made).await
+    here.shown("bots", made).await
 }
 
 #[handler]
@@ -321,8 +320,9 @@ pub async fn revoke_token(
     user: CurrentUser,
     Form(form): Form<BotForm>,
 ) -> AppResult<Response> {
-    let outcome = auth::bots::revoke_token(state.accounts(), &user, &form.name).await;
-    after(lang, &state, &user, "bots", outcome).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = auth::bots::revoke_token(state.accounts(), &here.admin, &form.name).await;
+    here.after("bots", outcome).await
 }
 
 #[handler]
@@ -332,14 +332,15 @@ pub async fn set_webhook(
     user: CurrentUser,
     Form(form): Form<BotForm>,
 ) -> AppResult<Response> {
-    match auth::bots::set_webhook(&state.db, &user, &form.name, Some(&form.url)).await {
+    let here = Here::new(lang, &state, &user).await?;
+    match auth::bots::set_webhook(&state.db, &here.admin, &form.name, Some(&form.url)).await {
         Ok(Some(secret)) => {
             state.hooked.set();
             let what = i18n::fill(lang.text().webhook_secret_for, &form.name);
-            page(lang, &state, &user, Said::Secret(what, secret)).await
+            here.page(Said::Secret(what, secret)).await
         }
-        Ok(None) => Ok(Redirect::see_other("/admin?done=saved").into_response()),
-        Err(err) => refused(lang, &state, &user, "bots", err).await,
+        Ok(None) => here.after("bots", Ok(())).await,
+        Err(err) => here.refused("bots", err).await,
     }
 }
 
@@ -360,8 +361,9 @@ pub async fn rename_room(
     user: CurrentUser,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let outcome = state.rename_room(&user, &form.room, &form.name).await;
-    after(lang, &state, &user, "rooms", outcome.map(drop)).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = state.rename_room(&here.admin, &form.room, &form.name).await;
+    here.after("rooms", outcome.map(drop)).await
 }
 
 #[handler]
@@ -371,8 +373,9 @@ pub async fn delete_room(
     user: CurrentUser,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let outcome = rooms::delete(&state.db, &*state.hub, &user, &form.room).await;
-    after(lang, &state, &user, "rooms", outcome.map(drop)).await
+    let here = Here::new(lang, &state, &user).await?;
+    let outcome = rooms::delete(&state.db, &*state.hub, &here.admin, &form.room).await;
+    here.after("rooms", outcome.map(drop)).await
 }
 
 #[handler]
@@ -382,8 +385,10 @@ pub async fn remove_member(
     user: CurrentUser,
     Form(form): Form<RoomForm>,
 ) -> AppResult<Response> {
-    let removed = rooms::remove_member(&state.db, &*state.hub, &user, &form.room, &form.username);
-    after(lang, &state, &user, "rooms", removed.await.map(drop)).await
+    let here = Here::new(lang, &state, &user).await?;
+    let (room, username) = (&form.room, &form.username);
+    let removed = rooms::remove_member(&state.db, &*state.hub, &here.admin, room, username).await;
+    here.after("rooms", removed.map(drop)).await
 }
 
 #[derive(Deserialize)]
@@ -404,12 +409,13 @@ pub async fn bot_avatar(
     Query(query): Query<BotQuery>,
     body: Body,
 ) -> AppResult<Response> {
+    let here = Here::new(lang, &state, &user).await?;
     let changed = async {
-        let bot = auth::bots::as_user(&state.db, &user, &query.name).await?;
+        let bot = auth::bots::as_user(&state.db, &here.admin, &query.name).await?;
         let form = super::multipart(req, body).await?;
         let mut form = state.files.read_upload(user.id, form).await?;
         let file = form.take_file()?;
         state.set_avatar(session, &bot, Some(file)).await.map(drop)
     };
-    after(lang, &state, &user, "bots", changed.await).await
+    here.after("bots", changed.await).await
 }
