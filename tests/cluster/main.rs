@@ -228,21 +228,7 @@ async fn batched_writes_keep_seq_order_equal_to_id_order_under_eight_writers_on_
     let seen = collect(&mut reader, 240, 20).await;
     assert_in_order_once(&seen);
     // The stored rows: by id, their seqs only rise.
-    let mut rows = Vec::new();
-    let mut after = 0;
-    loop {
-        let page: Vec<Value> = owner
-            .get(&format!(
-                "/api/v1/rooms/ledger/messages?after={after}&limit=200"
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
-        let Some(last) = page.last() else { break };
-        after = last["id"].as_i64().unwrap();
-        rows.extend(page);
-    }
+    let rows = history(&owner, "ledger").await;
     assert_eq!(rows.len(), 240);
     let pairs: Vec<(i64, i64)> = rows
         .iter()
