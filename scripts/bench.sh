@@ -44,44 +44,56 @@ run() {
   done
 }
 
-# Two nodes on one PostgreSQL and one Redis (both started here, as the tests start
-# them): subscribers on node B, senders on node A, so every delivery crosses Redis.
-# A fresh database per run. Prints each node's CPU.
-run_two_nodes() {
-  local name=$1
-  shift
+# Hearth on PostgreSQL (started here as the tests start it, but with fsync on, its
+# default): NODES=1 is one node alone; NODES=2 is two nodes linked through a Redis
+# started here. A fresh database per run. The load goes to node A, except that the
+# fanout scenario puts its subscribers on node B and its senders on node A, so every
+# delivery crosses Redis. Prints each node's CPU where the scenario reports it.
+run_pg() {
+  local nodes=$1 name=$2
+  shift 2
   # shellcheck source=scripts/services.sh
   source scripts/services.sh
-  start_postgres >/dev/null
-  need_packages redis-server
-  local redis_port=$((PORT + 9))
-  redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
-  local redis=$!
-  until (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; do sleep 0.02; done
-  local port_b=$((PORT + 2))
+  trap stop_services EXIT
+  PG_FSYNC=on start_postgres >/dev/null
+  local redis="" link=()
+  if [ "$nodes" = 2 ]; then
+    need_packages redis-server
+    local redis_port=$((PORT + 9))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no >/dev/null &
+    redis=$!
+    until (exec 3<>"/dev/tcp/127.0.0.1/$redis_port") 2>/dev/null; do sleep 0.02; done
+    link=(REDIS_URL="redis://127.0.0.1:$redis_port")
+  fi
+  local ports=("$PORT" $((PORT + 2)))
   for i in $(seq "$RUNS"); do
     local db="hearth_bench_${i}_$$"
     psql "$HEARTH_TEST_DATABASE_URL" -qc "CREATE DATABASE $db" >/dev/null
     local url="${HEARTH_TEST_DATABASE_URL%/*}/$db"
     local pids=()
-    for port in "$PORT" "$port_b"; do
-      HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
+    for port in "${ports[@]:0:$nodes}"; do
+      env "${link[@]}" HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
         HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
-        REDIS_URL="redis://127.0.0.1:$redis_port" DATABASE_URL="$url" \
-        ./target/release/hearth --addr "127.0.0.1:$port" &
+        DATABASE_URL="$url" ./target/release/hearth --addr "127.0.0.1:$port" &
       pids+=($!)
       until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
     done
-    ./target/release/hearth-load "$@" --url "http://127.0.0.1:$port_b" --server-pid "${pids[1]}" \
-      --send-url "http://127.0.0.1:$PORT" --send-server-pid "${pids[0]}" \
+    local target=(--url "http://127.0.0.1:${ports[0]}" --server-pid "${pids[0]}")
+    if [ "$1" = fanout ] && [ "$nodes" = 2 ]; then
+      target=(--url "http://127.0.0.1:${ports[1]}" --server-pid "${pids[1]}"
+        --send-url "http://127.0.0.1:${ports[0]}" --send-server-pid "${pids[0]}")
+    fi
+    ./target/release/hearth-load "$@" "${target[@]}" \
       >"$OUT/$name.$i.log" 2>&1 || echo "($name run $i reported a problem: see $OUT/$name.$i.log)"
     grep '^{"scenario":' "$OUT/$name.$i.log" | sed "s/^{/{\"name\":\"$name\",/" >>"$OUT/results.jsonl" || true
     tail -n 2 "$OUT/$name.$i.log"
     kill "${pids[@]}"
     wait "${pids[@]}" || true
+    psql "$HEARTH_TEST_DATABASE_URL" -qc "DROP DATABASE $db" >/dev/null
   done
-  kill "$redis"
+  [ -z "$redis" ] || kill "$redis"
   stop_services
+  trap - EXIT
 }
 
 cold_start() {
@@ -106,9 +118,13 @@ pick fanout1000 && run fanout1000 fanout --rooms 1 --subscribers 1000 --senders 
 pick fanout1000push && run fanout1000push fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10 --push-members 100 --push-delay-ms 2000
 pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 --rate 500 --duration 10
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
-pick fanout1000twonodes && run_two_nodes fanout1000twonodes fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
+pick fanout1000twonodes && run_pg 2 fanout1000twonodes fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
 pick post && run post post --concurrency 64 --duration 10
+pick postpg && run_pg 1 postpg post --concurrency 64 --duration 10
+pick posttwonodes && run_pg 2 posttwonodes post --concurrency 64 --duration 10
+pick pagepg && run_pg 1 pagepg page --concurrency 64 --duration 10
+pick pagetwonodes && run_pg 2 pagetwonodes page --concurrency 64 --duration 10
 pick upload && run upload upload --size-mib 100
 if pick page; then
   # The bare render of the same template, loaded right after Hearth in each run: the

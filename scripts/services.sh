@@ -40,12 +40,13 @@ start_postgres() {
   mkdir -p "$SERVICES"
   if [ "$(id -u)" = 0 ]; then chown postgres "$SERVICES"; fi
   as_pg "$bin/initdb" -D "$data" -U hearth --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
-  # fsync off: this server holds throwaway test data and should be quick. The first
-  # free port from PG_PORT on is taken (another server may hold one).
+  # fsync off: this server holds throwaway test data and should be quick (the
+  # benchmarks set PG_FSYNC=on, PostgreSQL's own default). The first free port from
+  # PG_PORT on is taken (another server may hold one).
   local port started=""
   for port in $(seq "$PG_PORT" $((PG_PORT + 20))); do
     if as_pg "$bin/pg_ctl" -D "$data" -l "$data/server.log" -w -o \
-      "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400" start >/dev/null 2>&1; then
+      "-p $port -k $data -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=400" start >/dev/null 2>&1; then
       started=$port
       break
     fi

@@ -185,16 +185,26 @@ impl App {
             None => (None, None),
         };
         let hub = Arc::new(Hub::new(relay.clone()));
+        // With Redis, a session ended or changed on one node is forgotten by all.
+        let redis = relay.as_ref().map(|_| redis_bridge::status());
+        let peers = relay.clone().zip(redis.clone()).map(|(relay, status)| {
+            Arc::new(redis_bridge::LinkedPeers { relay, status }) as Arc<dyn auth::Peers>
+        });
+        let sessions = SessionStore::new(db.clone(), peers);
         let (fanout, committed, fanout_task) = Fanout::start(db.clone(), Arc::clone(&hub), relay);
-        let (redis, redis_task) = match (&config.redis_url, outbound) {
-            (Some(url), Some(outbound)) => {
+        let redis_task = match (&config.redis_url, outbound, &redis) {
+            (Some(url), Some(outbound), Some(status)) => {
                 let node = format!("{:016x}", rand::random::<u64>());
-                let (status, task) =
-                    redis_bridge::start(url, node, Arc::clone(&hub), fanout, outbound)
-                        .context("configuring Redis")?;
-                (Some(status), Some(task))
+                let listeners = redis_bridge::Listeners {
+                    hub: Arc::clone(&hub),
+                    fanout,
+                    sessions: sessions.cache(),
+                };
+                let task = redis_bridge::start(url, node, status.clone(), listeners, outbound)
+                    .context("configuring Redis")?;
+                Some(task)
             }
-            _ => (None, None),
+            _ => None,
         };
         let push_keys = Arc::new(
             PushKeys::load(&db, config.push_contact.clone())
@@ -220,7 +230,6 @@ impl App {
         let passwords = Passwords::new(cores);
         passwords.warm_up();
         let auth_window = Duration::from_secs(config.auth_window_secs.max(1));
-        let sessions = SessionStore::new(db.clone(), config.redis_url.is_none());
         let state = AppState {
             sessions,
             db,

@@ -11,8 +11,9 @@
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike. A room is a stream
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock.
-//! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too on a
-//!   node alone, where every change passes through it), login throttling, CSRF; one's
+//! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too; a
+//!   node that ends one tells the others through `auth::Peers`, which the Redis bridge
+//!   implements), login throttling, CSRF; one's
 //!   account (password, sessions, deletion) and what admins do to accounts (roles,
 //!   deactivation, reset links, invitations: each takes an `auth::Admin`, the proof
 //!   that an admin acts); bots, whose `Authorization: Bearer`

@@ -18,8 +18,8 @@ pub use bots::BearerAuth;
 pub use csrf::{SameOriginOnly, is_same_origin};
 pub use password::Passwords;
 pub use session::{
-    CurrentUser, SessionCookie, SessionStore, cookie_config, cookie_name, end_session,
-    remember_avatar, start_session,
+    CurrentUser, Peers, SessionCache, SessionCookie, SessionStore, cookie_config, cookie_name,
+    end_session, remember_avatar, start_session,
 };
 pub use throttle::sweep as sweep_login_attempts;
 

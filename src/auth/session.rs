@@ -16,6 +16,7 @@ use poem::{
     web::cookie::SameSite,
 };
 use serde_json::Value;
+use tokio::sync::oneshot;
 
 use super::User;
 use crate::{
@@ -54,24 +55,76 @@ pub fn cookie_config(secure: bool) -> CookieConfig {
         .max_age(SESSION_TTL)
 }
 
-/// The database behind `ServerSession`, with, on a node alone, the sessions it has
-/// read kept in memory.
+/// The database behind `ServerSession`, with the sessions this node has read kept in
+/// memory (`SessionCache`).
 #[derive(Clone)]
 pub struct SessionStore {
     db: Db,
-    cache: Option<Arc<SessionCache>>,
+    cache: Arc<SessionCache>,
+    peers: Option<Arc<dyn Peers>>,
 }
 
+/// The other nodes sharing the database, as the session store needs them: to be told
+/// when a session ends or changes, so that none of them serves it from memory.
+pub trait Peers: Send + Sync {
+    /// Tells every other node to forget these sessions (by stored id). The answer
+    /// comes once the word is out, or is dropped if it could not be sent.
+    fn forget(&self, ids: Vec<String>) -> oneshot::Receiver<()>;
+    /// Whether word from the other nodes reaches this node now (the link is up).
+    fn listening(&self) -> bool;
+}
+
+/// On a node with others, a kept session is trusted for at most this long after it
+/// was read: the other nodes' word that a session ended normally arrives before the
+/// logout is even answered, and this bounds the case where it is late or lost.
+const LINKED_MAX_AGE_MS: i64 = 1000;
+/// How long a session change waits for the other nodes to be told.
+const TELL_PEERS_TIMEOUT: Duration = Duration::from_millis(500);
+
 impl SessionStore {
-    /// `cached`: keep sessions in memory. Only for a node alone: every change to a
-    /// session goes through its one store, so the memory is never stale. With several
-    /// nodes a logout on one must be refused on the next request on every other,
-    /// which no message between nodes can promise, so each request reads the
-    /// database.
-    pub fn new(db: Db, cached: bool) -> Self {
+    /// A store for a node alone (`peers` is `None`: every change to a session goes
+    /// through this store, so what it keeps is never stale), or for one of several.
+    /// With peers, a session ended or changed here is forgotten by every other node
+    /// before the request that did it is answered, and a kept session is used only
+    /// while the link to them is up, and for at most `LINKED_MAX_AGE_MS`.
+    pub fn new(db: Db, peers: Option<Arc<dyn Peers>>) -> Self {
+        let max_age = peers.as_ref().map(|_| LINKED_MAX_AGE_MS);
         Self {
             db,
-            cache: cached.then(|| Arc::new(SessionCache::default())),
+            cache: Arc::new(SessionCache::new(max_age)),
+            peers,
+        }
+    }
+
+    /// What this node keeps, for the link that tells it what other nodes ended.
+    pub fn cache(&self) -> Arc<SessionCache> {
+        Arc::clone(&self.cache)
+    }
+
+    /// The cache, when it may be used now: on a node with others, only while the link
+    /// to them is up (what they said while it was down was not heard).
+    fn usable_cache(&self) -> Option<&SessionCache> {
+        match &self.peers {
+            Some(peers) if !peers.listening() => None,
+            _ => Some(&self.cache),
+        }
+    }
+
+    /// Forgets sessions here, and on every other node before returning.
+    async fn forget(&self, ids: Vec<String>) {
+        for id in &ids {
+            self.cache.forget(id);
+        }
+        if let Some(peers) = &self.peers
+            && !ids.is_empty()
+        {
+            let told = peers.forget(ids);
+            if tokio::time::timeout(TELL_PEERS_TIMEOUT, told)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the other nodes were not told of a session's end in time");
+            }
         }
     }
 }
@@ -101,28 +154,28 @@ impl SessionStore {
         except: Option<&str>,
     ) -> Result<Vec<String>, store::StoreError> {
         let ended = store::sessions::end_of_user(&self.db, user_id, only, except).await?;
-        if let Some(cache) = &self.cache {
-            for (id, _) in &ended {
-                cache.forget(id);
-            }
-        }
-        Ok(ended.into_iter().map(|(_, login)| login).collect())
+        let (ids, logins) = ended.into_iter().unzip();
+        self.forget(ids).await;
+        Ok(logins)
     }
 }
 
 /// Sessions as read or written by this node, by stored id, with when each expires.
 /// Bounded: past `SessionCache::LIMIT` entries it starts again empty (what was
 /// dropped is read from the database next time).
-#[derive(Default)]
 pub struct SessionCache {
     inner: Mutex<CacheInner>,
+    /// How long after it was read an entry is trusted (None: until it expires).
+    max_age_ms: Option<i64>,
 }
 
-/// A kept session: its JSON, when it expires, when it was last noted as used.
+/// A kept session: its JSON, when it expires, when it was last noted as used, when it
+/// was read or written.
 struct Kept {
     data: Arc<str>,
     expires_at: i64,
     seen_at: i64,
+    kept_at: i64,
 }
 
 #[derive(Default)]
@@ -136,6 +189,13 @@ struct CacheInner {
 impl SessionCache {
     const LIMIT: usize = 100_000;
 
+    fn new(max_age_ms: Option<i64>) -> Self {
+        Self {
+            inner: Mutex::default(),
+            max_age_ms,
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, CacheInner> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -148,7 +208,12 @@ impl SessionCache {
         let kept = inner
             .entries
             .get_mut(id)
-            .filter(|kept| kept.expires_at > now_ms)
+            .filter(|kept| {
+                kept.expires_at > now_ms
+                    && self
+                        .max_age_ms
+                        .is_none_or(|max_age| now_ms - kept.kept_at < max_age)
+            })
             .ok_or(generation)?;
         let stale = now_ms - kept.seen_at >= TOUCH_EVERY_MS;
         if stale {
@@ -176,6 +241,23 @@ impl SessionCache {
         let mut inner = self.lock();
         inner.generation += 1;
         inner.entries.remove(id);
+    }
+
+    /// Forgets sessions another node ended or changed.
+    pub fn forget_all_of(&self, ids: &[String]) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        for id in ids {
+            inner.entries.remove(id);
+        }
+    }
+
+    /// Forgets everything (the link to other nodes came back: what they said while it
+    /// was down was not heard).
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.generation += 1;
+        inner.entries.clear();
     }
 }
 
@@ -205,7 +287,8 @@ impl SessionStorage for SessionStore {
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
         let id = stored_id(session_id);
         let now = now_ms();
-        let kept = self.cache.as_ref().map(|c| c.get(&id, now));
+        let cache = self.usable_cache();
+        let kept = cache.map(|c| c.get(&id, now));
         if let Some(kept) = &kept {
             crate::metrics::record_cache("sessions", kept.is_ok());
         }
@@ -230,12 +313,13 @@ impl SessionStorage for SessionStore {
         if stale {
             self.touch(id.clone(), now);
         }
-        if let Some(cache) = &self.cache {
+        if let Some(cache) = cache {
             let seen_at = if stale { now } else { seen_at };
             let kept = Kept {
                 data: data.into(),
                 expires_at,
                 seen_at,
+                kept_at: now,
             };
             cache.keep(generation, id, kept);
         }
@@ -259,9 +343,7 @@ impl SessionStorage for SessionStore {
         let id = stored_id(session_id);
         let expires_at = now_ms() + ttl;
         // Forgotten first: whatever happens to the write, nothing old is served.
-        if let Some(cache) = &self.cache {
-            cache.forget(&id);
-        }
+        self.cache.forget(&id);
         let written = store::sessions::save(&self.db, &id, &data, owner, expires_at)
             .await
             .map_err(storage_error)?;
@@ -269,29 +351,28 @@ impl SessionStorage for SessionStore {
             // Ended while this request ran: it stays ended.
             return Ok(());
         }
-        if let Some(cache) = &self.cache {
-            let kept = Kept {
-                data: data.into(),
-                expires_at,
-                seen_at: now_ms(),
-            };
-            cache.written(id, kept);
-        }
+        // Other nodes may keep what it said before.
+        self.forget(vec![id.clone()]).await;
+        let now = now_ms();
+        let kept = Kept {
+            data: data.into(),
+            expires_at,
+            seen_at: now,
+            kept_at: now,
+        };
+        self.cache.written(id, kept);
         Ok(())
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
         let id = stored_id(session_id);
-        if let Some(cache) = &self.cache {
-            cache.forget(&id);
-        }
+        self.cache.forget(&id);
         let deleted = store::sessions::end(&self.db, &id)
             .await
             .map_err(storage_error);
-        // Again after the delete: a read that began before it is not kept.
-        if let Some(cache) = &self.cache {
-            cache.forget(&id);
-        }
+        // Again after the delete, here and on every node: a read that began before it
+        // is not kept.
+        self.forget(vec![id]).await;
         deleted
     }
 }
@@ -439,5 +520,59 @@ impl<E: Endpoint> Endpoint for SessionCookieEndpoint<E> {
             }
         }
         Ok(response)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(at: i64) -> Kept {
+        Kept {
+            data: Arc::from("{}"),
+            expires_at: at + 60_000,
+            seen_at: at,
+            kept_at: at,
+        }
+    }
+
+    #[test]
+    fn on_a_node_alone_a_kept_session_serves_until_it_expires() {
+        let cache = SessionCache::new(None);
+        cache.written("s".into(), kept(1_000));
+        assert!(cache.get("s", 50_000).is_ok());
+        assert!(cache.get("s", 61_000).is_err(), "expired");
+    }
+
+    #[test]
+    fn with_other_nodes_a_kept_session_is_read_again_after_its_max_age() {
+        let cache = SessionCache::new(Some(LINKED_MAX_AGE_MS));
+        cache.written("s".into(), kept(1_000));
+        assert!(cache.get("s", 1_000 + LINKED_MAX_AGE_MS - 1).is_ok());
+        let generation = cache
+            .get("s", 1_000 + LINKED_MAX_AGE_MS)
+            .expect_err("too old to trust");
+        // What the database then says is kept again, from when it was read.
+        cache.keep(generation, "s".into(), kept(5_000));
+        assert!(cache.get("s", 5_001).is_ok());
+    }
+
+    #[test]
+    fn what_other_nodes_ended_is_forgotten_and_a_read_racing_it_is_not_kept() {
+        let cache = SessionCache::new(Some(LINKED_MAX_AGE_MS));
+        cache.written("a".into(), kept(0));
+        cache.written("b".into(), kept(0));
+        let generation = cache.get("c", 0).expect_err("not kept");
+        cache.forget_all_of(&["a".to_string()]);
+        assert!(cache.get("a", 1).is_err());
+        assert!(cache.get("b", 1).is_ok());
+        // A read of "c" that began before the word arrived is not kept.
+        cache.keep(generation, "c".into(), kept(0));
+        assert!(cache.get("c", 1).is_err());
+        cache.clear();
+        assert!(
+            cache.get("b", 1).is_err(),
+            "all forgotten when the link returns"
+        );
     }
 }

@@ -17,14 +17,21 @@ use std::{
 
 use futures_util::StreamExt;
 use redis::AsyncCommands;
-use tokio::{sync::mpsc, task::JoinHandle, time::sleep};
+use tokio::{
+    sync::{mpsc, oneshot},
+    task::JoinHandle,
+    time::sleep,
+};
 
 use super::{
     fanout::{Fanout, Inbound},
     hub::Hub,
-    relay::{Outbound, Wire, WireItem},
+    relay::{Outbound, Relay, Wire, WireItem},
 };
-use crate::metrics;
+use crate::{
+    auth::{Peers, SessionCache},
+    metrics,
+};
 
 const CHANNEL: &str = "hearth:events";
 /// How often this node repeats who is online here (others forget it after 30 s).
@@ -41,24 +48,57 @@ impl RedisStatus {
     }
 }
 
+/// The other nodes, as the session store sees them: told through the relay, heard
+/// while the link is up.
+pub struct LinkedPeers {
+    pub relay: Relay,
+    pub status: RedisStatus,
+}
+
+impl Peers for LinkedPeers {
+    fn forget(&self, ids: Vec<String>) -> oneshot::Receiver<()> {
+        let (sent, answer) = oneshot::channel();
+        // Dropped when the queue is full: the answer then comes at once, and the other
+        // nodes' kept copies age out (see `auth::SessionStore`).
+        self.relay.try_send(Outbound::ForgetSessions { ids, sent });
+        answer
+    }
+
+    fn listening(&self) -> bool {
+        self.status.is_up()
+    }
+}
+
+/// The bridge's status, made before the bridge so the session store can watch it.
+pub fn status() -> RedisStatus {
+    RedisStatus::default()
+}
+
+/// What the bridge hands other nodes' news to.
+pub struct Listeners {
+    pub hub: Arc<Hub>,
+    pub fanout: Fanout,
+    pub sessions: Arc<SessionCache>,
+}
+
 /// Starts the bridge; it runs until `outbound` closes (at shutdown).
 pub fn start(
     url: &str,
     node: String,
-    hub: Arc<Hub>,
-    fanout: Fanout,
+    status: RedisStatus,
+    listeners: Listeners,
     outbound: mpsc::Receiver<Outbound>,
-) -> anyhow::Result<(RedisStatus, JoinHandle<()>)> {
+) -> anyhow::Result<JoinHandle<()>> {
     let client = redis::Client::open(url)?;
-    let status = RedisStatus::default();
     let bridge = Bridge {
         client,
         node,
-        hub,
-        fanout,
-        status: status.clone(),
+        hub: listeners.hub,
+        fanout: listeners.fanout,
+        sessions: listeners.sessions,
+        status,
     };
-    Ok((status, tokio::spawn(bridge.run(outbound))))
+    Ok(tokio::spawn(bridge.run(outbound)))
 }
 
 struct Bridge {
@@ -66,6 +106,7 @@ struct Bridge {
     node: String,
     hub: Arc<Hub>,
     fanout: Fanout,
+    sessions: Arc<SessionCache>,
     status: RedisStatus,
 }
 
@@ -116,6 +157,8 @@ impl Bridge {
         subscriber.subscribe(CHANNEL).await?;
         let mut publisher = self.client.get_multiplexed_async_connection().await?;
         let mut incoming = subscriber.into_on_message();
+        // Sessions other nodes ended while we were not listening were not heard of.
+        self.sessions.clear();
         self.status.0.store(true, Ordering::Relaxed);
         if reconnect {
             metrics::record_redis_reconnect();
@@ -137,6 +180,11 @@ impl Bridge {
                 }
                 next = outbound.recv() => match next {
                     None => return Ok(Ended::Shutdown),
+                    Some(Outbound::ForgetSessions { ids, sent }) => {
+                        self.publish(&mut publisher, WireItem::ForgetSessions { ids }).await?;
+                        // The one waiting may have given up.
+                        let _ = sent.send(());
+                    }
                     Some(item) => self.publish(&mut publisher, item.into()).await?,
                 },
                 _ = refresh.tick() => self.publish_presence(&mut publisher).await?,
@@ -169,6 +217,7 @@ impl Bridge {
                 self.hub.remote_connection(&node, user_id, connected)
             }
             WireItem::Connections { users } => self.hub.remote_connections(&node, users),
+            WireItem::ForgetSessions { ids } => self.sessions.forget_all_of(&ids),
             WireItem::Resync => self.catch_up().await,
         }
     }

@@ -3,13 +3,13 @@
 //! wires a relay to the bridge only when several nodes share the database.
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use super::hub::UserEvent;
 use crate::{metrics, store::events::Event};
 
 /// What this node tells the others.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum Outbound {
     /// An event this node committed.
     Event(Box<Event>),
@@ -26,6 +26,12 @@ pub enum Outbound {
     },
     /// Someone opened their first socket on this node, or closed their last.
     Connected { user_id: i64, connected: bool },
+    /// Sessions ended or changed here (by stored id): no node may serve them from
+    /// memory. `sent` is answered once they are published.
+    ForgetSessions {
+        ids: Vec<String>,
+        sent: oneshot::Sender<()>,
+    },
 }
 
 /// The relay's queue: bounded, because Redis can be slow or gone. What does not fit
@@ -86,6 +92,9 @@ pub enum WireItem {
         user_id: i64,
         connected: bool,
     },
+    ForgetSessions {
+        ids: Vec<String>,
+    },
     /// Everyone with a socket on the sending node now (sent every few seconds).
     Connections {
         users: Vec<i64>,
@@ -114,6 +123,7 @@ impl From<Outbound> for WireItem {
             Outbound::Connected { user_id, connected } => {
                 WireItem::Connected { user_id, connected }
             }
+            Outbound::ForgetSessions { ids, .. } => WireItem::ForgetSessions { ids },
         }
     }
 }

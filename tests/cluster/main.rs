@@ -496,13 +496,7 @@ async fn a_password_change_and_a_deactivation_on_one_node_close_sockets_on_anoth
     let phone = b.client().log_in("ann").await;
     let mut phone_ws = phone.ws("/api/v1/rooms/hall/ws").await;
     let mut here_ws = ann.via(b).ws("/api/v1/rooms/hall/ws").await;
-    let changed = ann
-        .call(
-            reqwest::Method::PUT,
-            "/account/password",
-            Some(json!({"current_password": PASSWORD, "new_password": "brand new passphrase"})),
-        )
-        .await;
+    let changed = change_password(&ann).await;
     assert_eq!(changed.status(), 204);
     assert_eq!(close_code(&mut phone_ws, 5).await, Some(1008));
     assert_eq!(phone.get("/api/v1/session").await.status(), 401);
@@ -589,8 +583,8 @@ async fn an_idle_node_linked_to_redis_stops_within_200_ms() {
 }
 
 /// Issue 15: what nodes keep in memory never serves stale authority. A logout on one
-/// node is refused on the next request to another (sessions are not kept in memory
-/// when nodes are linked), and a room page on one node shows an edit, a delete and a
+/// node is refused on the next request to another (which kept the session: see the
+/// next test), and a room page on one node shows an edit, a delete and a
 /// departure made through another at once.
 #[tokio::test]
 async fn a_logout_or_an_edit_on_one_node_is_seen_on_the_next_request_to_another() {
@@ -631,6 +625,117 @@ async fn a_logout_or_an_edit_on_one_node_is_seen_on_the_next_request_to_another(
         .await
         .unwrap();
     assert_eq!(response.status(), 401, "refused on node B at once");
+}
+
+/// The session-cache hits counted so far (by every node of this process).
+async fn session_cache_hits(node: &User) -> u64 {
+    let metrics = node.get("/metrics").await.text().await.unwrap();
+    metrics
+        .lines()
+        .find(|l| {
+            l.starts_with("hearth_cache_requests_total")
+                && l.contains(r#"cache="sessions""#)
+                && l.contains(r#"result="hit""#)
+        })
+        .and_then(|l| l.rsplit(' ').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Changes `user`'s password to "brand new passphrase" (which ends their other sessions).
+async fn change_password(user: &User) -> reqwest::Response {
+    let body = json!({"current_password": PASSWORD, "new_password": "brand new passphrase"});
+    user.call(reqwest::Method::PUT, "/account/password", Some(body))
+        .await
+}
+
+/// A request with exactly this cookie, to `node`.
+async fn session_status(node: &TestApp, cookie: &reqwest::header::HeaderValue) -> u16 {
+    reqwest::Client::new()
+        .get(node.url("/api/v1/session"))
+        .header(reqwest::header::COOKIE, cookie)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+async fn wait_for_redis(node: &TestApp, up: bool) {
+    let watcher = node.client();
+    for _ in 0..200 {
+        let health: Value = watcher.get("/healthz").await.json().await.unwrap();
+        if (health["redis"] == "ok") == up {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "the node never saw Redis {}",
+        if up { "up" } else { "down" }
+    );
+}
+
+/// Issue 15: linked nodes keep sessions in memory too, and never serve one that has
+/// ended: a node ending a session tells the others before answering, a node whose
+/// Redis link is down reads every session from the database, and one whose link comes
+/// back forgets all it kept.
+#[tokio::test]
+async fn a_session_kept_on_another_node_is_refused_there_once_ended_even_through_a_redis_outage() {
+    let mut cluster = Cluster::start(2).await;
+    let laptop = cluster.node(0).user("ann").await;
+    let phone = cluster.node(0).client().log_in("ann").await;
+    let tablet = cluster.node(0).client().log_in("ann").await;
+    let cookies: Vec<_> = [&laptop, &phone, &tablet]
+        .iter()
+        .map(|u| u.cookie().expect("a session cookie"))
+        .collect();
+    for cookie in &cookies {
+        assert_eq!(session_status(cluster.node(1), cookie).await, 200);
+    }
+    let before = session_cache_hits(&laptop).await;
+    for cookie in &cookies {
+        assert_eq!(session_status(cluster.node(1), cookie).await, 200);
+    }
+    assert!(
+        session_cache_hits(&laptop).await >= before + 3,
+        "node B serves the sessions from memory"
+    );
+
+    // Logged out through A: refused on B at once.
+    let response = laptop
+        .http
+        .delete(laptop.api("/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_eq!(session_status(cluster.node(1), &cookies[0]).await, 401);
+
+    // With Redis down, word of the phone's logout cannot reach B, and B, knowing it
+    // cannot hear, reads the database.
+    cluster.redis.stop();
+    wait_for_redis(cluster.node(1), false).await;
+    let response = phone
+        .http
+        .delete(phone.api("/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204, "a logout does not wait for Redis");
+    assert_eq!(session_status(cluster.node(1), &cookies[1]).await, 401);
+    assert_eq!(session_status(cluster.node(1), &cookies[2]).await, 200);
+
+    // Back up: the tablet's session, kept again on B, ends through A (a password
+    // change ends every other session) and is refused on B at once.
+    cluster.redis.start();
+    wait_for_redis(cluster.node(0), true).await;
+    wait_for_redis(cluster.node(1), true).await;
+    assert_eq!(session_status(cluster.node(1), &cookies[2]).await, 200);
+    assert_eq!(session_status(cluster.node(1), &cookies[2]).await, 200);
+    let me = cluster.node(0).client().log_in("ann").await;
+    let changed = change_password(&me).await;
+    assert_eq!(changed.status(), 204);
+    assert_eq!(session_status(cluster.node(1), &cookies[2]).await, 401);
 }
 
 /// Nodes keep files in one S3-compatible store: a file sent through one node is
