@@ -118,6 +118,7 @@ pick fanout1000 && run fanout1000 fanout --rooms 1 --subscribers 1000 --senders 
 pick fanout1000push && run fanout1000push fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10 --push-members 100 --push-delay-ms 2000
 pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 --rate 500 --duration 10
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
+pick fanout1000pg && run_pg 1 fanout1000pg fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
 pick fanout1000twonodes && run_pg 2 fanout1000twonodes fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
 pick post && run post post --concurrency 64 --duration 10

@@ -235,8 +235,8 @@ fn is_plain(write: &Write, room_id: i64) -> Option<&NewMessage> {
     }
 }
 
-/// Stores a run of plain messages to one room (PostgreSQL only; see `STORE_RUN_PG`).
-/// Returns each one's id, seq and sender's avatar, in order.
+/// Stores a run of plain messages to one room (see `STORE_RUN_PG`). Returns each
+/// one's id, seq and sender's avatar, in order.
 trait StoreRun {
     async fn store_run(
         &mut self,
@@ -278,15 +278,66 @@ impl StoreRun for sqlx::PgConnection {
     }
 }
 
+/// SQLite: the same run in three statements (it has no data-modifying CTEs), the
+/// rows unpacked from one JSON array. Each statement is a hop to the connection's
+/// thread and back, so three a run rather than three a message.
+const NEXT_SEQS_SQLITE: &str =
+    "UPDATE rooms SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq - $2";
+const INSERT_RUN_SQLITE: &str = "INSERT INTO messages
+        (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
+    SELECT $1, $2 + j.key + 1, j.value ->> 0, j.value ->> 1, j.value ->> 2, NULL, $3,
+           j.value ->> 3, j.value ->> 4
+      FROM json_each($4) j ORDER BY j.key
+    RETURNING id, seq, (SELECT avatar FROM users WHERE users.id = messages.sender_id)";
+const READ_OWN_RUN_SQLITE: &str = "UPDATE memberships SET last_read_id = j.value ->> 1
+      FROM json_each($2) j
+     WHERE memberships.room_id = $1 AND memberships.user_id = j.value ->> 0
+       AND memberships.last_read_id < j.value ->> 1";
+
 impl StoreRun for sqlx::SqliteConnection {
-    /// Never called: SQLite's statements cost no round trip, so it has no runs.
     async fn store_run(
         &mut self,
-        _room_id: i64,
-        _run: &[&NewMessage],
-        _now: i64,
+        room_id: i64,
+        run: &[&NewMessage],
+        now: i64,
     ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
-        Err(sqlx::Error::Protocol("runs are for PostgreSQL".into()))
+        let rows: Vec<_> = run
+            .iter()
+            .map(|m| {
+                let file = m.attachment.as_ref().map(|a| a.id.as_str());
+                let attachment = Attached(m.attachment.clone()).to_json();
+                (m.sender_id, m.text.as_str(), m.html.as_str(), file, attachment)
+            })
+            .collect();
+        let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        let base: i64 = sqlx::query_scalar(NEXT_SEQS_SQLITE)
+            .bind(room_id)
+            .bind(run.len() as i64)
+            .fetch_one(&mut *self)
+            .await?;
+        let mut stored: Vec<(i64, i64, Option<String>)> = sqlx::query_as(INSERT_RUN_SQLITE)
+            .bind(room_id)
+            .bind(base)
+            .bind(now)
+            .bind(rows)
+            .fetch_all(&mut *self)
+            .await?;
+        // RETURNING promises no order.
+        stored.sort_unstable_by_key(|&(_, seq, _)| seq);
+        let mut newest: Vec<(i64, i64)> = Vec::new();
+        for (m, (id, _, _)) in run.iter().zip(&stored) {
+            match newest.iter_mut().find(|(sender, _)| *sender == m.sender_id) {
+                Some(entry) => entry.1 = entry.1.max(*id),
+                None => newest.push((m.sender_id, *id)),
+            }
+        }
+        let newest = serde_json::to_string(&newest).map_err(|e| sqlx::Error::Encode(e.into()))?;
+        sqlx::query(READ_OWN_RUN_SQLITE)
+            .bind(room_id)
+            .bind(newest)
+            .execute(&mut *self)
+            .await?;
+        Ok(stored)
     }
 }
 
@@ -340,7 +391,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
         WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3";
     // PostgreSQL: the room's next seq, the row and the sender's marker in one round
     // trip (data-modifying CTEs run to completion whether or not they are read).
-    // SQLite has no such CTEs, and its statements cost no round trip anyway.
+    // SQLite has no such CTEs: there a message alone takes three statements.
     const STORE_PG: &str = "WITH next AS (
             UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq),
         stored AS (
@@ -364,24 +415,22 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
         let mut at = 0;
         while at < order.len() {
-            if postgres {
-                let room_id = batch[order[at]].room_id();
-                let run: Vec<&NewMessage> = order[at..]
-                    .iter()
-                    .map_while(|&j| is_plain(&batch[j], room_id))
-                    .collect();
-                if run.len() > 1 {
-                    let stored = (*tx).store_run(room_id, &run, now).await?;
-                    if stored.len() != run.len() {
-                        return Err(sqlx::Error::RowNotFound.into());
-                    }
-                    for ((m, (id, seq, avatar)), &j) in run.iter().zip(stored).zip(&order[at..]) {
-                        let row = new_row(m, id, seq, avatar, now, Mentions::default());
-                        out[j] = Some(Written::Message(Stored::New(row)));
-                    }
-                    at += run.len();
-                    continue;
+            let room_id = batch[order[at]].room_id();
+            let run: Vec<&NewMessage> = order[at..]
+                .iter()
+                .map_while(|&j| is_plain(&batch[j], room_id))
+                .collect();
+            if run.len() > 1 {
+                let stored = (*tx).store_run(room_id, &run, now).await?;
+                if stored.len() != run.len() {
+                    return Err(sqlx::Error::RowNotFound.into());
                 }
+                for ((m, (id, seq, avatar)), &j) in run.iter().zip(stored).zip(&order[at..]) {
+                    let row = new_row(m, id, seq, avatar, now, Mentions::default());
+                    out[j] = Some(Written::Message(Stored::New(row)));
+                }
+                at += run.len();
+                continue;
             }
             let i = order[at];
             at += 1;
