@@ -306,7 +306,13 @@ impl StoreRun for sqlx::SqliteConnection {
             .map(|m| {
                 let file = m.attachment.as_ref().map(|a| a.id.as_str());
                 let attachment = Attached(m.attachment.clone()).to_json();
-                (m.sender_id, m.text.as_str(), m.html.as_str(), file, attachment)
+                (
+                    m.sender_id,
+                    m.text.as_str(),
+                    m.html.as_str(),
+                    file,
+                    attachment,
+                )
             })
             .collect();
         let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;

@@ -16,7 +16,7 @@ use std::{collections::HashSet, time::Duration};
 
 use futures_util::{SinkExt, future::join_all};
 use helpers::*;
-use nodes::Cluster;
+use nodes::{Cluster, wait_for_redis};
 use serde_json::{Value, json};
 
 /// Every message id a socket receives until it has `count`, checking the room's seq
@@ -658,21 +658,6 @@ async fn session_status(node: &TestApp, cookie: &reqwest::header::HeaderValue) -
         .unwrap()
         .status()
         .as_u16()
-}
-
-async fn wait_for_redis(node: &TestApp, up: bool) {
-    let watcher = node.client();
-    for _ in 0..200 {
-        let health: Value = watcher.get("/healthz").await.json().await.unwrap();
-        if (health["redis"] == "ok") == up {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!(
-        "the node never saw Redis {}",
-        if up { "up" } else { "down" }
-    );
 }
 
 /// Issue 15: linked nodes keep sessions in memory too, and never serve one that has

@@ -156,22 +156,7 @@ impl Cluster {
     /// Until every node reports its Redis link up.
     async fn wait_for_redis(&self) {
         for node in &self.nodes {
-            let client = reqwest::Client::new();
-            for attempt in 0.. {
-                let health: serde_json::Value = client
-                    .get(node.url("/healthz"))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                if health["redis"] == "ok" {
-                    break;
-                }
-                assert!(attempt < 100, "node never reached Redis: {health}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
+            wait_for_redis(node, true).await;
         }
     }
 
@@ -201,5 +186,29 @@ impl Cluster {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the node at {addr} never became healthy");
+    }
+}
+
+/// Until `node` reports its Redis link up (or down).
+pub async fn wait_for_redis(node: &TestApp, up: bool) {
+    let client = reqwest::Client::new();
+    for attempt in 0.. {
+        let health: serde_json::Value = client
+            .get(node.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if (health["redis"] == "ok") == up {
+            return;
+        }
+        assert!(
+            attempt < 200,
+            "node never saw Redis {}: {health}",
+            if up { "up" } else { "down" }
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }

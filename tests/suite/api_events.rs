@@ -1,6 +1,7 @@
 //! A room's stream of events through `/api/v1/rooms/{name}/events`: every kind of
 //! change in seq order, the seqs they take, and paging with `after_seq` and `limit`.
 
+use futures_util::future::join_all;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -140,4 +141,113 @@ async fn events_come_100_at_a_time_by_default_and_at_most_500() {
         walked.extend(seqs(&page));
     }
     assert_eq!(walked, (1..=506).collect::<Vec<_>>());
+}
+
+/// The writer stores a run of messages to one room in a few statements, not a few per
+/// message (issues 15 and 18). Under eight writers at once, half over sockets (many
+/// messages in flight, so runs are long): every message is stored once, seq order is
+/// id order with no gap, live fragments carry each sender's picture, and no writer's
+/// own messages count as unread for them.
+#[tokio::test]
+async fn a_burst_from_eight_writers_is_stored_in_order_with_faces_and_own_messages_read() {
+    const EACH: usize = 12;
+    let app = spawn_app().await;
+    let owner = app.user("owner").await;
+    assert_eq!(
+        owner.create_room("ledger").await.status(),
+        StatusCode::CREATED
+    );
+    let mut writers = Vec::new();
+    for n in 0..8 {
+        let writer = app.user(&format!("scribe{n}")).await;
+        writer.join_counting_all("ledger").await;
+        writers.push(writer);
+    }
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(crate::files::png(64, 64)).file_name("me.png"),
+    );
+    let face: Value = writers[0]
+        .http
+        .put(writers[0].api("/users/me/avatar"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let face = face["avatar_url"].as_str().expect("an avatar").to_owned();
+    let mut page = crate::live_pages::live_page(&owner, "ledger").await;
+
+    join_all(writers.iter().enumerate().map(|(n, w)| async move {
+        if n % 2 == 1 {
+            for k in 0..EACH {
+                w.say(
+                    "ledger",
+                    &format!(r#"{} 说 {k}：数据库 "迁移" \ done"#, w.name),
+                )
+                .await;
+            }
+            return;
+        }
+        let mut ws = w.ws("/api/v1/rooms/ledger/ws").await;
+        for k in 0..EACH {
+            send_json(
+                &mut ws,
+                json!({ "text": format!(r#"{} 说 {k}：数据库 "迁移" \ done"#, w.name) }),
+            )
+            .await;
+        }
+        let mut mine = 0;
+        while mine < EACH {
+            let frame = next_json(&mut ws, 15).await;
+            if frame["type"] == "message" && frame["sender"] == w.name.as_str() {
+                mine += 1;
+            }
+        }
+    }))
+    .await;
+
+    for _ in 0..EACH {
+        let fragment =
+            crate::live_pages::next_fragment(&mut page, |f| f.contains("scribe0 说")).await;
+        assert!(fragment.contains(&format!(r#"src="{face}""#)), "{fragment}");
+    }
+    let rows: Vec<Value> = owner
+        .get("/api/v1/rooms/ledger/messages?limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 8 * EACH);
+    let texts: std::collections::HashSet<&str> =
+        rows.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 8 * EACH, "each stored once");
+    assert!(
+        texts.contains(r#"scribe3 说 5：数据库 "迁移" \ done"#),
+        "as written"
+    );
+    for pair in rows.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(a["id"].as_i64() < b["id"].as_i64() && a["seq"].as_i64() < b["seq"].as_i64());
+    }
+    let seqs: Vec<i64> = rows.iter().map(|m| m["seq"].as_i64().unwrap()).collect();
+    assert_consecutive_from(&seqs, seqs[0]);
+
+    let room_id = crate::live_pages::room_id(&owner, "ledger").await;
+    for w in &writers {
+        let last_own = rows
+            .iter()
+            .rposition(|m| m["sender"] == w.name.as_str())
+            .expect("their messages");
+        let unread = (rows.len() - 1 - last_own) as i64;
+        let sidebar = crate::live_pages::sidebar(w).await;
+        let shown = crate::live_pages::badge(&sidebar, room_id).unwrap_or(0);
+        assert_eq!(
+            shown, unread,
+            "{}: only others' messages after their own",
+            w.name
+        );
+    }
 }
