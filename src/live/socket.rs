@@ -94,10 +94,13 @@ const MAX_BATCH: usize = 64;
 const CATCH_UP_PAGE: i64 = 200;
 
 /// Buffers sized for chat frames: tungstenite's defaults (128 KiB to read per socket)
-/// would cost over a gigabyte for ten thousand idle sockets.
+/// would cost over a gigabyte for ten thousand idle sockets. A client's frame is a
+/// few hundred bytes (a message and its `client_id`), so each socket reads 1 KiB at a
+/// time; a bigger frame grows the buffer to fit it. (4 KiB cost 30 MiB more for ten
+/// thousand idle sockets: see BENCHMARKS.md.)
 pub fn config() -> WebSocketConfig {
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         .max_write_buffer_size(1024 * 1024)
         // Let frames a little over our limit arrive whole, so we can answer them with
