@@ -127,14 +127,17 @@ pick posttwonodes && run_pg 2 posttwonodes post --concurrency 64 --duration 10
 pick pagepg && run_pg 1 pagepg page --concurrency 64 --duration 10
 pick pagetwonodes && run_pg 2 pagetwonodes page --concurrency 64 --duration 10
 pick upload && run upload upload --size-mib 100
-if pick page; then
+if pick page || pick roomspage || pick searchpage; then
   # The bare render of the same template, loaded right after Hearth in each run: the
-  # page scenario prints Hearth's req/s as a ratio of it.
+  # page scenarios print Hearth's req/s as a ratio of it.
   CEILING_PORT=$((PORT + 1))
   ./target/release/page-ceiling --addr "127.0.0.1:$CEILING_PORT" &
   CEILING=$!
   until curl -sf "http://127.0.0.1:$CEILING_PORT/healthz" >/dev/null; do sleep 0.02; done
-  run page page --concurrency 64 --duration 10 --ceiling-url "http://127.0.0.1:$CEILING_PORT"
+  ceiling=(--concurrency 64 --duration 10 --ceiling-url "http://127.0.0.1:$CEILING_PORT")
+  pick page && run page page "${ceiling[@]}"
+  pick roomspage && run roomspage page --page rooms "${ceiling[@]}"
+  pick searchpage && run searchpage page --page search "${ceiling[@]}"
   kill "$CEILING"
   wait "$CEILING" || true
 fi

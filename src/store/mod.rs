@@ -296,3 +296,26 @@ pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Connection;
+
+    /// `.cargo/config.toml` compiles the bundled SQLite with its query planner
+    /// stability guarantee; without it, every statement with `LIMIT $n` is parsed and
+    /// planned again each time it runs (history pages, catch-up, search).
+    #[tokio::test]
+    async fn the_bundled_sqlite_never_plans_again_for_a_new_limit() {
+        let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+        assert!(
+            options.iter().any(|o| o == "ENABLE_QPSG"),
+            "built without LIBSQLITE3_FLAGS from .cargo/config.toml: {options:?}"
+        );
+    }
+}
