@@ -60,6 +60,35 @@ impl SearchTerms {
     }
 }
 
+/// Whether two characters are the same ignoring case: equal, or equal once each is
+/// lowercased (`D`/`d`, `Σ`/`σ`; characters without case only match themselves).
+fn same_ignoring_case(a: char, b: char) -> bool {
+    a == b || a.to_lowercase().eq(b.to_lowercase())
+}
+
+/// Where `term` starts in `text` (both as characters), ignoring case: the one rule for
+/// what a search term matches, used to check results and to mark them in snippets.
+pub fn occurrences<'a>(text: &'a [char], term: &'a [char]) -> impl Iterator<Item = usize> + 'a {
+    let starts = if term.is_empty() {
+        0
+    } else {
+        (text.len() + 1).saturating_sub(term.len())
+    };
+    (0..starts).filter(move |&start| {
+        text[start..start + term.len()]
+            .iter()
+            .zip(term)
+            .all(|(&a, &b)| same_ignoring_case(a, b))
+    })
+}
+
+/// Whether `text` holds `term`, ignoring case (see `occurrences`).
+pub fn contains_ignoring_case(text: &str, term: &str) -> bool {
+    let text: Vec<char> = text.chars().collect();
+    let term: Vec<char> = term.chars().collect();
+    occurrences(&text, &term).next().is_some()
+}
+
 /// A day, `YYYY-MM-DD`, as searches filter by (in UTC).
 pub fn parse_day(field: &'static str, raw: &str) -> Result<Date, ValidationError> {
     Date::parse(raw.trim(), format_description!("[year]-[month]-[day]"))
@@ -132,6 +161,21 @@ mod tests {
             SearchTerms::parse("用户").is_ok(),
             "two Chinese characters are a word"
         );
+    }
+
+    #[test]
+    fn a_term_is_found_ignoring_case_in_any_script() {
+        assert!(contains_ignoring_case("Deployed on Friday", "deploy"));
+        assert!(contains_ignoring_case("we DEPLOY", "Deploy"));
+        assert!(contains_ignoring_case("我们讨论数据库迁移", "数据库"));
+        assert!(contains_ignoring_case("ΟΔΟΣ", "οδοσ"));
+        assert!(contains_ignoring_case("Ünïcode", "üNÏ"));
+        assert!(!contains_ignoring_case("cab, bca and abc", "abcab"));
+        assert!(!contains_ignoring_case("ab", "abc"));
+        assert!(!contains_ignoring_case("anything", ""));
+        let text: Vec<char> = "Go, go, GO".chars().collect();
+        let term: Vec<char> = "go".chars().collect();
+        assert_eq!(occurrences(&text, &term).collect::<Vec<_>>(), vec![0, 4, 8]);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! used.
 
 use super::escape_into;
+use crate::domain::occurrences;
 
 /// The longest snippet, in characters, before it is cut around the first match.
 const SNIPPET_CHARS: usize = 220;
@@ -48,18 +49,7 @@ fn matches(text: &[char], terms: &[String]) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
     for term in terms {
         let term: Vec<char> = term.chars().collect();
-        if term.is_empty() || term.len() > text.len() {
-            continue;
-        }
-        for start in 0..=text.len() - term.len() {
-            let same = text[start..start + term.len()]
-                .iter()
-                .zip(&term)
-                .all(|(a, b)| a == b || a.to_lowercase().eq(b.to_lowercase()));
-            if same {
-                ranges.push((start, start + term.len()));
-            }
-        }
+        ranges.extend(occurrences(text, &term).map(|start| (start, start + term.len())));
     }
     ranges.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());

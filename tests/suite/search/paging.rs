@@ -120,3 +120,35 @@ async fn messages_arriving_between_pages_neither_repeat_nor_shift_later_pages() 
     let expected: Vec<i64> = matching.iter().rev().skip(10).take(10).copied().collect();
     assert_eq!(ids(&second), expected);
 }
+
+/// Holding every trigram of a term is not holding the term: newer messages that hold
+/// "abc", "bca" and "cab" apart are never found for "ABCab", and pages still come full
+/// when a page's worth of them stands before the matches (each candidate is checked,
+/// and the next ones are read until the page is full).
+#[tokio::test]
+async fn messages_holding_a_terms_pieces_apart_are_skipped_and_pages_stay_full() {
+    let app = spawn_app_with(|config| config.message_burst = 1000.0).await;
+    let alice = app.user("alice").await;
+    alice.create_room("Letters").await;
+    let mut matching = Vec::new();
+    for n in 1..=25 {
+        matching.push(alice.say("Letters", &format!("{n}: xabcaby 数据")).await);
+    }
+    for n in 1..=30 {
+        alice
+            .say("Letters", &format!("{n}: cab, bca and abc"))
+            .await;
+    }
+    let pages = every_page(&alice, &[("q", "ABCab"), ("limit", "20")]).await;
+    let newest_first: Vec<i64> = matching.iter().rev().copied().collect();
+    assert_eq!(
+        pages,
+        vec![newest_first[..20].to_vec(), newest_first[20..].to_vec()]
+    );
+    // With a 2-character term too (checked by the database itself).
+    let pages = every_page(&alice, &[("q", "abcab 数据"), ("limit", "20")]).await;
+    assert_eq!(
+        pages,
+        vec![newest_first[..20].to_vec(), newest_first[20..].to_vec()]
+    );
+}
