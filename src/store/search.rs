@@ -50,6 +50,9 @@ const INDEXED_CHARS: usize = 3;
 /// candidate is checked for the whole term anyway).
 const MAX_TRIGRAMS: usize = 24;
 
+/// The most trigram candidates read at once while filling a page.
+const MAX_CANDIDATES: i64 = 2000;
+
 /// One bound value.
 enum Param {
     Int(i64),
@@ -89,6 +92,9 @@ pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>
                 if !more {
                     break found;
                 }
+                // Few of them matched: read more at a time, so a rare phrase of common
+                // words does not take a round trip per page of candidates.
+                chunk.limit = (chunk.limit * 4).min(MAX_CANDIDATES);
             }
         }
         Db::Postgres(pool) => {
