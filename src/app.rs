@@ -176,24 +176,27 @@ impl App {
         let db = config.open_database().await?;
         let files = Arc::new(Files::open(&config.files()).await?);
         // With Redis, the fan-out relays this node's events (and the hub its presence
-        // changes and users' events) to the bridge, which hands other nodes' back.
-        let (relay, outbound) = match &config.redis_url {
-            Some(_) => {
+        // changes and users' events) to the bridge, which hands other nodes' back, and
+        // a session ended or changed on one node is forgotten by all.
+        let (relay, link) = match &config.redis_url {
+            Some(url) => {
                 let (relay, outbound) = Relay::new();
-                (Some(relay), Some(outbound))
+                (Some(relay), Some((url, outbound, RedisStatus::default())))
             }
             None => (None, None),
         };
         let hub = Arc::new(Hub::new(relay.clone()));
-        // With Redis, a session ended or changed on one node is forgotten by all.
-        let redis = relay.as_ref().map(|_| redis_bridge::status());
-        let peers = relay.clone().zip(redis.clone()).map(|(relay, status)| {
-            Arc::new(redis_bridge::LinkedPeers { relay, status }) as Arc<dyn auth::Peers>
-        });
+        let peers = relay
+            .clone()
+            .zip(link.as_ref())
+            .map(|(relay, (_, _, status))| {
+                let status = status.clone();
+                Arc::new(redis_bridge::LinkedPeers { relay, status }) as Arc<dyn auth::Peers>
+            });
         let sessions = SessionStore::new(db.clone(), peers);
         let (fanout, committed, fanout_task) = Fanout::start(db.clone(), Arc::clone(&hub), relay);
-        let redis_task = match (&config.redis_url, outbound, &redis) {
-            (Some(url), Some(outbound), Some(status)) => {
+        let (redis, redis_task) = match link {
+            Some((url, outbound, status)) => {
                 let node = format!("{:016x}", rand::random::<u64>());
                 let listeners = redis_bridge::Listeners {
                     hub: Arc::clone(&hub),
@@ -202,9 +205,9 @@ impl App {
                 };
                 let task = redis_bridge::start(url, node, status.clone(), listeners, outbound)
                     .context("configuring Redis")?;
-                Some(task)
+                (Some(status), Some(task))
             }
-            _ => None,
+            None => (None, None),
         };
         let push_keys = Arc::new(
             PushKeys::load(&db, config.push_contact.clone())

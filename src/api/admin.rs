@@ -314,7 +314,8 @@ impl AdminApi {
         state: Data<&AppState>,
         user: CurrentUser,
     ) -> ApiResult<Json<Vec<BotOut>>> {
-        let bots = auth::bots::list(&state.db, &Admin::check(&state.db, &user).await?).await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let bots = auth::bots::list(&state.db, &admin).await?;
         Ok(Json(bots.into_iter().map(BotOut::from).collect()))
     }
 
@@ -326,12 +327,8 @@ impl AdminApi {
         user: CurrentUser,
         body: Json<NewBot>,
     ) -> ApiResult<Made<TokenOut>> {
-        let (bot, token) = auth::bots::create(
-            &state.db,
-            &Admin::check(&state.db, &user).await?,
-            &body.name,
-        )
-        .await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let (bot, token) = auth::bots::create(&state.db, &admin, &body.name).await?;
         Ok(Made::Created(Json(TokenOut {
             username: bot.username,
             token,
@@ -347,12 +344,8 @@ impl AdminApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<Made<TokenOut>> {
-        let token = auth::bots::rotate_token(
-            state.accounts(),
-            &Admin::check(&state.db, &user).await?,
-            &name,
-        )
-        .await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let token = auth::bots::rotate_token(state.accounts(), &admin, &name).await?;
         Ok(Made::Created(Json(TokenOut {
             username: name.0,
             token,
@@ -367,12 +360,8 @@ impl AdminApi {
         user: CurrentUser,
         name: Path<String>,
     ) -> ApiResult<Done> {
-        auth::bots::revoke_token(
-            state.accounts(),
-            &Admin::check(&state.db, &user).await?,
-            &name,
-        )
-        .await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        auth::bots::revoke_token(state.accounts(), &admin, &name).await?;
         Ok(Done::NoContent)
     }
 
@@ -387,13 +376,8 @@ impl AdminApi {
         body: Json<WebhookIn>,
     ) -> ApiResult<Json<WebhookOut>> {
         let url = body.url.as_deref();
-        let secret = auth::bots::set_webhook(
-            &state.db,
-            &Admin::check(&state.db, &user).await?,
-            &name,
-            url,
-        )
-        .await?;
+        let admin = Admin::check(&state.db, &user).await?;
+        let secret = auth::bots::set_webhook(&state.db, &admin, &name, url).await?;
         if secret.is_some() {
             state.hooked.set();
         }

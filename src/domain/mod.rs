@@ -19,9 +19,7 @@ pub use people::{
     DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_people, direct_title,
     is_direct_name,
 };
-pub use search::{
-    MAX_TERMS, MIN_TERM_CHARS, SearchTerms, contains_ignoring_case, occurrences, parse_day,
-};
+pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, occurrences, parse_day};
 pub use text::{
     ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, MessageText, Password,
 };

@@ -85,22 +85,25 @@ impl Notify {
     }
 }
 
-/// A direct room's name: `@` (which no group room name may contain) and its people's
-/// usernames, ordered ignoring case, joined by commas. One set of people, one name.
+/// What a direct room's name starts with: no group room name may contain it.
+const DIRECT: char = '@';
+
+/// A direct room's name: `@` and its people's usernames, ordered ignoring case,
+/// joined by commas. One set of people, one name.
 pub fn direct_name<'a>(people: impl IntoIterator<Item = &'a str>) -> String {
     let mut names: Vec<&str> = people.into_iter().collect();
     names.sort_by_key(|n| fold_case(n));
-    format!("@{}", names.join(","))
+    format!("{DIRECT}{}", names.join(","))
 }
 
 /// Whether a room's name is a direct room's (`@…`).
 pub fn is_direct_name(name: &str) -> bool {
-    name.starts_with('@')
+    name.starts_with(DIRECT)
 }
 
 /// A direct room's people, from its name; nothing for a group room's.
 pub fn direct_people(name: &str) -> Vec<String> {
-    match name.strip_prefix('@') {
+    match name.strip_prefix(DIRECT) {
         Some(list) => list.split(',').map(str::to_owned).collect(),
         None => Vec::new(),
     }
@@ -114,7 +117,7 @@ pub fn direct_title(name: &str, viewer: &str) -> String {
         .filter(|p| fold_case(p) != viewer)
         .collect();
     if others.is_empty() {
-        name.trim_start_matches('@').to_owned()
+        name.trim_start_matches(DIRECT).to_owned()
     } else {
         others.join(", ")
     }

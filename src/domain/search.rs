@@ -82,11 +82,13 @@ pub fn occurrences<'a>(text: &'a [char], term: &'a [char]) -> impl Iterator<Item
     })
 }
 
-/// Whether `text` holds `term`, ignoring case (see `occurrences`).
-pub fn contains_ignoring_case(text: &str, term: &str) -> bool {
+/// Whether `text` holds every one of `terms` (each as characters, split once for
+/// many texts), ignoring case (see `occurrences`).
+pub fn holds_every(text: &str, terms: &[Vec<char>]) -> bool {
     let text: Vec<char> = text.chars().collect();
-    let term: Vec<char> = term.chars().collect();
-    occurrences(&text, &term).next().is_some()
+    terms
+        .iter()
+        .all(|term| occurrences(&text, term).next().is_some())
 }
 
 /// A day, `YYYY-MM-DD`, as searches filter by (in UTC).
@@ -165,14 +167,18 @@ mod tests {
 
     #[test]
     fn a_term_is_found_ignoring_case_in_any_script() {
-        assert!(contains_ignoring_case("Deployed on Friday", "deploy"));
-        assert!(contains_ignoring_case("we DEPLOY", "Deploy"));
-        assert!(contains_ignoring_case("我们讨论数据库迁移", "数据库"));
-        assert!(contains_ignoring_case("ΟΔΟΣ", "οδοσ"));
-        assert!(contains_ignoring_case("Ünïcode", "üNÏ"));
-        assert!(!contains_ignoring_case("cab, bca and abc", "abcab"));
-        assert!(!contains_ignoring_case("ab", "abc"));
-        assert!(!contains_ignoring_case("anything", ""));
+        let holds = |text: &str, term: &str| holds_every(text, &[term.chars().collect()]);
+        assert!(holds("Deployed on Friday", "deploy"));
+        assert!(holds("we DEPLOY", "Deploy"));
+        assert!(holds("我们讨论数据库迁移", "数据库"));
+        assert!(holds("ΟΔΟΣ", "οδοσ"));
+        assert!(holds("Ünïcode", "üNÏ"));
+        assert!(!holds("cab, bca and abc", "abcab"));
+        assert!(!holds("ab", "abc"));
+        assert!(!holds("anything", ""));
+        let both = ["deploy".chars().collect(), "数据".chars().collect()];
+        assert!(holds_every("Deployed 数据库", &both));
+        assert!(!holds_every("Deployed 数字", &both));
         let text: Vec<char> = "Go, go, GO".chars().collect();
         let term: Vec<char> = "go".chars().collect();
         assert_eq!(occurrences(&text, &term).collect::<Vec<_>>(), vec![0, 4, 8]);

@@ -69,11 +69,6 @@ impl Peers for LinkedPeers {
     }
 }
 
-/// The bridge's status, made before the bridge so the session store can watch it.
-pub fn status() -> RedisStatus {
-    RedisStatus::default()
-}
-
 /// What the bridge hands other nodes' news to.
 pub struct Listeners {
     pub hub: Arc<Hub>,

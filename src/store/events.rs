@@ -289,10 +289,12 @@ const INSERT_RUN_SQLITE: &str = "INSERT INTO messages
            j.value ->> 3, j.value ->> 4
       FROM json_each($4) j ORDER BY j.key
     RETURNING id, seq, (SELECT avatar FROM users WHERE users.id = messages.sender_id)";
-const READ_OWN_RUN_SQLITE: &str = "UPDATE memberships SET last_read_id = j.value ->> 1
-      FROM json_each($2) j
-     WHERE memberships.room_id = $1 AND memberships.user_id = j.value ->> 0
-       AND memberships.last_read_id < j.value ->> 1";
+/// Each sender's marker past their newest message of the run (its seqs follow `$2`).
+const READ_OWN_RUN_SQLITE: &str = "UPDATE memberships SET last_read_id = mine.newest
+      FROM (SELECT sender_id, MAX(id) AS newest FROM messages
+             WHERE room_id = $1 AND seq > $2 AND seq <= $2 + $3 GROUP BY sender_id) mine
+     WHERE memberships.room_id = $1 AND memberships.user_id = mine.sender_id
+       AND memberships.last_read_id < mine.newest";
 
 impl StoreRun for sqlx::SqliteConnection {
     async fn store_run(
@@ -330,17 +332,10 @@ impl StoreRun for sqlx::SqliteConnection {
             .await?;
         // RETURNING promises no order.
         stored.sort_unstable_by_key(|&(_, seq, _)| seq);
-        let mut newest: Vec<(i64, i64)> = Vec::new();
-        for (m, (id, _, _)) in run.iter().zip(&stored) {
-            match newest.iter_mut().find(|(sender, _)| *sender == m.sender_id) {
-                Some(entry) => entry.1 = entry.1.max(*id),
-                None => newest.push((m.sender_id, *id)),
-            }
-        }
-        let newest = serde_json::to_string(&newest).map_err(|e| sqlx::Error::Encode(e.into()))?;
         sqlx::query(READ_OWN_RUN_SQLITE)
             .bind(room_id)
-            .bind(newest)
+            .bind(base)
+            .bind(run.len() as i64)
             .execute(&mut *self)
             .await?;
         Ok(stored)

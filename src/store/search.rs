@@ -6,7 +6,7 @@
 //!   messages holding every trigram of every term of 3 or more characters; the MATCH
 //!   string is built here, each trigram quoted (so nothing a person types is FTS
 //!   syntax). Holding every trigram is not holding the term, so each candidate is
-//!   then checked here for each such term (`domain::contains_ignoring_case`), a page's
+//!   then checked here for each such term (`domain::holds_every`), a page's
 //!   worth of candidates at a time, until the page is full: one matcher rule for
 //!   results and snippets, and nothing compiled per search. Terms of 2 characters
 //!   (`用户`) cannot be looked up in a trigram index: SQLite checks them itself with
@@ -21,7 +21,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::domain::contains_ignoring_case;
+use crate::domain::holds_every;
 
 use super::{
     Db, StoreResult,
@@ -66,7 +66,11 @@ const COLUMNS: &str = message_columns!();
 pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>> {
     let rows = match db {
         Db::Sqlite(pool) => {
-            let indexed = indexed_terms(search.terms);
+            // The terms the index looked up by trigrams, each checked whole here.
+            let indexed: Vec<Vec<char>> = indexed_terms(search.terms)
+                .iter()
+                .map(|t| t.chars().collect())
+                .collect();
             let mut found = Vec::new();
             let mut chunk = search.clone();
             loop {
@@ -82,7 +86,7 @@ pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>
                 let more = candidates.len() as i64 == chunk.limit;
                 for row in candidates {
                     chunk.before_id = Some(row.id);
-                    if indexed.iter().all(|t| contains_ignoring_case(&row.text, t)) {
+                    if holds_every(&row.text, &indexed) {
                         found.push(row);
                         if found.len() as i64 == search.limit {
                             return Ok(found);

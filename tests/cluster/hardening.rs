@@ -37,7 +37,7 @@ async fn a_logout_made_while_redis_is_down_closes_sockets_on_other_nodes_once_it
     cluster.redis.stop();
     until_redis_is(cluster.node(0), "down").await;
     until_redis_is(cluster.node(1), "down").await;
-    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    let response = ann.log_out().await;
     assert_eq!(response.status(), 204, "logged out through node A");
     assert!(
         stays_quiet(&mut on_node_b, 1000).await,

@@ -480,7 +480,7 @@ async fn logging_out_on_one_node_closes_that_sessions_sockets_on_another() {
     let ann = cluster.node(0).user("ann").await;
     ann.create_room("hall").await;
     let mut on_other_node = ann.via(cluster.node(1)).ws("/api/v1/rooms/hall/ws").await;
-    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    let response = ann.log_out().await;
     assert_eq!(response.status(), 204);
     assert_eq!(close_code(&mut on_other_node, 5).await, Some(1008));
 }
@@ -616,7 +616,7 @@ async fn a_logout_or_an_edit_on_one_node_is_seen_on_the_next_request_to_another(
 
     assert_eq!(ann.via(b).get("/api/v1/session").await.status(), 200);
     let cookie = ann.cookie().expect("a session cookie");
-    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    let response = ann.log_out().await;
     assert_eq!(response.status(), 204, "logged out through node A");
     let response = reqwest::Client::new()
         .get(b.url("/api/v1/session"))
@@ -687,12 +687,7 @@ async fn a_session_kept_on_another_node_is_refused_there_once_ended_even_through
     );
 
     // Logged out through A: refused on B at once.
-    let response = laptop
-        .http
-        .delete(laptop.api("/session"))
-        .send()
-        .await
-        .unwrap();
+    let response = laptop.log_out().await;
     assert_eq!(response.status(), 204);
     assert_eq!(session_status(cluster.node(1), &cookies[0]).await, 401);
 
@@ -700,12 +695,7 @@ async fn a_session_kept_on_another_node_is_refused_there_once_ended_even_through
     // cannot hear, reads the database.
     cluster.redis.stop();
     wait_for_redis(cluster.node(1), false).await;
-    let response = phone
-        .http
-        .delete(phone.api("/session"))
-        .send()
-        .await
-        .unwrap();
+    let response = phone.log_out().await;
     assert_eq!(response.status(), 204, "a logout does not wait for Redis");
     assert_eq!(session_status(cluster.node(1), &cookies[1]).await, 401);
     assert_eq!(session_status(cluster.node(1), &cookies[2]).await, 200);

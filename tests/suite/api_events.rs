@@ -163,17 +163,9 @@ async fn a_burst_from_eight_writers_is_stored_in_order_with_faces_and_own_messag
         writer.join_counting_all("ledger").await;
         writers.push(writer);
     }
-    let form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(crate::files::png(64, 64)).file_name("me.png"),
-    );
     let face: Value = writers[0]
-        .http
-        .put(writers[0].api("/users/me/avatar"))
-        .multipart(form)
-        .send()
+        .put_avatar(crate::files::png(64, 64))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -36,7 +36,7 @@ async fn a_logged_out_session_is_refused_on_the_next_request_however_warm_it_was
         assert_eq!(response.status(), StatusCode::OK);
     }
 
-    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    let response = ann.log_out().await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 
     let api = get_with_cookie(&app, &cookie, "/api/v1/session").await;
@@ -72,7 +72,7 @@ async fn a_logout_racing_requests_is_not_undone_by_a_read_that_began_before_it()
             })
         })
         .collect();
-    let response = ann.http.delete(ann.api("/session")).send().await.unwrap();
+    let response = ann.log_out().await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
     for reader in readers {
         let _ = reader.await;

@@ -604,22 +604,12 @@ async fn an_avatar_is_cropped_square_shown_on_messages_and_removable() {
     let app = spawn_app().await;
     let ann = room_with(&app, "ann", "faces").await;
     ann.say("faces", "hello").await;
-    let upload = |bytes: Vec<u8>| {
-        let form = reqwest::multipart::Form::new().part(
-            "file",
-            reqwest::multipart::Part::bytes(bytes).file_name("me.png"),
-        );
-        ann.http
-            .put(ann.api("/users/me/avatar"))
-            .multipart(form)
-            .send()
-    };
-    let refused = upload(b"not an image at all".to_vec()).await.unwrap();
+    let refused = ann.put_avatar(b"not an image at all".to_vec()).await;
     assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = refused.json().await.unwrap();
     assert_eq!(body["code"], "not_an_image");
 
-    let set = upload(png(600, 300)).await.unwrap();
+    let set = ann.put_avatar(png(600, 300)).await;
     assert_eq!(set.status(), StatusCode::OK);
     let body: Value = set.json().await.unwrap();
     let url = body["avatar_url"].as_str().unwrap().to_owned();

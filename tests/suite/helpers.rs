@@ -450,6 +450,26 @@ impl User {
         request.send().await.expect("an API call")
     }
 
+    /// `DELETE /session`: logs this client out.
+    pub async fn log_out(&self) -> reqwest::Response {
+        self.http
+            .delete(self.api("/session"))
+            .send()
+            .await
+            .expect("DELETE session")
+    }
+
+    /// `PUT /users/me/avatar` with `bytes` as the file `me.png`.
+    pub async fn put_avatar(&self, bytes: Vec<u8>) -> reqwest::Response {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("me.png");
+        self.http
+            .put(self.api("/users/me/avatar"))
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+            .await
+            .expect("PUT avatar")
+    }
+
     /// The texts of a room's newest page of messages, oldest first.
     pub async fn texts(&self, room: &str) -> Vec<String> {
         let path = format!("/api/v1/rooms/{}/messages", encode(room));
