@@ -211,14 +211,9 @@ impl Config {
             header_timeout_secs: 10,
             keep_alive_secs: 20,
             metrics_addr: None,
-            // A directory of the test's own, so tests never share files.
-            files_dir: Some(
-                tempfile::Builder::new()
-                    .prefix("hearth-files-")
-                    .tempdir()
-                    .expect("a temporary directory")
-                    .keep(),
-            ),
+            // Beside the test's SQLite file, in the test's own directory, so tests never
+            // share files and leave none behind. The test harness picks one otherwise.
+            files_dir: None,
             s3_url: None,
             s3_bucket: None,
             max_upload_bytes: 25 * 1024 * 1024,

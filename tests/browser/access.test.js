@@ -54,7 +54,7 @@ describe("accessibility", () => {
     // The axe summary the report quotes: violations (nodes) by impact, per page.
     console.log(`axe results: ${JSON.stringify(axeResults, null, 1)}`);
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   async function checkAxe(page, name) {

@@ -21,7 +21,7 @@ describe("two people chatting in real browsers", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("every page answers with a strict CSP, nosniff and a careful Referrer-Policy", async () => {

@@ -47,7 +47,7 @@ describe("running a community: admin, invitations, accounts, resets", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("settings leads an admin (only) to the admin page; registration by invitation, by keyboard", async () => {

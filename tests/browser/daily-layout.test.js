@@ -91,7 +91,7 @@ describe("daily use: long names, times, dialogs, phones and zoom", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   async function newPerson(w, options = {}) {

@@ -43,7 +43,7 @@ describe("daily use: connection, login, unread counts and error pages", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   /** A new browser session in language `w`, watched for CSP violations and script errors. */

@@ -46,7 +46,7 @@ describe("edit, delete and react, live", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("Eve edits a message in place with Enter; Finn sees the new text and “(edited)” live", async () => {

@@ -118,7 +118,7 @@ describe("files: attach, previews, avatars", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("Wen attaches a picture by keyboard and sends it with a caption; Xia sees the thumbnail live and opens the full image", async () => {
@@ -395,7 +395,7 @@ describe("files: attach, previews, avatars", () => {
       h.assertClean(zoe);
     } finally {
       await zoe.context.close();
-      await small.stop();
+      await small.close();
     }
   });
 });

@@ -26,7 +26,7 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("Uma starts a direct message with Vic from “New message”, picking him by keyboard", async () => {

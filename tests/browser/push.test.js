@@ -45,7 +45,7 @@ describe("installable, with notifications", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("the manifest parses and its icons exist at the sizes it says", async () => {

@@ -67,7 +67,7 @@ describe("search, permalinks and what is new", () => {
 
   after(async () => {
     await browser?.close();
-    await server?.stop();
+    await server?.close();
   });
 
   it("/ focuses the sidebar's search box; Enter searches; Tab and Enter open a result centred and highlighted", async () => {

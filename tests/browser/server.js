@@ -97,6 +97,15 @@ class Hearth {
       throw new Error("Hearth did not stop within 10 s of SIGTERM");
     }
   }
+
+  /** Stops the server for good and removes its database and files. */
+  async close() {
+    try {
+      await this.stop();
+    } finally {
+      fs.rmSync(path.dirname(this.dbFile), { recursive: true, force: true });
+    }
+  }
 }
 
 module.exports = { Hearth, freePort, sleep };

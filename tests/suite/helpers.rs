@@ -35,8 +35,10 @@ pub struct TestApp {
 }
 
 /// A fresh database: a new SQLite file, or a new schema-less PostgreSQL database
-/// when `HEARTH_TEST_DATABASE_URL` names a server.
-pub async fn fresh_database() -> (String, Option<Arc<tempfile::TempDir>>) {
+/// when `HEARTH_TEST_DATABASE_URL` names a server; and a directory of the test's own
+/// (removed when the test ends) holding the SQLite file and the files.
+pub async fn fresh_database() -> (String, Arc<tempfile::TempDir>) {
+    let dir = Arc::new(tempfile::tempdir().expect("a temporary directory"));
     if let Ok(server) = std::env::var("HEARTH_TEST_DATABASE_URL") {
         let name = format!("hearth_test_{:016x}", rand_u64());
         let admin = sqlx::PgPool::connect(&server)
@@ -48,11 +50,10 @@ pub async fn fresh_database() -> (String, Option<Arc<tempfile::TempDir>>) {
             .expect("create a test database");
         admin.close().await;
         let (base, _) = server.rsplit_once('/').expect("a database URL with a path");
-        return (format!("{base}/{name}"), None);
+        return (format!("{base}/{name}"), dir);
     }
-    let dir = tempfile::tempdir().expect("a temporary directory");
     let url = format!("sqlite:{}", dir.path().join("hearth.db").display());
-    (url, Some(Arc::new(dir)))
+    (url, dir)
 }
 
 fn rand_u64() -> u64 {
@@ -68,8 +69,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let (database_url, dir) = fresh_database().await;
     let mut config = Config::for_tests(database_url);
+    config.files_dir = Some(dir.path().join("hearth-files"));
     tweak(&mut config);
-    start(config, dir).await
+    start(config, Some(dir)).await
 }
 
 /// Starts a Hearth node with exactly `config` (the cluster tests share one database).
