@@ -3,7 +3,7 @@
 # each scenario 3 times against a fresh server on a fresh SQLite file (rate and abuse
 # limits raised), on loopback, the server and the tool on the same box. Prints each run's
 # JSON line and then the medians. Takes about ten minutes.
-#   bash scripts/bench.sh [scenario ...]   # default: all
+#   bash scripts/bench.sh [scenario ...]   # default: all but growth and growthpg
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,15 +14,23 @@ mkdir -p "$OUT"
 cargo build --release --quiet -p hearth -p hearth-load
 ulimit -n "$(ulimit -Hn)"
 
+# Starts Hearth on the database at $1, listening on port $2, with the rate and abuse
+# limits raised and any further VAR=value settings given; its pid in SERVER.
+serve() {
+  local url=$1 port=$2
+  shift 2
+  env "$@" HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
+    HEARTH_MAX_UPLOAD_BYTES=$((101 * 1024 * 1024)) HEARTH_PUSH_ALLOW_LOOPBACK_HTTP=true \
+    HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
+    DATABASE_URL="$url" ./target/release/hearth --addr "127.0.0.1:$port" &
+  SERVER=$!
+  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.02; done
+}
+
 start_server() {
   rm -f "$OUT"/bench.db*
   rm -rf "$OUT"/hearth-files
-  HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
-    HEARTH_MAX_UPLOAD_BYTES=$((101 * 1024 * 1024)) HEARTH_PUSH_ALLOW_LOOPBACK_HTTP=true \
-    HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
-    DATABASE_URL="sqlite:$OUT/bench.db" ./target/release/hearth --addr "127.0.0.1:$PORT" &
-  SERVER=$!
-  until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null; do sleep 0.02; done
+  serve "sqlite:$OUT/bench.db" "$PORT"
 }
 
 stop_server() {
@@ -72,11 +80,8 @@ run_pg() {
     local url="${HEARTH_TEST_DATABASE_URL%/*}/$db"
     local pids=()
     for port in "${ports[@]:0:$nodes}"; do
-      env "${link[@]}" HEARTH_MESSAGE_RATE=1000000 HEARTH_MESSAGE_BURST=1000000 RUST_LOG=warn \
-        HEARTH_AUTH_ATTEMPTS=1000000 HEARTH_ROOMS_PER_HOUR=1000000 HEARTH_SOCKETS_PER_USER=1000 \
-        DATABASE_URL="$url" ./target/release/hearth --addr "127.0.0.1:$port" &
-      pids+=($!)
-      until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do sleep 0.05; done
+      serve "$url" "$port" "${link[@]}"
+      pids+=("$SERVER")
     done
     local target=(--url "http://127.0.0.1:${ports[0]}" --server-pid "${pids[0]}")
     if [ "$1" = fanout ] && [ "$nodes" = 2 ]; then
@@ -94,6 +99,68 @@ run_pg() {
   [ -z "$redis" ] || kill "$redis"
   stop_services
   trap - EXIT
+}
+
+# Cost as history grows (BENCHMARKS.md's growth table), on $1 = sqlite or pg: for each
+# size in GROWTH_SIZES, `seed` fills one database (10,000 users, 1,000 rooms, the
+# viewer in 50 rooms with up to 10,000 unread each), and each run gets a fresh copy of
+# it, a server on the copy, and the page (as that viewer, and a new room of 50), post,
+# search, join and login scenarios, 10 s each.
+growth() {
+  local db=$1 size i seed_url url
+  if [ "$db" = pg ]; then
+    # shellcheck source=scripts/services.sh
+    source scripts/services.sh
+    trap stop_services EXIT
+    PG_FSYNC=on start_postgres >/dev/null
+  fi
+  for size in ${GROWTH_SIZES:-10000 100000 1000000}; do
+    local name="growth_${db}_$size"
+    if [ "$db" = pg ]; then
+      psql "$HEARTH_TEST_DATABASE_URL" -qc "CREATE DATABASE hearth_growth_seed" >/dev/null
+      seed_url="${HEARTH_TEST_DATABASE_URL%/*}/hearth_growth_seed"
+    else
+      rm -f "$OUT"/growth-seed.db*
+      seed_url="sqlite:$OUT/growth-seed.db"
+    fi
+    ./target/release/hearth-load seed --database-url "$seed_url" --messages "$size" >"$OUT/$name.seed.log" 2>&1
+    grep '^{"scenario":' "$OUT/$name.seed.log" | sed "s/^{/{\"name\":\"${name}_seed\",/" >>"$OUT/results.jsonl"
+    tail -n 1 "$OUT/$name.seed.log"
+    for i in $(seq "$RUNS"); do
+      if [ "$db" = pg ]; then
+        psql "$HEARTH_TEST_DATABASE_URL" -qc "CREATE DATABASE hearth_growth TEMPLATE hearth_growth_seed" >/dev/null
+        url="${HEARTH_TEST_DATABASE_URL%/*}/hearth_growth"
+      else
+        rm -rf "$OUT"/growth.db* "$OUT"/hearth-files
+        cp "$OUT/growth-seed.db" "$OUT/growth.db"
+        url="sqlite:$OUT/growth.db"
+      fi
+      serve "$url" "$PORT"
+      local target=(--url "http://127.0.0.1:$PORT" --server-pid "$SERVER")
+      local scenario
+      for scenario in "viewerpage page --seeded-viewer --concurrency 64" \
+        "page page --concurrency 64" "post post --concurrency 64" "search search --requests 30" \
+        "join join --seeded --concurrency 64" "login login --seeded --concurrency 4"; do
+        read -r -a args <<<"$scenario"
+        local log="$OUT/$name.${args[0]}.$i.log"
+        ./target/release/hearth-load "${args[@]:1}" "${target[@]}" >"$log" 2>&1 ||
+          echo "($name ${args[0]} run $i reported a problem: see $log)"
+        grep '^{"scenario":' "$log" | sed "s/^{/{\"name\":\"${name}_${args[0]}\",/" >>"$OUT/results.jsonl" || true
+        tail -n 1 "$log"
+      done
+      stop_server
+      if [ "$db" = pg ]; then
+        psql "$HEARTH_TEST_DATABASE_URL" -qc "DROP DATABASE hearth_growth" >/dev/null
+      fi
+    done
+    if [ "$db" = pg ]; then
+      psql "$HEARTH_TEST_DATABASE_URL" -qc "DROP DATABASE hearth_growth_seed" >/dev/null
+    fi
+  done
+  if [ "$db" = pg ]; then
+    stop_services
+    trap - EXIT
+  fi
 }
 
 cold_start() {
@@ -142,6 +209,9 @@ if pick page || pick roomspage || pick searchpage; then
   wait "$CEILING" || true
 fi
 pick cold && cold_start
+# Long (about half an hour each): run only when named.
+[[ " ${scenarios[*]} " == *" growth "* ]] && growth sqlite
+[[ " ${scenarios[*]} " == *" growthpg "* ]] && growth pg
 
 echo "== medians of $RUNS runs"
 python3 - "$OUT/results.jsonl" <<'PY'
@@ -154,6 +224,11 @@ def walk(d, prefix=""):
     for k, v in d.items():
         if isinstance(v, dict):
             yield from walk(v, prefix + k + ".")
+        elif isinstance(v, list):
+            # search's terms: each by its term
+            for i, item in enumerate(v):
+                if isinstance(item, dict):
+                    yield from walk(item, f"{prefix}{k}.{item.get('term', i)}.")
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
             yield prefix + k, v
 for name, rs in runs.items():

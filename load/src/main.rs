@@ -84,6 +84,10 @@ enum Scenario {
     Seed(scenarios::seed::Options),
     /// Search latency per term, as the viewer `seed` made.
     Search(scenarios::search::Options),
+    /// `POST /api/v1/session` throughput and latency (argon2 verifications).
+    Login(scenarios::accounts::Options),
+    /// Joining a room and leaving it again: throughput and latency of the pair.
+    Join(scenarios::accounts::Options),
     /// One big file up and down, with the server's memory watched throughout.
     Upload(scenarios::upload::Options),
 }
@@ -102,6 +106,8 @@ async fn main() -> ExitCode {
         Scenario::Page(o) => scenarios::page::run(&cli.target, o).await,
         Scenario::Seed(o) => scenarios::seed::run(o).await,
         Scenario::Search(o) => scenarios::search::run(&cli.target, o).await,
+        Scenario::Login(o) => scenarios::accounts::login(&cli.target, o).await,
+        Scenario::Join(o) => scenarios::accounts::join(&cli.target, o).await,
         Scenario::Upload(o) => scenarios::upload::run(&cli.target, o).await,
     };
     match outcome {

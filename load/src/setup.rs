@@ -13,7 +13,7 @@ use reqwest::{StatusCode, header};
 use serde_json::json;
 
 /// Every load user's password (8–1024 bytes).
-const PASSWORD: &str = "load-test-password";
+pub const PASSWORD: &str = "load-test-password";
 
 /// A random id for this run: six hex digits.
 pub fn run_id() -> String {

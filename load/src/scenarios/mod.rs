@@ -2,6 +2,7 @@
 //! (go, stop), and a closed-loop HTTP driver for `post` and `page`. `seed` writes a
 //! database directly; every other scenario talks to a running server.
 
+pub mod accounts;
 pub mod fanout;
 pub mod hold;
 mod http;
