@@ -10,7 +10,9 @@
 //!   one rule each.
 //! - [`store`]: every SQL statement, for SQLite and PostgreSQL alike. A room is a stream
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
-//!   changed, each numbered by the room's next `seq` under the room's row lock.
+//!   changed, each numbered by the room's next `seq` under the room's row lock. On
+//!   SQLite, reads share a pool and every write queues for one connection of its own
+//!   (`on_writer!`).
 //! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too; a
 //!   node that ends one tells the others through `auth::Peers`, which the Redis bridge
 //!   implements), login throttling, CSRF; one's

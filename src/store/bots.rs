@@ -1,7 +1,7 @@
 //! Bots: accounts with the `bot` role, their bearer tokens (only a digest of each
 //! secret is kept) and their outgoing webhooks.
 
-use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
+use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer, unique_is_duplicate};
 
 /// Creates a bot's account and its row, in one transaction; `StoreError::Duplicate`
 /// if the name is taken in any case. Returns its id. Its password can match nothing.
@@ -12,7 +12,7 @@ pub async fn insert(
     created_by: Option<i64>,
 ) -> StoreResult<i64> {
     let now = now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (username, username_key, password_hash, created_at, role)
@@ -81,7 +81,7 @@ pub async fn list(db: &Db) -> StoreResult<Vec<BotRow>> {
 /// Sets a bot's token (its id and the digest of its secret), or none (revoked).
 pub async fn set_token(db: &Db, user_id: i64, token: Option<(&str, &str)>) -> StoreResult<()> {
     let (id, digest) = token.unzip();
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE bots SET token_id = $2, token_hash = $3 WHERE user_id = $1"
     )
     .bind(user_id)
@@ -117,7 +117,7 @@ pub async fn token_owner(db: &Db, token_id: &str) -> StoreResult<Option<TokenOwn
 /// Sets a bot's outgoing webhook (its URL and signing secret), or none.
 pub async fn set_webhook(db: &Db, user_id: i64, hook: Option<(&str, &str)>) -> StoreResult<()> {
     let (url, secret) = hook.unzip();
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE bots SET webhook_url = $2, webhook_secret = $3,
                 last_delivery_at = NULL, last_delivery_status = NULL
           WHERE user_id = $1"
@@ -180,7 +180,7 @@ pub async fn hooks_for(
 
 /// Notes how a bot's last webhook call went.
 pub async fn record_delivery(db: &Db, user_id: i64, status: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE bots SET last_delivery_at = $2, last_delivery_status = $3 WHERE user_id = $1"
     )
     .bind(user_id)

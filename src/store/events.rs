@@ -13,7 +13,7 @@ use super::{
     messages::{
         CLIENT_ID_WINDOW_MS, MessageRow, NewMessage, Stored, message_columns, select_messages,
     },
-    now_ms, on_pool,
+    now_ms, on_pool, on_writer,
     reactions::{Reaction, Reactions},
 };
 
@@ -411,7 +411,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     let postgres = matches!(db, Db::Postgres(_));
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].room_id());
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
         let mut at = 0;

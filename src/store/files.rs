@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Db, StoreResult, json_column, on_pool};
+use super::{Db, StoreResult, json_column, on_pool, on_writer};
 
 /// A file attached to a message, as every reader sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +60,7 @@ pub async fn find(db: &Db, file_id: &str) -> StoreResult<Option<(i64, Attachment
 
 /// Sets (or, with `None`, removes) a person's avatar.
 pub async fn set_avatar(db: &Db, user_id: i64, key: Option<&str>) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE users SET avatar = $2 WHERE id = $1"
     )
     .bind(user_id)

@@ -1,7 +1,7 @@
 //! Invitations: codes an admin hands out, each good for some registrations until it
 //! expires or is revoked. Only each code's digest is kept.
 
-use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
+use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer, unique_is_duplicate};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct InviteRow {
@@ -33,7 +33,7 @@ pub async fn insert(
     expires_at: i64,
     max_uses: i64,
 ) -> StoreResult<i64> {
-    Ok(on_pool!(db, |pool| sqlx::query_scalar(
+    Ok(on_writer!(db, |pool| sqlx::query_scalar(
         "INSERT INTO invites (code_hash, created_by, created_at, expires_at, max_uses)
          VALUES ($1, $2, $3, $4, $5) RETURNING id"
     )
@@ -68,7 +68,7 @@ pub async fn find(db: &Db, code_hash: &str) -> StoreResult<Option<InviteRow>> {
 
 /// Revokes an invitation; whether there was one.
 pub async fn revoke(db: &Db, id: i64) -> StoreResult<bool> {
-    let done = on_pool!(db, |pool| sqlx::query(
+    let done = on_writer!(db, |pool| sqlx::query(
         "UPDATE invites SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
     )
     .bind(id)
@@ -104,7 +104,7 @@ pub async fn register(
     password_hash: &str,
 ) -> Result<(i64, String), NotJoined> {
     let now = now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let used: Option<i64> = sqlx::query_scalar(
             "UPDATE invites SET uses = uses + 1

@@ -1,6 +1,6 @@
 //! Login attempts per username, counted the same on every node.
 
-use super::{Db, StoreResult, on_pool};
+use super::{Db, StoreResult, on_writer};
 
 /// What the window holds for one username, before the attempt being decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
@@ -31,7 +31,7 @@ pub async fn attempt(
          FROM login_attempts WHERE username_key = $1 AND attempted_at >= $3";
     const RECORD: &str = "INSERT INTO login_attempts (username_key, client, attempted_at)
          VALUES ($1, $2, $3) RETURNING id";
-    Ok(on_pool!(db, |pool| {
+    Ok(on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         sqlx::query(LOCK)
             .bind(key)
@@ -62,7 +62,7 @@ pub async fn attempt(
 
 /// The attempt `id` succeeded: it no longer counts against anyone.
 pub async fn forget(db: &Db, id: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "DELETE FROM login_attempts WHERE id = $1"
     )
     .bind(id)
@@ -74,7 +74,7 @@ pub async fn forget(db: &Db, id: i64) -> StoreResult<()> {
 
 /// Drops attempts and locks older than `before_ms`, which no longer count.
 pub async fn delete_before(db: &Db, before_ms: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         sqlx::query("DELETE FROM login_attempts WHERE attempted_at < $1")
             .bind(before_ms)
             .execute(pool)

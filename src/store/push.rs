@@ -1,12 +1,12 @@
 //! Web Push: the VAPID key every node signs with, people's subscriptions, and who of a
 //! room's members a new message should reach.
 
-use super::{Db, StoreResult, now_ms, on_pool};
+use super::{Db, StoreResult, now_ms, on_pool, on_writer};
 
 /// The VAPID private key (base64url), made by `make` if no node has made one yet. Two
 /// nodes starting at once agree: the first insert wins and both read it back.
 pub async fn vapid_key(db: &Db, make: impl FnOnce() -> String) -> StoreResult<String> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "INSERT INTO push_keys (id, private_key, created_at) VALUES (1, $1, $2)
          ON CONFLICT (id) DO NOTHING"
     )
@@ -41,7 +41,7 @@ pub async fn subscribe(db: &Db, s: &Subscription) -> StoreResult<bool> {
     .bind(&s.endpoint)
     .fetch_optional(pool)
     .await)?;
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "INSERT INTO push_subscriptions (user_id, endpoint, p256dh, auth, created_at)
          VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (endpoint) DO UPDATE
@@ -70,7 +70,7 @@ pub async fn any(db: &Db) -> StoreResult<bool> {
 
 /// Deletes `user_id`'s subscription at `endpoint`; whether there was one.
 pub async fn unsubscribe(db: &Db, user_id: i64, endpoint: &str) -> StoreResult<bool> {
-    let done = on_pool!(db, |pool| sqlx::query(
+    let done = on_writer!(db, |pool| sqlx::query(
         "DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2"
     )
     .bind(user_id)
@@ -83,7 +83,7 @@ pub async fn unsubscribe(db: &Db, user_id: i64, endpoint: &str) -> StoreResult<b
 
 /// Deletes a subscription its push service says is gone (404, 410).
 pub async fn forget(db: &Db, endpoint: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "DELETE FROM push_subscriptions WHERE endpoint = $1"
     )
     .bind(endpoint)

@@ -1,9 +1,9 @@
 //! One-time password reset links an admin made. Only each token's digest is kept.
 
-use super::{Db, StoreError, StoreResult, now_ms, on_pool};
+use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer};
 
 pub async fn insert(db: &Db, token_hash: &str, user_id: i64, expires_at: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "INSERT INTO password_resets (token_hash, user_id, created_at, expires_at)
          VALUES ($1, $2, $3, $4)"
     )
@@ -41,7 +41,7 @@ pub async fn find(db: &Db, token_hash: &str) -> StoreResult<Option<ResetRow>> {
 /// transaction. Returns the owner's id, or None when the link could not be used.
 pub async fn use_link(db: &Db, token_hash: &str, password_hash: &str) -> StoreResult<Option<i64>> {
     let now = now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let user_id: Option<i64> = sqlx::query_scalar(
             "UPDATE password_resets SET used_at = $2

@@ -1,7 +1,7 @@
 //! Rooms, direct rooms, and who belongs to them (with each member's read marker and
 //! notification level).
 
-use super::{Db, StoreError, StoreResult, now_ms, on_pool, unique_is_duplicate};
+use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer, unique_is_duplicate};
 
 /// The columns of a `RoomRow`, from `rooms r`.
 macro_rules! room_columns {
@@ -55,7 +55,7 @@ pub async fn insert_with_creator(
     creator: i64,
 ) -> StoreResult<RoomRow> {
     let now = now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let room: RoomRow = sqlx::query_as(concat!(
             "INSERT INTO rooms (name, name_key, created_by, created_at, member_count)
@@ -99,7 +99,7 @@ pub async fn direct_room(
         .collect::<Vec<_>>()
         .join(",");
     let now = now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let made: Option<RoomRow> = sqlx::query_as(concat!(
             "INSERT INTO rooms (name, name_key, kind, direct_key, created_by, created_at)
@@ -210,7 +210,7 @@ pub async fn is_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool>
 
 /// Adds a member; `StoreError::Duplicate` if they already are one.
 pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
             .bind(room_id)
@@ -230,7 +230,7 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
 
 /// Takes a member out; says whether they were one.
 pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let gone = sqlx::query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
@@ -251,7 +251,7 @@ pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<b
 
 /// Renames a room; `StoreError::Duplicate` if the name is taken in any case.
 pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE rooms SET name = $2, name_key = $3 WHERE id = $1"
     )
     .bind(room_id)
@@ -266,7 +266,7 @@ pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult
 /// Deletes a room, in one transaction: its members go, and its name (its key can
 /// match no room name: `#` is in none); its history stays. Returns who were members.
 pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let members: Vec<i64> =
             sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
@@ -294,7 +294,7 @@ pub async fn set_notify(
     user_id: i64,
     notify: Option<&str>,
 ) -> StoreResult<bool> {
-    let changed = on_pool!(db, |pool| sqlx::query(
+    let changed = on_writer!(db, |pool| sqlx::query(
         "UPDATE memberships SET notify = $3 WHERE room_id = $1 AND user_id = $2"
     )
     .bind(room_id)
@@ -380,7 +380,7 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
 /// Moves a member's read marker forward (never back, and never past the room's
 /// newest message). Says whether it moved.
 pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> StoreResult<bool> {
-    let moved = on_pool!(db, |pool| sqlx::query(
+    let moved = on_writer!(db, |pool| sqlx::query(
         "UPDATE memberships
             SET last_read_id = (SELECT COALESCE(MAX(id), 0) FROM messages
                                  WHERE room_id = $1 AND id <= $3)

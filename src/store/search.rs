@@ -65,7 +65,8 @@ const COLUMNS: &str = message_columns!();
 /// Messages matching `search`, newest first.
 pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>> {
     let rows = match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(sqlite) => {
+            let pool = &sqlite.readers;
             // The terms the index looked up by trigrams, each checked whole here.
             let indexed: Vec<Vec<char>> = indexed_terms(search.terms)
                 .iter()

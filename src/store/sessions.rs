@@ -1,6 +1,6 @@
 //! Server-side sessions: an opaque id (the cookie) mapped to a small JSON document.
 
-use super::{Db, StoreResult, on_pool};
+use super::{Db, StoreResult, on_pool, on_writer};
 
 /// The session's JSON, when it expires and when it was last used.
 pub async fn load(db: &Db, id: &str, now_ms: i64) -> StoreResult<Option<(String, i64, i64)>> {
@@ -34,7 +34,7 @@ pub async fn save(
     expires_at_ms: i64,
 ) -> StoreResult<bool> {
     let now = super::now_ms();
-    let written = on_pool!(db, |pool| sqlx::query(
+    let written = on_writer!(db, |pool| sqlx::query(
         "INSERT INTO sessions (id, data, login, user_id, user_agent, expires_at, created_at,
                                last_seen_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $7)
@@ -59,7 +59,7 @@ pub async fn save(
 
 /// Notes that a session was used at `now_ms`.
 pub async fn touch(db: &Db, id: &str, now_ms: i64) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE sessions SET last_seen_at = $2 WHERE id = $1"
     )
     .bind(id)
@@ -100,7 +100,7 @@ pub async fn end_of_user(
     only: Option<&str>,
     except: Option<&str>,
 ) -> StoreResult<Vec<(String, String)>> {
-    Ok(on_pool!(db, |pool| sqlx::query_as(
+    Ok(on_writer!(db, |pool| sqlx::query_as(
         "UPDATE sessions SET ended_at = $4, data = '{}'
           WHERE user_id = $1 AND login IS NOT NULL AND ended_at IS NULL
             AND ($2 IS NULL OR login = $2) AND ($3 IS NULL OR login <> $3)
@@ -129,7 +129,7 @@ pub async fn login_exists(db: &Db, login: &str, now_ms: i64) -> StoreResult<bool
 
 /// Ends one session (a logout).
 pub async fn end(db: &Db, id: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE sessions SET ended_at = $2, data = '{}' WHERE id = $1 AND ended_at IS NULL"
     )
     .bind(id)
@@ -145,7 +145,7 @@ const TOMBSTONE_MS: i64 = 24 * 60 * 60 * 1000;
 
 /// Deletes expired sessions, and tombstones older than a day.
 pub async fn delete_expired(db: &Db, now_ms: i64) -> StoreResult<u64> {
-    let done = on_pool!(db, |pool| sqlx::query(
+    let done = on_writer!(db, |pool| sqlx::query(
         "DELETE FROM sessions WHERE expires_at <= $1 OR ended_at <= $2"
     )
     .bind(now_ms)

@@ -1,6 +1,6 @@
 //! Settings every node must agree on, kept in the database.
 
-use super::{Db, StoreResult, on_pool};
+use super::{Db, StoreResult, on_pool, on_writer};
 
 /// A setting's value, if it was ever set.
 pub async fn get(db: &Db, key: &str) -> StoreResult<Option<String>> {
@@ -13,7 +13,7 @@ pub async fn get(db: &Db, key: &str) -> StoreResult<Option<String>> {
 }
 
 pub async fn set(db: &Db, key: &str, value: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "INSERT INTO settings (key, value) VALUES ($1, $2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value"
     )

@@ -1,6 +1,6 @@
 //! Users.
 
-use super::{Db, StoreResult, on_pool, unique_is_duplicate};
+use super::{Db, StoreResult, on_pool, on_writer, unique_is_duplicate};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct UserRow {
@@ -27,7 +27,7 @@ pub async fn insert(
     key: &str,
     password_hash: &str,
 ) -> StoreResult<(i64, String)> {
-    let row = on_pool!(db, |pool| sqlx::query_as(
+    let row = on_writer!(db, |pool| sqlx::query_as(
         "INSERT INTO users (username, username_key, password_hash, created_at, role)
          VALUES ($1, $2, $3, $4,
                  CASE WHEN EXISTS (SELECT 1 FROM users) THEN 'member' ELSE 'admin' END)
@@ -64,7 +64,7 @@ pub async fn active_role(db: &Db, user_id: i64) -> StoreResult<Option<String>> {
 }
 
 pub async fn set_role(db: &Db, id: i64, role: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE users SET role = $2 WHERE id = $1"
     )
     .bind(id)
@@ -98,7 +98,7 @@ pub async fn shares_typing(db: &Db, user_id: i64) -> StoreResult<bool> {
 }
 
 pub async fn set_shares_typing(db: &Db, user_id: i64, shares: bool) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE users SET shares_typing = $2 WHERE id = $1"
     )
     .bind(user_id)
@@ -143,7 +143,7 @@ pub async fn find_by_id(db: &Db, id: i64) -> StoreResult<Option<UserRow>> {
 }
 
 pub async fn set_password(db: &Db, id: i64, password_hash: &str) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE users SET password_hash = $2 WHERE id = $1"
     )
     .bind(id)
@@ -156,7 +156,7 @@ pub async fn set_password(db: &Db, id: i64, password_hash: &str) -> StoreResult<
 
 /// Deactivates (`active` false) or reactivates an account.
 pub async fn set_active(db: &Db, id: i64, active: bool) -> StoreResult<()> {
-    on_pool!(db, |pool| sqlx::query(
+    on_writer!(db, |pool| sqlx::query(
         "UPDATE users SET deactivated_at = CASE WHEN $2 THEN NULL ELSE $3 END WHERE id = $1"
     )
     .bind(id)
@@ -207,7 +207,7 @@ pub const DELETED_NAME: &str = "deleted user";
 /// first (`SessionStore::end`, which forgets them in memory too).
 pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
     let now = super::now_ms();
-    on_pool!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         sqlx::query(
             "UPDATE users SET username = $2, username_key = '#deleted-' || CAST(id AS TEXT),

@@ -393,6 +393,11 @@ pub async fn run(o: Options) -> anyhow::Result<bool> {
             .await?;
         }
     }
+    if let Db::Postgres(pool) = &db {
+        // A database that has lived a while has its statistics (autovacuum analyzes
+        // it); without them the planner guesses, and a search may scan the wrong way.
+        sqlx::query("ANALYZE").execute(pool).await?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     let (index_bytes, database_bytes) = sizes(&db, &o.database_url).await?;
     db.close().await;
@@ -447,9 +452,9 @@ macro_rules! bound {
 
 async fn execute(db: &Db, sql: String, binds: Vec<Bind>) -> anyhow::Result<()> {
     match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(sqlite) => {
             bound!(sqlx::query(AssertSqlSafe(sql)), binds)
-                .execute(pool)
+                .execute(&sqlite.writer)
                 .await?;
         }
         Db::Postgres(pool) => {
@@ -463,9 +468,9 @@ async fn execute(db: &Db, sql: String, binds: Vec<Bind>) -> anyhow::Result<()> {
 
 async fn fetch_ids(db: &Db, sql: String, binds: Vec<Bind>) -> anyhow::Result<Vec<i64>> {
     Ok(match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(sqlite) => {
             bound!(sqlx::query_scalar(AssertSqlSafe(sql)), binds)
-                .fetch_all(pool)
+                .fetch_all(&sqlite.writer)
                 .await?
         }
         Db::Postgres(pool) => {
@@ -479,7 +484,8 @@ async fn fetch_ids(db: &Db, sql: String, binds: Vec<Bind>) -> anyhow::Result<Vec
 /// The search index's size and the whole database's.
 async fn sizes(db: &Db, url: &str) -> anyhow::Result<(i64, i64)> {
     Ok(match db {
-        Db::Sqlite(pool) => {
+        Db::Sqlite(sqlite) => {
+            let pool = &sqlite.readers;
             let index: Option<i64> =
                 sqlx::query_scalar("SELECT SUM(length(block)) FROM messages_fts_data")
                     .fetch_one(pool)
