@@ -38,6 +38,12 @@ stop_server() {
   wait "$SERVER" || true
 }
 
+# Keeps a run's JSON line (from log $2) in results.jsonl under the name $1, with any
+# further `"key":value,` fields given as $3.
+keep() {
+  grep '^{"scenario":' "$2" | sed "s/^{/{\"name\":\"$1\",${3:-}/" >>"$OUT/results.jsonl" || true
+}
+
 # scenario name, then hearth-load arguments
 run() {
   local name=$1
@@ -46,7 +52,7 @@ run() {
     start_server
     ./target/release/hearth-load "$@" --url "http://127.0.0.1:$PORT" --server-pid "$SERVER" \
       >"$OUT/$name.$i.log" 2>&1 || echo "($name run $i reported a problem: see $OUT/$name.$i.log)"
-    grep '^{"scenario":' "$OUT/$name.$i.log" | sed "s/^{/{\"name\":\"$name\",/" >>"$OUT/results.jsonl" || true
+    keep "$name" "$OUT/$name.$i.log"
     tail -n 1 "$OUT/$name.$i.log"
     stop_server
   done
@@ -90,7 +96,7 @@ run_pg() {
     fi
     ./target/release/hearth-load "$@" "${target[@]}" \
       >"$OUT/$name.$i.log" 2>&1 || echo "($name run $i reported a problem: see $OUT/$name.$i.log)"
-    grep '^{"scenario":' "$OUT/$name.$i.log" | sed "s/^{/{\"name\":\"$name\",/" >>"$OUT/results.jsonl" || true
+    keep "$name" "$OUT/$name.$i.log"
     tail -n 2 "$OUT/$name.$i.log"
     kill "${pids[@]}"
     wait "${pids[@]}" || true
@@ -125,8 +131,7 @@ fanout_with_logins() {
       --duration 10 --url "http://127.0.0.1:$PORT" --server-pid "$SERVER" \
       >"$OUT/fanout100logins.$i.log" 2>&1 || echo "(fanout100logins run $i reported a problem)"
     wait "$logins"
-    grep '^{"scenario":' "$OUT/fanout100logins.$i.log" |
-      sed "s/^{/{\"name\":\"fanout100logins\",\"logins_ok\":$(grep -c '^200$' "$OUT/logins.$i.codes"),/" >>"$OUT/results.jsonl" || true
+    keep fanout100logins "$OUT/fanout100logins.$i.log" "\"logins_ok\":$(grep -c '^200$' "$OUT/logins.$i.codes"),"
     tail -n 1 "$OUT/fanout100logins.$i.log"
     stop_server
   done
@@ -155,7 +160,7 @@ growth() {
       seed_url="sqlite:$OUT/growth-seed.db"
     fi
     ./target/release/hearth-load seed --database-url "$seed_url" --messages "$size" >"$OUT/$name.seed.log" 2>&1
-    grep '^{"scenario":' "$OUT/$name.seed.log" | sed "s/^{/{\"name\":\"${name}_seed\",/" >>"$OUT/results.jsonl"
+    keep "${name}_seed" "$OUT/$name.seed.log"
     tail -n 1 "$OUT/$name.seed.log"
     for i in $(seq "$RUNS"); do
       if [ "$db" = pg ]; then
@@ -176,7 +181,7 @@ growth() {
         local log="$OUT/$name.${args[0]}.$i.log"
         ./target/release/hearth-load "${args[@]:1}" "${target[@]}" >"$log" 2>&1 ||
           echo "($name ${args[0]} run $i reported a problem: see $log)"
-        grep '^{"scenario":' "$log" | sed "s/^{/{\"name\":\"${name}_${args[0]}\",/" >>"$OUT/results.jsonl" || true
+        keep "${name}_${args[0]}" "$log"
         tail -n 1 "$log"
       done
       stop_server

@@ -490,9 +490,7 @@ async fn sizes(db: &Db, url: &str) -> anyhow::Result<(i64, i64)> {
                 sqlx::query_scalar("SELECT SUM(length(block)) FROM messages_fts_data")
                     .fetch_one(pool)
                     .await?;
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(pool)
-                .await?;
+            hearth::store::checkpoint_now(db).await?;
             let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
             let file = std::fs::metadata(path).map(|m| m.len() as i64).unwrap_or(0);
             (index.unwrap_or(0), file)
