@@ -1,11 +1,13 @@
 //! Password hashing: argon2id with OWASP's minimum (m=19456 KiB, t=2, p=1), off the
-//! async runtime and on a bounded number of threads, so a burst of logins cannot
-//! starve message delivery of CPU or the blocking pool of threads.
+//! async runtime, on a bounded number of threads of its own in the kernel's idle
+//! scheduling class. A hash is ~30 ms of one core; live delivery is microseconds at a time. So
+//! when both want a core, the kernel runs delivery first and the login waits: a burst of
+//! logins slows logins, never messages. On an idle box the priority changes nothing.
 
 use std::sync::Arc;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
-use tokio::sync::{OnceCell, Semaphore};
+use tokio::sync::{OnceCell, Semaphore, oneshot};
 
 use crate::{
     domain::Password,
@@ -81,9 +83,35 @@ impl Passwords {
         work: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(AppError::internal)?
+        let (done, result) = oneshot::channel();
+        // A thread per hash (at most `concurrency` at once, by the permit): starting one
+        // costs tens of microseconds against the hash's ~30 ms, and it takes its low
+        // priority with it when it ends, which a pooled thread could not give back.
+        std::thread::Builder::new()
+            .name("hearth-hash".into())
+            .spawn(move || {
+                lowest_cpu_priority();
+                let _ = done.send(work());
+            })
+            .map_err(AppError::internal)?;
+        result.await.map_err(AppError::internal)?
+    }
+}
+
+/// Linux's idle scheduling class (`SCHED_IDLE`) for the calling thread: it still gets
+/// a small share of a busy core, so logins never stop, but a waking normal thread (a
+/// tokio worker with a message to deliver) takes the core at once instead of waiting
+/// for the hash's time slice to end, as it would behind a merely niced thread. The
+/// class belongs to this thread alone (sched_setscheduler(2) with pid 0). Elsewhere
+/// the thread keeps the normal class.
+fn lowest_cpu_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `param` is a valid sched_param for the call to read; pid 0 is the calling
+    // thread. Failure (not permitted) leaves the class as it was, which is only slower
+    // under load, so its result is not checked.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
 }
 
@@ -109,6 +137,25 @@ mod tests {
         assert!(ok.await.unwrap());
         let wrong = passwords.verify(Password::parse("wrong horse").unwrap(), Some(hash));
         assert!(!wrong.await.unwrap());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_runs_in_the_idle_class_and_the_server_does_not() {
+        let passwords = Passwords::new(1);
+        // SAFETY: sched_getscheduler takes a plain pid; 0 is the calling thread.
+        let class = || unsafe { libc::sched_getscheduler(0) };
+        let hashing = passwords.run(move || Ok(class())).await.unwrap();
+        assert_eq!(
+            hashing,
+            libc::SCHED_IDLE,
+            "the hashing thread yields to delivery"
+        );
+        assert_eq!(
+            class(),
+            libc::SCHED_OTHER,
+            "the thread that asked for the hash keeps its class"
+        );
     }
 
     #[tokio::test]
