@@ -11,7 +11,7 @@
 //!   per write (the oldest message in it);
 //! - queues: `hearth_writer_queue_depth`, `hearth_relay_dropped_total`;
 //! - caches: `hearth_cache_requests_total{cache, result}` (`sessions`,
-//!   `recent_pages`; `hit` or `miss`);
+//!   `recent_pages`, `members`; `hit` or `miss`);
 //! - the cluster and the door: `hearth_redis_reconnects_total`,
 //!   `hearth_connections_refused_total`.
 //!
@@ -116,7 +116,7 @@ fn describe() {
     );
     describe_counter!(
         "hearth_cache_requests_total",
-        "Reads of an in-memory cache (sessions, recent_pages), by hit or miss."
+        "Reads of an in-memory cache (sessions, recent_pages, members), by hit or miss."
     );
     describe_counter!(
         "hearth_redis_reconnects_total",

@@ -9,11 +9,14 @@ use crate::{
     domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case, is_direct_name},
     error::{AppError, AppResult, Code},
     limit::KeyedLimit,
+    metrics,
     store::{
         self, Db, StoreError,
         rooms::{RoomRow, RoomSummary, Scope},
     },
 };
+
+pub use store::rooms::Target;
 
 /// What a person's open pages, on every node, hear about their rooms.
 pub trait RoomNews {
@@ -153,6 +156,30 @@ pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResul
         Some((row, true)) => Ok(Room::from(row)),
         Some((_, false)) => Err(AppError::Forbidden(Code::NotAMember)),
         None => Err(MISSING),
+    }
+}
+
+/// Where `user` may post, in the room called `name`: 404 or 403 as `open_as_member`.
+/// Asked once per message, so it reads only what a message needs, and that from
+/// memory when it can (`store::rooms::target_for_member`).
+pub async fn open_to_post(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Target> {
+    let found = store::rooms::target_for_member(db, &key_of(name)?, user.id).await?;
+    if let Some(hit) = found.from_memory {
+        metrics::record_cache("members", hit);
+    }
+    match found.room {
+        Some((target, true)) => Ok(target),
+        Some((_, false)) => Err(AppError::Forbidden(Code::NotAMember)),
+        None => Err(MISSING),
+    }
+}
+
+impl From<&Room> for Target {
+    fn from(room: &Room) -> Self {
+        Self {
+            id: room.id,
+            name: room.name.clone(),
+        }
     }
 }
 

@@ -259,7 +259,7 @@ async fn post_reply(
         login: String::new(),
         avatar: hook.avatar.clone(),
     };
-    let room = rooms::open_as_member(&replies.db, &bot, &message.room).await?;
+    let room = rooms::open_to_post(&replies.db, &bot, &message.room).await?;
     let outbox = Outbox {
         db: &replies.db,
         writer: &writer,

@@ -155,7 +155,7 @@ impl FilesApi {
         name: Path<String>,
         form: Streamed<FileForm>,
     ) -> ApiResult<MessagePosted> {
-        let room = rooms::open_as_member(&state.db, &user, &name).await?;
+        let room = rooms::open_to_post(&state.db, &user, &name).await?;
         let mut form = state.files.read_upload(user.id, form.form).await?;
         let file = form.take_file()?;
         let client_id = form.client_id.as_deref();

@@ -78,7 +78,7 @@ pub async fn incoming(
     }
     let (text, room) = read_body(req, body).await?;
     let room = room.or(query.room).ok_or_else(|| bad_body("room"))?;
-    let room = rooms::open_as_member(&state.db, &bot, &room).await?;
+    let room = rooms::open_to_post(&state.db, &bot, &room).await?;
     let stored = messages::send(state.outbox(), &room, &bot, &text, None).await?;
     let row = match stored {
         Stored::New(row) | Stored::Duplicate(row) => row,

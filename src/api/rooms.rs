@@ -322,7 +322,7 @@ impl RoomsApi {
         name: Path<String>,
         body: Json<NewMessageIn>,
     ) -> ApiResult<MessagePosted> {
-        let room = rooms::open_as_member(&state.db, &user, &name).await?;
+        let room = rooms::open_to_post(&state.db, &user, &name).await?;
         let stored = messages::send(
             state.outbox(),
             &room,

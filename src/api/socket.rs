@@ -25,7 +25,7 @@ use crate::{
     messages::{self, Pending},
     metrics, people,
     render::json::{error_frame, event_frame, message_frame},
-    rooms::Room,
+    rooms::Target,
     store::{events::Written, messages::Stored},
 };
 
@@ -151,7 +151,7 @@ async fn serve(
                 delivered.record();
             },
             incoming = socket.receive(), if in_flight.len() < MAX_IN_FLIGHT => match incoming {
-                Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &room, &text).await {
+                Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &Target::from(&room), &text).await {
                     Ok(Asked::Send(pending)) => in_flight.push_back(pending.outcome()),
                     Ok(Asked::Typing) => {
                         if shares_typing && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {
@@ -241,7 +241,7 @@ fn refusal(err: &AppError) -> String {
 async fn accept_frame(
     state: &AppState,
     user: &CurrentUser,
-    room: &Room,
+    room: &Target,
     text: &str,
 ) -> AppResult<Asked> {
     let frame: ClientFrame =

@@ -18,7 +18,7 @@ use crate::{
     error::{AppError, AppResult, Code},
     files::{Files, Received},
     render::markdown,
-    rooms::Room,
+    rooms::{Room, Target},
     store::{
         self, Db,
         events::{Change, ChangeKind, Refusal, Write, Written},
@@ -45,7 +45,7 @@ pub struct Outbox<'a> {
 /// Returns the stored message; a retried `client_id` returns the original instead.
 pub async fn send(
     outbox: Outbox<'_>,
-    room: &Room,
+    room: &Target,
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,
@@ -68,7 +68,7 @@ async fn store_message(outbox: Outbox<'_>, write: Write) -> AppResult<Stored> {
 /// finds the original), the file is deleted again, so nothing is left behind.
 pub async fn send_file(
     outbox: Outbox<'_>,
-    room: &Room,
+    room: &Target,
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,
@@ -89,7 +89,7 @@ pub async fn send_file(
 /// messages on their way to the database at once, still in the order sent.
 pub fn prepare(
     limiter: &RateLimiter,
-    room: &Room,
+    room: &Target,
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,
@@ -101,7 +101,7 @@ pub fn prepare(
 /// A message checked and rendered; with `caption` its text may be empty (a file alone).
 fn new_message(
     limiter: &RateLimiter,
-    room: &Room,
+    room: &Target,
     sender: &CurrentUser,
     text: &str,
     client_id: Option<&str>,

@@ -44,6 +44,9 @@ pub enum Db {
 pub struct Sqlite {
     pub readers: SqlitePool,
     pub writer: SqlitePool,
+    /// Who may post where, as last read (`rooms::Members`): a SQLite file has one
+    /// server, so every change to it goes through this process and is seen.
+    pub members: std::sync::Arc<rooms::Members>,
 }
 
 /// Runs the same code against whichever pool `db` holds, for reading. Each arm is
@@ -201,7 +204,11 @@ impl Db {
                 .min_connections(1)
                 .connect_with(options)
                 .await?;
-            Db::Sqlite(Sqlite { readers, writer })
+            Db::Sqlite(Sqlite {
+                readers,
+                writer,
+                members: std::sync::Arc::default(),
+            })
         };
         db.migrate().await?;
         Ok(db)

@@ -1,6 +1,11 @@
 //! Rooms, direct rooms, and who belongs to them (with each member's read marker and
 //! notification level).
 
+use std::{
+    collections::HashMap,
+    sync::{Mutex, PoisonError},
+};
+
 use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer, unique_is_duplicate};
 
 /// The columns of a `RoomRow`, from `rooms r`.
@@ -197,6 +202,125 @@ pub async fn find_for_member(
     Ok(found.map(|f| (f.room, f.member)))
 }
 
+/// A room as a message is sent to it: which one, and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub id: i64,
+    pub name: String,
+}
+
+/// What `target_for_member` found, and where.
+#[derive(Debug)]
+pub struct TargetFound {
+    /// The room and whether the user is a member of it; `None`: there is no such room.
+    pub room: Option<(Target, bool)>,
+    /// On SQLite, whether the answer came from memory (`Members`); `None` on
+    /// PostgreSQL, which keeps nothing.
+    pub from_memory: Option<bool>,
+}
+
+/// The room keyed `key` as `user_id` would post to it, and whether they are a member.
+/// Posting asks this for every message, so on SQLite the answer for a member is kept in
+/// memory (`Members`) and a post reaches the writer without a trip to the database's
+/// threads. PostgreSQL may have other nodes changing who is where, so it is always
+/// asked.
+pub async fn target_for_member(db: &Db, key: &str, user_id: i64) -> StoreResult<TargetFound> {
+    let read =
+        |found: Option<(RoomRow, bool)>| found.map(|(row, member)| (Target::from(row), member));
+    let Db::Sqlite(sqlite) = db else {
+        return Ok(TargetFound {
+            room: read(find_for_member(db, key, user_id).await?),
+            from_memory: None,
+        });
+    };
+    let members = &sqlite.members;
+    if let Some(target) = members.get(user_id, key) {
+        return Ok(TargetFound {
+            room: Some((target, true)),
+            from_memory: Some(true),
+        });
+    }
+    let generation = members.generation();
+    let room = read(find_for_member(db, key, user_id).await?);
+    if let Some((target, true)) = &room {
+        members.keep(generation, user_id, key, target.clone());
+    }
+    Ok(TargetFound {
+        room,
+        from_memory: Some(false),
+    })
+}
+
+impl From<RoomRow> for Target {
+    fn from(row: RoomRow) -> Self {
+        Self {
+            id: row.id,
+            name: row.name,
+        }
+    }
+}
+
+/// The rooms people were last found members of, by (user, room key): only members
+/// are kept. Adding a member needs nothing here (they are read on their first post);
+/// everything that ends a membership or changes a room's key calls `forget_members`
+/// once it has committed, which empties it. A read that began before such a change
+/// may finish after it: `keep` then refuses its answer (the generation moved on), so
+/// nothing forgotten comes back.
+#[derive(Debug, Default)]
+pub struct Members(Mutex<Kept>);
+
+#[derive(Debug, Default)]
+struct Kept {
+    generation: u64,
+    rooms: HashMap<(i64, String), Target>,
+}
+
+/// At most this many (user, room) pairs are kept; past it the cache starts again
+/// empty (a post then reads its room once more), so memory stays bounded.
+const MAX_KEPT_MEMBERS: usize = 100_000;
+
+impl Members {
+    fn get(&self, user_id: i64, key: &str) -> Option<Target> {
+        let kept = self.lock();
+        // Looking up by (i64, &str) without building a String needs a borrowed key
+        // type; the copy of a short room key is cheaper than that code.
+        kept.rooms.get(&(user_id, key.to_owned())).cloned()
+    }
+
+    fn generation(&self) -> u64 {
+        self.lock().generation
+    }
+
+    fn keep(&self, generation: u64, user_id: i64, key: &str, target: Target) {
+        let mut kept = self.lock();
+        if kept.generation != generation {
+            return;
+        }
+        if kept.rooms.len() >= MAX_KEPT_MEMBERS {
+            kept.rooms.clear();
+        }
+        kept.rooms.insert((user_id, key.to_owned()), target);
+    }
+
+    fn forget_all(&self) {
+        let mut kept = self.lock();
+        kept.generation += 1;
+        kept.rooms.clear();
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Forgets every kept membership (see `Members`): called after a commit that ended
+/// one or changed a room's key.
+pub(super) fn forget_members(db: &Db) {
+    if let Db::Sqlite(sqlite) = db {
+        sqlite.members.forget_all();
+    }
+}
+
 pub async fn is_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
     let found: Option<i64> = on_pool!(db, |pool| sqlx::query_scalar(
         "SELECT last_read_id FROM memberships WHERE room_id = $1 AND user_id = $2"
@@ -230,7 +354,7 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
 
 /// Takes a member out; says whether they were one.
 pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
-    on_writer!(db, |pool| {
+    let gone = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let gone = sqlx::query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
@@ -246,7 +370,9 @@ pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<b
         }
         tx.commit().await?;
         Ok::<bool, StoreError>(gone > 0)
-    })
+    })?;
+    forget_members(db);
+    Ok(gone)
 }
 
 /// Renames a room; `StoreError::Duplicate` if the name is taken in any case.
@@ -260,13 +386,15 @@ pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult
     .execute(pool)
     .await
     .map(drop))
-    .map_err(unique_is_duplicate)
+    .map_err(unique_is_duplicate)?;
+    forget_members(db);
+    Ok(())
 }
 
 /// Deletes a room, in one transaction: its members go, and its name (its key can
 /// match no room name: `#` is in none); its history stays. Returns who were members.
 pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
-    on_writer!(db, |pool| {
+    let members = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let members: Vec<i64> =
             sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
@@ -284,7 +412,9 @@ pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
         .await?;
         tx.commit().await?;
         Ok::<Vec<i64>, StoreError>(members)
-    })
+    })?;
+    forget_members(db);
+    Ok(members)
 }
 
 /// Sets a member's notification level (`None`: the room's default).

@@ -247,5 +247,7 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         }
         tx.commit().await?;
         Ok::<(), super::StoreError>(())
-    })
+    })?;
+    super::rooms::forget_members(db);
+    Ok(())
 }

@@ -18,7 +18,7 @@ use crate::{
     i18n::{self, Lang},
     messages,
     render::room_path,
-    rooms::{self, Room},
+    rooms::{self, Room, Target},
     store::rooms::Scope,
 };
 
@@ -161,7 +161,7 @@ pub async fn post_message(
     Path(name): Path<String>,
     body: Body,
 ) -> AppResult<Response> {
-    let room = rooms::open_as_member(&state.db, &user, &name).await?;
+    let room = rooms::open_to_post(&state.db, &user, &name).await?;
     let mut form = UploadForm::default();
     let sent = send_form(&state, req, &user, &room, body, &mut form).await;
     let client_id = form.client_id.as_deref().filter(|c| !c.is_empty());
@@ -194,7 +194,7 @@ async fn send_form(
     state: &AppState,
     req: &Request,
     user: &CurrentUser,
-    room: &Room,
+    room: &Target,
     body: Body,
     form: &mut UploadForm,
 ) -> AppResult<()> {

@@ -1,9 +1,11 @@
 //! What the page path keeps in memory (sessions on a node alone, each room's newest
 //! page) never serves stale authority: a logged-out session is refused on the very
 //! next request, a member who left cannot read the kept page, and an edit, a delete
-//! or a reaction is never served old.
+//! or a reaction is never served old; and a membership kept for posting ends with the
+//! membership.
 
-use reqwest::{StatusCode, header::COOKIE};
+use reqwest::{Method, StatusCode, header::COOKIE};
+use serde_json::json;
 
 use crate::helpers::*;
 
@@ -148,4 +150,123 @@ async fn an_edit_a_delete_or_a_reaction_is_never_served_old_from_the_kept_page()
 /// The room page as `user` sees it now.
 async fn page(user: &User) -> String {
     user.get("/rooms/Den").await.text().await.unwrap()
+}
+
+/// Asserts that `response` is a problem with this status and code.
+async fn refused(response: reqwest::Response, status: StatusCode, code: &str) {
+    let (got, problem) = answer(response).await;
+    assert_eq!((got, problem["code"].as_str()), (status, Some(code)));
+}
+
+/// The texts of a room's newest messages, as `user` reads them.
+async fn texts(user: &User, room: &str) -> Vec<String> {
+    let response = user
+        .get(&format!("/api/v1/rooms/{}/messages", encode(room)))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK, "reading {room}");
+    let messages: Vec<serde_json::Value> = response.json().await.unwrap();
+    messages
+        .iter()
+        .map(|m| m["text"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_post_from_a_kept_membership_is_refused_the_moment_it_ends() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await; // the first account: an admin
+    let bob = app.user("bob").await;
+    for room in ["Den", "Loft", "Attic"] {
+        assert_eq!(ada.create_room(room).await.status(), StatusCode::CREATED);
+        assert_eq!(bob.join_room(room).await.status(), StatusCode::CREATED);
+        // Warm: Bob has posted there, so his membership is kept.
+        bob.say(room, "warm").await;
+        bob.say(room, "warmer").await;
+    }
+
+    // He leaves one.
+    assert_eq!(bob.leave_room("Den").await.status(), StatusCode::NO_CONTENT);
+    refused(
+        bob.post_message("Den", "after leaving").await,
+        StatusCode::FORBIDDEN,
+        "not_a_member",
+    )
+    .await;
+    // An admin takes him out of another.
+    let remove = format!("/rooms/{}/members/bob", encode("Loft"));
+    assert_eq!(
+        ada.call(Method::DELETE, &remove, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    refused(
+        bob.post_message("Loft", "after removal").await,
+        StatusCode::FORBIDDEN,
+        "not_a_member",
+    )
+    .await;
+    // An admin renames the third: the old name is no room, the new one takes his post.
+    let renamed = ada
+        .call(Method::PATCH, "/rooms/Attic", Some(json!({"name": "地窖"})))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    refused(
+        bob.post_message("Attic", "to the old name").await,
+        StatusCode::NOT_FOUND,
+        "no_such_room",
+    )
+    .await;
+    bob.say("地窖", "under the new name").await;
+    // And deletes it.
+    let deleted = ada
+        .call(Method::DELETE, &format!("/rooms/{}", encode("地窖")), None)
+        .await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    refused(
+        bob.post_message("地窖", "after deletion").await,
+        StatusCode::NOT_FOUND,
+        "no_such_room",
+    )
+    .await;
+
+    // Nothing refused was stored.
+    assert_eq!(texts(&ada, "Den").await, ["warm", "warmer"]);
+    assert_eq!(texts(&ada, "Loft").await, ["warm", "warmer"]);
+}
+
+#[tokio::test]
+async fn a_leave_racing_posts_is_not_undone_by_a_read_that_began_before_it() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(ann.create_room("Den").await.status(), StatusCode::CREATED);
+    assert_eq!(bob.join_room("Den").await.status(), StatusCode::CREATED);
+    // Posts in flight on both sides of the leave, each reading the membership.
+    let bob = &bob;
+    let posts = futures_util::future::join_all((0..40).map(|i| async move {
+        bob.post_message("Den", &format!("racing {i}"))
+            .await
+            .status()
+    }));
+    let (posted, left) = tokio::join!(posts, bob.leave_room("Den"));
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    for status in posted {
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::FORBIDDEN,
+            "{status}"
+        );
+    }
+    for _ in 0..5 {
+        refused(
+            bob.post_message("Den", "after leaving").await,
+            StatusCode::FORBIDDEN,
+            "not_a_member",
+        )
+        .await;
+    }
+    assert!(
+        !texts(&ann, "Den")
+            .await
+            .contains(&"after leaving".to_owned()),
+        "a refused post was stored"
+    );
 }
