@@ -12,8 +12,9 @@
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock. On
 //!   SQLite, reads share a pool and every write queues for one connection of its own
-//!   (`on_writer!`).
-//! - [`auth`]: passwords (argon2id), sessions in the database (kept in memory too; a
+//!   (`on_writer!`), and who may post where is kept in memory (`store::rooms::Members`,
+//!   forgotten by every write that ends a membership).
+//! - [`auth`]: passwords (argon2id, on threads in the idle scheduling class), sessions in the database (kept in memory too; a
 //!   node that ends one tells the others through `auth::Peers`, which the Redis bridge
 //!   implements), login throttling, CSRF; one's
 //!   account (password, sessions, deletion) and what admins do to accounts (roles,
@@ -23,7 +24,8 @@
 //!   `auth::Revoke`, which the live hub implements.
 //! - [`rooms`]: creating, joining, leaving and listing rooms (and, for admins, renaming
 //!   and deleting them and removing members), direct rooms of a fixed
-//!   set of people, notification levels; the membership rule. What a person's other
+//!   set of people, notification levels; the membership rule (`rooms::open_as_member`
+//!   for reading, `rooms::open_to_post` for sending). What a person's other
 //!   pages must hear (a room joined, read or left) goes out through `rooms::RoomNews`,
 //!   which the live hub implements.
 //! - [`people`]: finding people by name, the messages that mention you, typing.
