@@ -107,36 +107,6 @@ run_pg() {
   trap - EXIT
 }
 
-# Issue 15's logins-during-fan-out row: fanout 1 room × 100 at 100 msg/s, with one
-# user logging in 20 times a second (curl, each login one argon2id verification) from
-# 4 s into the run until it ends; `fanout100quiet` is the same fan-out alone.
-fanout_with_logins() {
-  local api i
-  for i in $(seq "$RUNS"); do
-    start_server
-    api="http://127.0.0.1:$PORT/api/v1"
-    curl -sf -o /dev/null -H 'content-type: application/json' \
-      -d '{"username":"bench_login","password":"bench-login-password"}' "$api/users"
-    (
-      sleep 4
-      for _ in $(seq 240); do
-        curl -s -o /dev/null -w '%{http_code}\n' -H 'content-type: application/json' \
-          -d '{"username":"bench_login","password":"bench-login-password"}' "$api/session" &
-        sleep 0.05
-      done
-      wait
-    ) >"$OUT/logins.$i.codes" &
-    local logins=$!
-    ./target/release/hearth-load fanout --rooms 1 --subscribers 100 --senders 1 --rate 100 \
-      --duration 10 --url "http://127.0.0.1:$PORT" --server-pid "$SERVER" \
-      >"$OUT/fanout100logins.$i.log" 2>&1 || echo "(fanout100logins run $i reported a problem)"
-    wait "$logins"
-    keep fanout100logins "$OUT/fanout100logins.$i.log" "\"logins_ok\":$(grep -c '^200$' "$OUT/logins.$i.codes"),"
-    tail -n 1 "$OUT/fanout100logins.$i.log"
-    stop_server
-  done
-}
-
 # Cost as history grows (BENCHMARKS.md's growth table), on $1 = sqlite or pg: for each
 # size in GROWTH_SIZES, `seed` fills one database (10,000 users, 1,000 rooms, the
 # viewer in 50 rooms with up to 10,000 unread each), and each run gets a fresh copy of
@@ -223,8 +193,12 @@ pick fanout100 && run fanout100 fanout --rooms 1 --subscribers 100 --senders 1 -
 pick rooms100 && run rooms100 fanout --rooms 100 --subscribers 10 --senders 1 --rate 20 --duration 10 --sockets-per-user 5
 pick fanout1000pg && run_pg 1 fanout1000pg fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
 pick fanout1000twonodes && run_pg 2 fanout1000twonodes fanout --rooms 1 --subscribers 1000 --senders 1 --rate 200 --duration 10 --sockets-per-user 10
+# Issue 15's logins-during-fan-out row: fan-out 1 room × 100 at 100 msg/s alone, and
+# the same with one user logging in 20 times a second (each login one argon2id
+# verification, sent on schedule by the load tool) from 4 s in until sending ends.
 pick fanout100quiet && run fanout100quiet fanout --rooms 1 --subscribers 100 --senders 1 --rate 100 --duration 10
-pick fanout100logins && fanout_with_logins
+pick fanout100logins && run fanout100logins fanout --rooms 1 --subscribers 100 --senders 1 \
+  --rate 100 --duration 10 --logins-per-second 20 --logins-after 4
 pick hold && run hold hold --connections 10000 --duration 20 --sockets-per-user 100
 pick post && run post post --concurrency 64 --duration 10
 pick postpg && run_pg 1 postpg post --concurrency 64 --duration 10

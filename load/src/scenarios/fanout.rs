@@ -71,6 +71,24 @@ pub struct Options {
     /// That node's process id, for its CPU.
     #[arg(long)]
     send_server_pid: Option<u32>,
+    /// Logins a second during the run (`POST /api/v1/session`, one argon2id
+    /// verification each), all as one user of this run's own, sent on a fixed schedule
+    /// whether or not the last has been answered: issue 15's "logins during fan-out".
+    #[arg(long, default_value_t = 0.0)]
+    logins_per_second: f64,
+    /// Seconds into sending before the first login; they go on until sending ends.
+    #[arg(long, default_value_t = 4.0)]
+    logins_after: f64,
+}
+
+/// The logins sent during a run, with `--logins-per-second`.
+#[derive(Serialize)]
+struct Logins {
+    per_second: f64,
+    sent: u64,
+    /// Answered 200.
+    ok: u64,
+    latency: Latency,
 }
 
 #[derive(Serialize)]
@@ -106,6 +124,8 @@ struct Figures {
     send_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     send_server_cpu_percent: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logins: Option<Logins>,
     server_memory_before: Option<Memory>,
     server_memory_connected: Option<Memory>,
     server_memory_end: Option<Memory>,
@@ -202,6 +222,11 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
             }));
         }
     }
+    let login_user = if o.logins_per_second > 0.0 {
+        Some(api.register_users(&run, 2_000_000, 1).await?.remove(0))
+    } else {
+        None
+    };
     let total = (subscribers.len() + senders.len()) as u64;
     let connect_seconds = shared.tally.wait_settled(total, started).await;
     let memory_connected = proc::server_memory(target.server_pid);
@@ -215,6 +240,17 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let go_ns = nanos_since_epoch(Instant::now());
     shared.go.fire();
     drop(done);
+    let logins = login_user.map(|user| {
+        let after = Duration::from_secs_f64(o.logins_after.max(0.0));
+        let window = duration.saturating_sub(after);
+        tokio::spawn(log_in_repeatedly(
+            api.clone(),
+            user.name,
+            o.logins_per_second,
+            after,
+            window,
+        ))
+    });
     let mut sent_per_room = vec![0u64; o.rooms];
     while let Some((room, sent)) = sending.recv().await {
         sent_per_room[room] += sent;
@@ -236,6 +272,10 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
     let cpu = meter.finish();
     let send_server_cpu_percent = send_meter.and_then(|m| m.finish().server_cpu_percent);
     shared.stop.fire();
+    let logins = match logins {
+        Some(task) => Some(task.await?),
+        None => None,
+    };
 
     let mut trackers = Tracker::default();
     for subscriber in subscribers {
@@ -282,6 +322,7 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         latency: latencies.summary(),
         ack_latency: shared.acks.summary(),
         healthy: connections.failed == 0
+            && logins.as_ref().is_none_or(|l| l.ok == l.sent)
             && connections.dropped == 0
             && lost == 0
             && trackers.duplicates == 0
@@ -291,12 +332,56 @@ pub async fn run(target: &Target, o: Options) -> anyhow::Result<bool> {
         cpu,
         send_url: o.send_url.clone(),
         send_server_cpu_percent,
+        logins,
         server_memory_before: memory_before,
         server_memory_connected: memory_connected,
         server_memory_end: memory_end,
     };
     report::emit(&lines(&figures), &figures)?;
     Ok(figures.healthy)
+}
+
+/// Logs `name` in `per_second` times a second for `window`, starting `after` from now,
+/// each login sent on schedule in a task of its own; waits for every answer.
+async fn log_in_repeatedly(
+    api: Api,
+    name: String,
+    per_second: f64,
+    after: Duration,
+    window: Duration,
+) -> Logins {
+    tokio::time::sleep(after).await;
+    let url = api.url("/api/v1/session");
+    let body = serde_json::json!({ "username": name, "password": setup::PASSWORD });
+    let count = (per_second * window.as_secs_f64()).round() as u64;
+    let mut ticks = tokio::time::interval(Duration::from_secs_f64(1.0 / per_second));
+    let latencies = Arc::new(report::SharedHistogram::default());
+    let mut logins = Vec::new();
+    for _ in 0..count {
+        ticks.tick().await;
+        let request = api.http().post(&url).json(&body);
+        let latencies = Arc::clone(&latencies);
+        logins.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let ok = request
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == reqwest::StatusCode::OK);
+            let micros = started.elapsed().as_micros().min(u32::MAX as u128) as u32;
+            latencies.record_all(&[micros]);
+            ok
+        }));
+    }
+    let mut ok = 0;
+    for login in logins {
+        ok += u64::from(login.await.unwrap_or(false));
+    }
+    Logins {
+        per_second,
+        sent: count,
+        ok,
+        latency: latencies.summary(),
+    }
 }
 
 /// `per_room` more members in each room, level `all`, no socket, subscribed to Web Push
@@ -358,6 +443,13 @@ fn lines(f: &Figures) -> Vec<String> {
     ));
     lines.push(f.latency.line("end-to-end latency"));
     lines.push(f.ack_latency.line("sender ack latency (own echo)"));
+    if let Some(logins) = &f.logins {
+        lines.push(format!(
+            "logins: {} sent at {}/s, {} answered 200",
+            logins.sent, logins.per_second, logins.ok
+        ));
+        lines.push(logins.latency.line("login latency"));
+    }
     if f.send_errors > 0 {
         lines.push("hint: error frames usually mean the rate limit: start the server with HEARTH_MESSAGE_RATE and HEARTH_MESSAGE_BURST raised".into());
     }
