@@ -143,12 +143,15 @@ mod tests {
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
-        let ok = passwords.verify(
-            Password::parse("correct horse").unwrap(),
-            Some(hash.clone()),
-        );
-        assert!(ok.await.unwrap());
-        let wrong = passwords.verify(Password::parse("wrong horse").unwrap(), Some(hash));
+        assert_opens_only_with_its_password(&passwords, &hash).await;
+    }
+
+    /// `hash` (of "correct horse") verifies with that password and not another.
+    async fn assert_opens_only_with_its_password(passwords: &Passwords, hash: &str) {
+        let stored = Some(hash.to_owned());
+        let right = passwords.verify(Password::parse("correct horse").unwrap(), stored.clone());
+        assert!(right.await.unwrap());
+        let wrong = passwords.verify(Password::parse("wrong horse").unwrap(), stored);
         assert!(!wrong.await.unwrap());
     }
 
@@ -160,14 +163,7 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(earlier.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
-        let passwords = Passwords::new(1);
-        let right = passwords.verify(
-            Password::parse("correct horse").unwrap(),
-            Some(earlier.clone()),
-        );
-        assert!(right.await.unwrap());
-        let wrong = passwords.verify(Password::parse("wrong horse").unwrap(), Some(earlier));
-        assert!(!wrong.await.unwrap());
+        assert_opens_only_with_its_password(&Passwords::new(1), &earlier).await;
     }
 
     #[cfg(target_os = "linux")]
