@@ -354,9 +354,10 @@ mod tests {
 
     /// `.cargo/config.toml` compiles the bundled SQLite with its query planner
     /// stability guarantee; without it, every statement with `LIMIT $n` is parsed and
-    /// planned again each time it runs (history pages, catch-up, search).
+    /// planned again each time it runs (history pages, catch-up, search). And without
+    /// memory statistics, whose mutex every allocation of every connection took.
     #[tokio::test]
-    async fn the_bundled_sqlite_never_plans_again_for_a_new_limit() {
+    async fn the_bundled_sqlite_never_plans_again_for_a_new_limit_nor_counts_memory() {
         let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:")
             .await
             .unwrap();
@@ -364,9 +365,11 @@ mod tests {
             .fetch_all(&mut conn)
             .await
             .unwrap();
-        assert!(
-            options.iter().any(|o| o == "ENABLE_QPSG"),
-            "built without LIBSQLITE3_FLAGS from .cargo/config.toml: {options:?}"
-        );
+        for option in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+            assert!(
+                options.iter().any(|o| o == option),
+                "built without LIBSQLITE3_FLAGS from .cargo/config.toml: {options:?}"
+            );
+        }
     }
 }
