@@ -193,8 +193,11 @@ macro_rules! mentions_of {
 
 const NEXT_SEQ: &str = "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
 /// Takes the room's row lock without using a seq: checks made after it cannot be
-/// overtaken by another writer before this transaction commits.
-const LOCK_ROOM: &str = "UPDATE rooms SET last_seq = last_seq WHERE id = $1";
+/// overtaken by another writer before this transaction commits. A transaction that
+/// changes a room's memberships takes this lock (or writes the room's row) first, as
+/// the message writer does (the room's seq, then the sender's read marker): the other
+/// order deadlocks on PostgreSQL with a post in flight.
+pub(super) const LOCK_ROOM: &str = "UPDATE rooms SET last_seq = last_seq WHERE id = $1";
 const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, message_id, body, at)
     VALUES ($1, $2, $3, $4, $5, $6)";
 

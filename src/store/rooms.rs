@@ -6,7 +6,9 @@ use std::{
     sync::{Mutex, PoisonError},
 };
 
-use super::{Db, StoreError, StoreResult, now_ms, on_pool, on_writer, unique_is_duplicate};
+use super::{
+    Db, StoreError, StoreResult, events::LOCK_ROOM, now_ms, on_pool, on_writer, unique_is_duplicate,
+};
 
 /// The columns of a `RoomRow`, from `rooms r`.
 macro_rules! room_columns {
@@ -336,6 +338,11 @@ pub async fn is_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool>
 pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> {
     on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
+        // The room first, then its memberships: the message writer's order (`LOCK_ROOM`).
+        sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO memberships (room_id, user_id, joined_at) VALUES ($1, $2, $3)")
             .bind(room_id)
             .bind(user_id)
@@ -343,10 +350,6 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
             .execute(&mut *tx)
             .await
             .map_err(unique_is_duplicate)?;
-        sqlx::query("UPDATE rooms SET member_count = member_count + 1 WHERE id = $1")
-            .bind(room_id)
-            .execute(&mut *tx)
-            .await?;
         tx.commit().await?;
         Ok::<(), StoreError>(())
     })
@@ -356,6 +359,10 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
 pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<bool> {
     let gone = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
+        sqlx::query(LOCK_ROOM)
+            .bind(room_id)
+            .execute(&mut *tx)
+            .await?;
         let gone = sqlx::query("DELETE FROM memberships WHERE room_id = $1 AND user_id = $2")
             .bind(room_id)
             .bind(user_id)
@@ -396,11 +403,7 @@ pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult
 pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
     let members = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
-        let members: Vec<i64> =
-            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
-                .bind(room_id)
-                .fetch_all(&mut *tx)
-                .await?;
+        // The room first, then its memberships: the message writer's order (`LOCK_ROOM`).
         sqlx::query(
             "UPDATE rooms SET deleted_at = $2, member_count = 0,
                     name_key = '#deleted-' || CAST(id AS TEXT)
@@ -410,6 +413,11 @@ pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
         .bind(now_ms())
         .execute(&mut *tx)
         .await?;
+        let members: Vec<i64> =
+            sqlx::query_scalar("DELETE FROM memberships WHERE room_id = $1 RETURNING user_id")
+                .bind(room_id)
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
         Ok::<Vec<i64>, StoreError>(members)
     })?;
