@@ -152,8 +152,15 @@ pub fn find_among(mine: &[RoomSummary], name: &str) -> Option<Room> {
 
 /// The room called `name`, if `user` may read and post in it: 404 or 403 otherwise.
 pub async fn open_as_member(db: &Db, user: &CurrentUser, name: &str) -> AppResult<Room> {
-    match store::rooms::find_for_member(db, &key_of(name)?, user.id).await? {
-        Some((row, true)) => Ok(Room::from(row)),
+    let found = store::rooms::find_for_member(db, &key_of(name)?, user.id).await?;
+    member_of(found).map(Room::from)
+}
+
+/// The membership rule: a room that does not exist is 404 whoever asks, and one that
+/// does is 403 to anyone not in it.
+fn member_of<T>(found: Option<(T, bool)>) -> AppResult<T> {
+    match found {
+        Some((room, true)) => Ok(room),
         Some((_, false)) => Err(AppError::Forbidden(Code::NotAMember)),
         None => Err(MISSING),
     }
@@ -167,18 +174,14 @@ pub async fn open_to_post(db: &Db, user: &CurrentUser, name: &str) -> AppResult<
     if let Some(hit) = found.from_memory {
         metrics::record_cache("members", hit);
     }
-    match found.room {
-        Some((target, true)) => Ok(target),
-        Some((_, false)) => Err(AppError::Forbidden(Code::NotAMember)),
-        None => Err(MISSING),
-    }
+    member_of(found.room)
 }
 
-impl From<&Room> for Target {
-    fn from(room: &Room) -> Self {
+impl From<Room> for Target {
+    fn from(room: Room) -> Self {
         Self {
             id: room.id,
-            name: room.name.clone(),
+            name: room.name,
         }
     }
 }

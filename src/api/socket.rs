@@ -87,7 +87,7 @@ async fn serve(
     mut socket: Socket,
 ) {
     let Admitted {
-        mut room,
+        room,
         mut control,
         mut user_events,
     } = admitted;
@@ -111,6 +111,9 @@ async fn serve(
                 .await;
         }
     };
+    // From here on the socket needs only the room's id and its name (which a rename
+    // changes): what each message it sends is given.
+    let mut room = Target::from(room);
     let mut session = SessionCheck::new(state.session_recheck, &user.login);
     // Messages on their way to the database, in the order sent: the socket keeps
     // reading while earlier ones commit, so one integration can send quickly.
@@ -151,7 +154,7 @@ async fn serve(
                 delivered.record();
             },
             incoming = socket.receive(), if in_flight.len() < MAX_IN_FLIGHT => match incoming {
-                Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &Target::from(&room), &text).await {
+                Ok(Incoming::Text(text)) => match accept_frame(&state, &user, &room, &text).await {
                     Ok(Asked::Send(pending)) => in_flight.push_back(pending.outcome()),
                     Ok(Asked::Typing) => {
                         if shares_typing && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) {

@@ -106,7 +106,7 @@ impl Passwords {
         std::thread::Builder::new()
             .name("hearth-hash".into())
             .spawn(move || {
-                lowest_cpu_priority();
+                enter_idle_class();
                 let _ = done.send(work());
             })
             .map_err(AppError::internal)?;
@@ -120,7 +120,7 @@ impl Passwords {
 /// for the hash's time slice to end, as it would behind a merely niced thread. The
 /// class belongs to this thread alone (sched_setscheduler(2) with pid 0). Elsewhere
 /// the thread keeps the normal class.
-fn lowest_cpu_priority() {
+fn enter_idle_class() {
     #[cfg(target_os = "linux")]
     // SAFETY: `param` is a valid sched_param for the call to read; pid 0 is the calling
     // thread. Failure (not permitted) leaves the class as it was, which is only slower

@@ -274,7 +274,10 @@ pub struct Members(Mutex<Kept>);
 #[derive(Debug, Default)]
 struct Kept {
     generation: u64,
-    rooms: HashMap<(i64, String), Target>,
+    /// By user, then by room key (so a lookup borrows the key it is given).
+    rooms: HashMap<i64, HashMap<String, Target>>,
+    /// (user, room) pairs in `rooms`.
+    pairs: usize,
 }
 
 /// At most this many (user, room) pairs are kept; past it the cache starts again
@@ -283,10 +286,7 @@ const MAX_KEPT_MEMBERS: usize = 100_000;
 
 impl Members {
     fn get(&self, user_id: i64, key: &str) -> Option<Target> {
-        let kept = self.lock();
-        // Looking up by (i64, &str) without building a String needs a borrowed key
-        // type; the copy of a short room key is cheaper than that code.
-        kept.rooms.get(&(user_id, key.to_owned())).cloned()
+        self.lock().rooms.get(&user_id)?.get(key).cloned()
     }
 
     fn generation(&self) -> u64 {
@@ -298,16 +298,24 @@ impl Members {
         if kept.generation != generation {
             return;
         }
-        if kept.rooms.len() >= MAX_KEPT_MEMBERS {
+        if kept.pairs >= MAX_KEPT_MEMBERS {
             kept.rooms.clear();
+            kept.pairs = 0;
         }
-        kept.rooms.insert((user_id, key.to_owned()), target);
+        let new = kept
+            .rooms
+            .entry(user_id)
+            .or_default()
+            .insert(key.to_owned(), target)
+            .is_none();
+        kept.pairs += usize::from(new);
     }
 
     fn forget_all(&self) {
         let mut kept = self.lock();
         kept.generation += 1;
         kept.rooms.clear();
+        kept.pairs = 0;
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
