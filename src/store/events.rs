@@ -192,6 +192,11 @@ macro_rules! mentions_of {
 }
 
 const NEXT_SEQ: &str = "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
+/// A new message takes the room's next seq and its next place in the message count
+/// (its `ord`: unread counts are `message_count - read_ord`).
+const NEXT_MESSAGE_SQLITE: &str = "UPDATE rooms
+    SET last_seq = last_seq + 1, message_count = message_count + 1
+    WHERE id = $1 RETURNING last_seq, message_count";
 /// Takes the room's row lock without using a seq: checks made after it cannot be
 /// overtaken by another writer before this transaction commits. A transaction that
 /// changes a room's memberships takes this lock (or writes the room's row) first, as
@@ -207,20 +212,22 @@ const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, messa
 /// sender's read marker moved past their newest. One round trip for the run, where it
 /// was one per message.
 const STORE_RUN_PG: &str = "WITH next AS (
-        UPDATE rooms SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq - $2 AS base),
+        UPDATE rooms SET last_seq = last_seq + $2, message_count = message_count + $2
+         WHERE id = $1 RETURNING last_seq - $2 AS base, message_count - $2 AS ord_base),
     input AS (
         SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
             WITH ORDINALITY AS t(sender_id, text, html, file_id, attachment, ord)),
     stored AS (
         INSERT INTO messages
-            (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
-        SELECT $1, next.base + input.ord, input.sender_id, input.text, input.html, NULL, $8,
-               input.file_id, input.attachment
+            (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
+        SELECT $1, next.base + input.ord, next.ord_base + input.ord, input.sender_id,
+               input.text, input.html, NULL, $8, input.file_id, input.attachment
           FROM next CROSS JOIN input ORDER BY input.ord
-        RETURNING id, seq, sender_id),
+        RETURNING id, seq, ord, sender_id),
     read_own AS (
-        UPDATE memberships SET last_read_id = mine.newest
-          FROM (SELECT sender_id, MAX(id) AS newest FROM stored GROUP BY sender_id) mine
+        UPDATE memberships SET last_read_id = mine.newest, read_ord = mine.newest_ord
+          FROM (SELECT sender_id, MAX(id) AS newest, MAX(ord) AS newest_ord
+                  FROM stored GROUP BY sender_id) mine
          WHERE memberships.room_id = $1 AND memberships.user_id = mine.sender_id
            AND memberships.last_read_id < mine.newest)
     SELECT stored.id, stored.seq, u.avatar FROM stored JOIN users u ON u.id = stored.sender_id
@@ -284,17 +291,19 @@ impl StoreRun for sqlx::PgConnection {
 /// SQLite: the same run in three statements (it has no data-modifying CTEs), the
 /// rows unpacked from one JSON array. Each statement is a hop to the connection's
 /// thread and back, so three a run rather than three a message.
-const NEXT_SEQS_SQLITE: &str =
-    "UPDATE rooms SET last_seq = last_seq + $2 WHERE id = $1 RETURNING last_seq - $2";
+const NEXT_SEQS_SQLITE: &str = "UPDATE rooms
+    SET last_seq = last_seq + $2, message_count = message_count + $2
+    WHERE id = $1 RETURNING last_seq - $2, message_count - $2";
 const INSERT_RUN_SQLITE: &str = "INSERT INTO messages
-        (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
-    SELECT $1, $2 + j.key + 1, j.value ->> 0, j.value ->> 1, j.value ->> 2, NULL, $3,
-           j.value ->> 3, j.value ->> 4
+        (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
+    SELECT $1, $2 + j.key + 1, $5 + j.key + 1, j.value ->> 0, j.value ->> 1, j.value ->> 2,
+           NULL, $3, j.value ->> 3, j.value ->> 4
       FROM json_each($4) j ORDER BY j.key
     RETURNING id, seq, (SELECT avatar FROM users WHERE users.id = messages.sender_id)";
 /// Each sender's marker past their newest message of the run (its seqs follow `$2`).
-const READ_OWN_RUN_SQLITE: &str = "UPDATE memberships SET last_read_id = mine.newest
-      FROM (SELECT sender_id, MAX(id) AS newest FROM messages
+const READ_OWN_RUN_SQLITE: &str = "UPDATE memberships
+       SET last_read_id = mine.newest, read_ord = mine.newest_ord
+      FROM (SELECT sender_id, MAX(id) AS newest, MAX(ord) AS newest_ord FROM messages
              WHERE room_id = $1 AND seq > $2 AND seq <= $2 + $3 GROUP BY sender_id) mine
      WHERE memberships.room_id = $1 AND memberships.user_id = mine.sender_id
        AND memberships.last_read_id < mine.newest";
@@ -321,7 +330,7 @@ impl StoreRun for sqlx::SqliteConnection {
             })
             .collect();
         let rows = serde_json::to_string(&rows).map_err(|e| sqlx::Error::Encode(e.into()))?;
-        let base: i64 = sqlx::query_scalar(NEXT_SEQS_SQLITE)
+        let (base, ord_base): (i64, i64) = sqlx::query_as(NEXT_SEQS_SQLITE)
             .bind(room_id)
             .bind(run.len() as i64)
             .fetch_one(&mut *self)
@@ -331,6 +340,7 @@ impl StoreRun for sqlx::SqliteConnection {
             .bind(base)
             .bind(now)
             .bind(rows)
+            .bind(ord_base)
             .fetch_all(&mut *self)
             .await?;
         // RETURNING promises no order.
@@ -386,24 +396,26 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     // Bound in the same order as `STORE_PG`, with the seq last. It answers the
     // sender's avatar too, for the row it hands back.
     const INSERT: &str = "INSERT INTO messages
-            (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
-        VALUES ($1, $9, $2, $3, $4, $5, $6, $7, $8)
+            (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
+        VALUES ($1, $9, $10, $2, $3, $4, $5, $6, $7, $8)
         RETURNING id, seq, (SELECT avatar FROM users WHERE id = $2)";
     // Writing in a room reads it: the sender's marker moves past their own message, so
     // their own messages never pile up as "unread" to be counted.
-    const READ_OWN: &str = "UPDATE memberships SET last_read_id = $3
+    const READ_OWN: &str = "UPDATE memberships SET last_read_id = $3, read_ord = $4
         WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3";
     // PostgreSQL: the room's next seq, the row and the sender's marker in one round
     // trip (data-modifying CTEs run to completion whether or not they are read).
     // SQLite has no such CTEs: there a message alone takes three statements.
     const STORE_PG: &str = "WITH next AS (
-            UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq),
+            UPDATE rooms SET last_seq = last_seq + 1, message_count = message_count + 1
+             WHERE id = $1 RETURNING last_seq, message_count),
         stored AS (
             INSERT INTO messages
-                (room_id, seq, sender_id, text, html, client_id, sent_at, file_id, attachment)
-            SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7, $8 FROM next RETURNING id, seq),
+                (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
+            SELECT $1, next.last_seq, next.message_count, $2, $3, $4, $5, $6, $7, $8 FROM next
+            RETURNING id, seq, ord),
         read_own AS (
-            UPDATE memberships SET last_read_id = stored.id FROM stored
+            UPDATE memberships SET last_read_id = stored.id, read_ord = stored.ord FROM stored
             WHERE memberships.room_id = $1 AND memberships.user_id = $2
               AND memberships.last_read_id < stored.id)
         SELECT stored.id, stored.seq, (SELECT avatar FROM users WHERE id = $2) FROM stored";
@@ -470,15 +482,16 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         let (id, seq, avatar): (i64, i64, Option<String>) = if postgres {
                             store.fetch_one(&mut *tx).await?
                         } else {
-                            let seq: i64 = sqlx::query_scalar(NEXT_SEQ)
+                            let (seq, ord): (i64, i64) = sqlx::query_as(NEXT_MESSAGE_SQLITE)
                                 .bind(m.room_id)
                                 .fetch_one(&mut *tx)
                                 .await?;
-                            let stored = store.bind(seq).fetch_one(&mut *tx).await?;
+                            let stored = store.bind(seq).bind(ord).fetch_one(&mut *tx).await?;
                             sqlx::query(READ_OWN)
                                 .bind(m.room_id)
                                 .bind(m.sender_id)
                                 .bind(stored.0)
+                                .bind(ord)
                                 .execute(&mut *tx)
                                 .await?;
                             stored

@@ -352,6 +352,59 @@ pub fn now_ms() -> i64 {
 mod tests {
     use sqlx::Connection;
 
+    /// A database made before unread counters gets them from its history: each room's
+    /// count, each message's place, and each member's place at their marker.
+    #[tokio::test]
+    async fn unread_counts_survive_the_migration_to_counters() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        let url = format!("sqlite:{}?mode=rwc", path.display());
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::migrate!("migrations/sqlite")
+            .run_to(12, &mut conn)
+            .await
+            .unwrap();
+        let setup = "INSERT INTO users (id, username, username_key, password_hash, created_at)
+                VALUES (1, 'ann', 'ann', 'x', 0), (2, 'bob', 'bob', 'x', 0);
+            INSERT INTO rooms (id, name, name_key, created_by, created_at, last_seq, member_count)
+                VALUES (1, 'quiet', 'quiet', 1, 0, 4, 2), (2, 'busy', 'busy', 1, 0, 150, 2);
+            -- In `quiet`, four messages with a reaction's seq among them; ann read the first.
+            INSERT INTO messages (id, room_id, seq, sender_id, text, sent_at)
+                VALUES (1, 1, 1, 2, 'a', 0), (3, 1, 3, 2, 'b', 0), (4, 1, 4, 2, 'c', 0);
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150)
+            INSERT INTO messages (id, room_id, seq, sender_id, text, sent_at)
+                SELECT 100 + i, 2, i, 2, 'x', 0 FROM n;
+            INSERT INTO memberships (room_id, user_id, joined_at, last_read_id)
+                VALUES (1, 1, 0, 1), (1, 2, 0, 4), (2, 1, 0, 0), (2, 2, 0, 250);";
+        sqlx::raw_sql(setup).execute(&mut conn).await.unwrap();
+        conn.close().await.unwrap();
+
+        let db = super::Db::connect(&url).await.unwrap();
+        let unread = |user| {
+            let db = db.clone();
+            async move {
+                let rooms = super::rooms::list(&db, user, super::rooms::Scope::Joined)
+                    .await
+                    .unwrap();
+                rooms
+                    .iter()
+                    .map(|r| (r.name.clone(), r.unread))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            unread(1).await,
+            [("busy".to_owned(), 100), ("quiet".to_owned(), 2)]
+        );
+        assert_eq!(
+            unread(2).await,
+            [("busy".to_owned(), 0), ("quiet".to_owned(), 0)]
+        );
+        // Reading up to the second message of `quiet` leaves one.
+        assert!(super::rooms::mark_read(&db, 1, 1, 3).await.unwrap());
+        assert_eq!(unread(1).await[1], ("quiet".to_owned(), 1));
+    }
+
     /// `.cargo/config.toml` compiles the bundled SQLite with its query planner
     /// stability guarantee; without it, every statement with `LIMIT $n` is parsed and
     /// planned again each time it runs (history pages, catch-up, search). And without

@@ -345,9 +345,10 @@ pub async fn run(o: Options) -> anyhow::Result<bool> {
     let mut seqs = vec![0_i64; rooms];
     let mut text_bytes = 0_i64;
     for (c, chunk) in plan.chunks(CHUNK).enumerate() {
-        let mut sql =
-            String::from("INSERT INTO messages (room_id, seq, sender_id, text, sent_at) VALUES ");
-        let mut binds = Vec::with_capacity(chunk.len() * 5);
+        let mut sql = String::from(
+            "INSERT INTO messages (room_id, seq, ord, sender_id, text, sent_at) VALUES ",
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 6);
         for (i, &room) in chunk.iter().enumerate() {
             let n = c * CHUNK + i;
             seqs[room] += 1;
@@ -357,18 +358,21 @@ pub async fn run(o: Options) -> anyhow::Result<bool> {
                 english(&mut rng)
             };
             text_bytes += text.len() as i64;
-            let b = i * 5;
+            let b = i * 6;
             sql.push_str(&format!(
-                "{}(${}, ${}, ${}, ${}, ${})",
+                "{}(${}, ${}, ${}, ${}, ${}, ${})",
                 if i > 0 { ", " } else { "" },
                 b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
-                b + 5
+                b + 5,
+                b + 6
             ));
             let senders = &members[room];
             binds.push(Bind::Int(room_ids[room]));
+            binds.push(Bind::Int(seqs[room]));
+            // Every event here creates a message: its place among them is its seq.
             binds.push(Bind::Int(seqs[room]));
             binds.push(Bind::Int(senders[rng.below(senders.len())]));
             binds.push(Bind::Text(text));
@@ -387,7 +391,7 @@ pub async fn run(o: Options) -> anyhow::Result<bool> {
         if seqs[r] > 0 {
             execute(
                 &db,
-                "UPDATE rooms SET last_seq = $1 WHERE id = $2".to_owned(),
+                "UPDATE rooms SET last_seq = $1, message_count = $1 WHERE id = $2".to_owned(),
                 vec![Bind::Int(seqs[r]), Bind::Int(*room)],
             )
             .await?;

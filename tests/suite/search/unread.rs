@@ -205,3 +205,32 @@ async fn read(socket: &mut Ws, room: i64, id: serde_json::Value) {
     })
     .await;
 }
+
+#[tokio::test]
+async fn edits_deletes_and_reactions_are_not_unread_messages_but_new_messages_are() {
+    let app = spawn_app().await;
+    let (alice, bob, den, ids) = den(&app, &["one", "two"]).await;
+    assert_eq!(badge(&sidebar(&bob).await, den), Some(2));
+    // Each of these takes a seq of the room, and none is a message to read.
+    assert_eq!(
+        alice.edit_message(ids[0], "one, fixed").await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(alice.react(ids[1], "👍").await.status(), StatusCode::OK);
+    assert_eq!(
+        alice.delete_message(ids[1]).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(badge(&sidebar(&bob).await, den), Some(2));
+    // bob's own message reads the room for him; alice's next one is news again.
+    bob.say("Den", "caught up").await;
+    assert_eq!(badge(&sidebar(&bob).await, den), None);
+    alice.say("Den", "three").await;
+    alice.say("Den", "four").await;
+    assert_eq!(badge(&sidebar(&bob).await, den), Some(2));
+    // Someone who joins now has the whole history unread (the taken-back one's
+    // tombstone too, as it has a place in the conversation).
+    let busy = app.user("busy").await;
+    busy.join_counting_all("Den").await;
+    assert_eq!(badge(&sidebar(&busy).await, den), Some(6));
+}

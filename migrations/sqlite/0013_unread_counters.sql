@@ -1,0 +1,16 @@
+-- Unread counts from counters, O(1) a room however much is unread: each room counts
+-- its messages, each message keeps its place in that count (`ord`, rising with `id`
+-- within a room, as `seq` does), and each member keeps the place of their read marker.
+-- A room's unread count is then `message_count - read_ord`, with no messages read.
+ALTER TABLE rooms ADD COLUMN message_count INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE memberships ADD COLUMN read_ord INTEGER NOT NULL DEFAULT 0;
+
+UPDATE messages SET ord = numbered.n
+  FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY id) AS n FROM messages) numbered
+ WHERE messages.id = numbered.id;
+UPDATE rooms SET message_count =
+    (SELECT COALESCE(MAX(ord), 0) FROM messages WHERE messages.room_id = rooms.id);
+UPDATE memberships SET read_ord =
+    (SELECT COALESCE(MAX(ord), 0) FROM messages
+      WHERE messages.room_id = memberships.room_id AND messages.id <= memberships.last_read_id);
