@@ -328,24 +328,25 @@ pub struct HistoryQuery {
 pub async fn history(db: &Db, room: &Room, query: HistoryQuery) -> AppResult<Vec<MessageRow>> {
     let limit = checked_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?;
     match query.around {
-        Some(id) => around(db, room, id, limit).await,
+        Some(id) => Ok(around(db, room, id, limit).await?.rows),
         None => Ok(store::messages::page(db, room.id, query.after, query.before, limit).await?),
     }
 }
 
 /// Up to `limit` messages of `room` around message `id`, oldest first: the message
-/// and the ones before it (half the page), then the ones after. 404 when the room has
-/// no such message.
-pub async fn around(db: &Db, room: &Room, id: i64, limit: i64) -> AppResult<Vec<MessageRow>> {
-    let mut page = store::messages::page(db, room.id, None, Some(id + 1), (limit + 1) / 2).await?;
-    if page.last().map(|m| m.id) != Some(id) {
+/// and the ones before it (half the page), then the ones after, and whether more lie
+/// beyond either end. 404 when the room has no such message.
+pub async fn around(
+    db: &Db,
+    room: &Room,
+    id: i64,
+    limit: i64,
+) -> AppResult<store::messages::Window> {
+    let window = store::messages::window(db, room.id, id, (limit + 1) / 2, limit).await?;
+    if !window.rows.iter().any(|m| m.id == id) {
         return Err(AppError::NotFound(Code::NoSuchMessage));
     }
-    let later = limit - page.len() as i64;
-    if later > 0 {
-        page.extend(store::messages::page(db, room.id, Some(id), None, later).await?);
-    }
-    Ok(page)
+    Ok(window)
 }
 
 /// `limit`, or `default` without one; 422 outside 1..=`max`.

@@ -123,6 +123,58 @@ pub async fn page(
     Ok(rows)
 }
 
+/// Messages of a room on both sides of the message id `split`, oldest first: up to
+/// `before` of those with `id <= split`, and after them the ones with `id > split` to
+/// make `limit` in all. Read in one statement: each side reads one more than it may
+/// keep, so the window also says whether anything lies beyond either end.
+pub async fn window(
+    db: &Db,
+    room_id: i64,
+    split: i64,
+    before: i64,
+    limit: i64,
+) -> StoreResult<Window> {
+    const SQL: &str = concat!(
+        "SELECT * FROM (",
+        select_messages!("WHERE m.room_id = $1 AND m.id <= $2 ORDER BY m.id DESC LIMIT $3"),
+        ") earlier UNION ALL SELECT * FROM (",
+        select_messages!("WHERE m.room_id = $1 AND m.id > $2 ORDER BY m.id ASC LIMIT $4"),
+        ") later"
+    );
+    let mut rows: Vec<MessageRow> = on_pool!(db, |pool| sqlx::query_as(SQL)
+        .bind(room_id)
+        .bind(split)
+        .bind(before + 1)
+        // When fewer lie before, more come after.
+        .bind(limit + 1)
+        .fetch_all(pool)
+        .await)?;
+    rows.sort_unstable_by_key(|m| m.id);
+    let at_or_before = rows.partition_point(|m| m.id <= split);
+    let earlier = at_or_before as i64 > before;
+    let from = at_or_before - (at_or_before as i64).min(before) as usize;
+    let after = limit - (at_or_before - from) as i64;
+    let later = (rows.len() - at_or_before) as i64 > after;
+    rows.truncate(at_or_before + (rows.len() - at_or_before).min(after as usize));
+    rows.drain(..from);
+    Ok(Window {
+        rows,
+        earlier,
+        later,
+    })
+}
+
+/// What `window` read.
+#[derive(Debug)]
+pub struct Window {
+    /// Oldest first.
+    pub rows: Vec<MessageRow>,
+    /// Whether older messages exist than the first of `rows`.
+    pub earlier: bool,
+    /// Whether newer messages exist than the last of `rows`.
+    pub later: bool,
+}
+
 /// A room's newest messages before `before` (oldest first), and the room's `last_seq`
 /// read in the same statement: the page then shows exactly the events up to that seq,
 /// and its socket resumes after it. With no messages at all, the seq is 0.

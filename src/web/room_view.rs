@@ -113,12 +113,16 @@ async fn show(
             if reaches_marker {
                 newest
             } else {
-                // Else open where the unread messages start.
-                match store::messages::page(&state.db, room.id, Some(last_read), None, 1)
-                    .await?
-                    .first()
-                {
-                    Some(first) => around(state, &room, first.id).await?,
+                // Else open where the unread messages start: the first after the
+                // marker, with half a page up to it.
+                let window =
+                    store::messages::window(&state.db, room.id, last_read, PAGE / 2 - 1, PAGE)
+                        .await?;
+                match window.rows.iter().find(|m| m.id > last_read) {
+                    Some(first) => {
+                        let target = first.id;
+                        Window::read(window, room.last_seq, target)
+                    }
                     None => newest,
                 }
             }
@@ -203,6 +207,21 @@ struct Window {
 }
 
 impl Window {
+    /// A window read around `target` while the room's seq was `room_seq`.
+    fn read(window: store::messages::Window, room_seq: i64, target: i64) -> Window {
+        let (first, last) = (window.rows.first(), window.rows.last());
+        let earlier_before = window.earlier.then(|| first.map(|m| m.id)).flatten();
+        let later_after = window.later.then(|| last.map(|m| m.id)).flatten();
+        Window {
+            page: Arc::new(RecentPage::new(window.rows, room_seq)),
+            from: 0,
+            earlier_before,
+            later_after,
+            target: Some(target),
+            room_seq,
+        }
+    }
+
     fn messages(&self) -> &[MessageRow] {
         &self.page.rows[self.from..]
     }
@@ -226,23 +245,10 @@ async fn newest(state: &AppState, room: &Room) -> AppResult<Window> {
 }
 
 async fn around(state: &AppState, room: &Room, id: i64) -> AppResult<Window> {
-    let messages = messages::around(&state.db, room, id, PAGE).await?;
-    let (first, last) = match (messages.first(), messages.last()) {
-        (Some(first), Some(last)) => (first.id, last.id),
-        _ => return Err(AppError::NotFound(Code::NoSuchMessage)),
-    };
-    let older = store::messages::page(&state.db, room.id, None, Some(first), 1).await?;
-    let newer = store::messages::page(&state.db, room.id, Some(last), None, 1).await?;
-    Ok(Window {
-        // Read before the window: replaying from here repeats nothing the page lacks
-        // (repeats are dropped by the page) and misses nothing.
-        page: Arc::new(RecentPage::new(messages, room.last_seq)),
-        from: 0,
-        earlier_before: (!older.is_empty()).then_some(first),
-        later_after: (!newer.is_empty()).then_some(last),
-        target: Some(id),
-        room_seq: room.last_seq,
-    })
+    let window = messages::around(&state.db, room, id, PAGE).await?;
+    // Read before the window: replaying from here repeats nothing the page lacks
+    // (repeats are dropped by the page) and misses nothing.
+    Ok(Window::read(window, room.last_seq, id))
 }
 
 /// The first message after the reader's marker that someone else wrote.

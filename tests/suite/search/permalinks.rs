@@ -159,6 +159,19 @@ async fn a_permalink_opens_the_room_around_its_message_highlighted_with_load_ear
     assert_shows_in_order(&html, 96..=120, 120);
     assert_eq!(load_later(&html), None);
     assert!(!html.contains("Load later"));
+    // One near the first has nothing earlier, and the rest of the page after it.
+    let (_, html) = page(
+        alice
+            .get(&format!("/rooms/Archive/messages/{}", ids[1]))
+            .await,
+    )
+    .await;
+    assert_shows_in_order(&html, 1..=50, 120);
+    assert_eq!(load_earlier(&html), None);
+    assert_eq!(
+        load_later(&html),
+        Some(format!("/rooms/Archive/messages?after={}", ids[49]))
+    );
 }
 
 #[tokio::test]
