@@ -194,14 +194,19 @@ impl Db {
                 // checked for the term itself, ignoring case in every script.
                 .with_regexp()
                 .foreign_keys(true);
+            // A pool pings each connection before handing it out, by default: for a
+            // SQLite connection that is a round trip to its thread (sqlx runs each on
+            // one), as dear as the statement itself, and a file cannot hang up.
             let readers = SqlitePoolOptions::new()
                 .max_connections(8)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options.clone())
                 .await?;
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
+                .test_before_acquire(false)
                 .connect_with(options)
                 .await?;
             Db::Sqlite(Sqlite {

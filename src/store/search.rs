@@ -46,7 +46,7 @@ pub struct Search<'a> {
 
 /// Terms this short are matched by scanning, not by the trigram index.
 const INDEXED_CHARS: usize = 3;
-/// A long term's candidates are found by its first this-many distinct trigrams (every
+/// A long term's candidates are found by its first this-many covering trigrams (every
 /// candidate is checked for the whole term anyway).
 const MAX_TRIGRAMS: usize = 24;
 
@@ -242,23 +242,16 @@ fn postgres_statement(search: &Search<'_>) -> (String, Vec<Param>) {
     st.finish(" ORDER BY m.id DESC", search.limit)
 }
 
-/// An FTS5 MATCH string for the messages holding every trigram of every term: each
-/// trigram a quoted string (any `"` inside doubled), joined by AND. (With
-/// `detail=none` the index knows which messages hold a trigram, not where, so it
-/// cannot match a phrase; the candidates are checked for the whole term after.)
+/// An FTS5 MATCH string for the messages holding the trigrams that cover each term
+/// (`covering_trigrams`): each a quoted string (any `"` inside doubled), joined by
+/// AND. (With `detail=none` the index knows which messages hold a trigram, not where,
+/// so it cannot match a phrase; the candidates are checked for the whole term after.)
 fn match_string(terms: &[&String]) -> String {
     let mut trigrams: Vec<String> = Vec::new();
     for term in terms {
-        let chars: Vec<char> = term.to_lowercase().chars().collect();
-        let mut taken = 0;
-        for window in chars.windows(INDEXED_CHARS) {
-            let trigram: String = window.iter().collect();
+        for trigram in covering_trigrams(&term.to_lowercase()) {
             if !trigrams.contains(&trigram) {
                 trigrams.push(trigram);
-                taken += 1;
-            }
-            if taken == MAX_TRIGRAMS {
-                break;
             }
         }
     }
@@ -267,6 +260,26 @@ fn match_string(terms: &[&String]) -> String {
         .map(|t| format!("\"{}\"", t.replace('"', "\"\"")))
         .collect::<Vec<_>>()
         .join(" AND ")
+}
+
+/// The trigrams that start every third character of `term`, and its last one: each
+/// character of the term is in one of them, up to `MAX_TRIGRAMS`. The overlapping
+/// trigrams between them would find hardly fewer candidates (every candidate is checked
+/// for the whole term anyway), and each costs FTS5 a walk of its lists.
+fn covering_trigrams(term: &str) -> Vec<String> {
+    let chars: Vec<char> = term.chars().collect();
+    let Some(last) = chars.len().checked_sub(INDEXED_CHARS) else {
+        return Vec::new();
+    };
+    let mut starts: Vec<usize> = (0..=last).step_by(INDEXED_CHARS).collect();
+    if starts.last() != Some(&last) {
+        starts.push(last);
+    }
+    starts
+        .iter()
+        .take(MAX_TRIGRAMS)
+        .map(|&at| chars[at..at + INDEXED_CHARS].iter().collect())
+        .collect()
 }
 
 /// A `REGEXP` pattern that finds `term` as written, ignoring case (Unicode's).
@@ -310,8 +323,19 @@ mod tests {
         let refs: Vec<&String> = terms.iter().collect();
         assert_eq!(
             match_string(&refs),
-            r#""nea" AND "ear" AND "ar(" AND "r(a" AND """hi" AND "hi""" AND "x*y""#
+            r#""nea" AND "r(a" AND """hi" AND "hi""" AND "x*y""#
         );
+    }
+
+    #[test]
+    fn every_character_of_a_term_is_in_one_of_its_trigrams() {
+        assert_eq!(covering_trigrams("scenario"), ["sce", "nar", "rio"]);
+        assert_eq!(covering_trigrams("数据迁移"), ["数据迁", "据迁移"]);
+        assert_eq!(covering_trigrams("abcdef"), ["abc", "def"]);
+        assert_eq!(covering_trigrams("abc"), ["abc"]);
+        assert!(covering_trigrams("ab").is_empty());
+        let long = "x".repeat(300);
+        assert_eq!(covering_trigrams(&long).len(), MAX_TRIGRAMS);
     }
 
     #[test]
