@@ -207,7 +207,9 @@ struct Window {
 }
 
 impl Window {
-    /// A window read around `target` while the room's seq was `room_seq`.
+    /// A window read around `target`, with the room's seq read before it: replaying
+    /// from that seq repeats nothing the page lacks (the page drops repeats) and
+    /// misses nothing.
     fn read(window: store::messages::Window, room_seq: i64, target: i64) -> Window {
         let (first, last) = (window.rows.first(), window.rows.last());
         let earlier_before = window.earlier.then(|| first.map(|m| m.id)).flatten();
@@ -246,8 +248,6 @@ async fn newest(state: &AppState, room: &Room) -> AppResult<Window> {
 
 async fn around(state: &AppState, room: &Room, id: i64) -> AppResult<Window> {
     let window = messages::around(&state.db, room, id, PAGE).await?;
-    // Read before the window: replaying from here repeats nothing the page lacks
-    // (repeats are dropped by the page) and misses nothing.
     Ok(Window::read(window, room.last_seq, id))
 }
 
