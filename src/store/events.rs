@@ -393,7 +393,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const FIND_RETRY: &str = "SELECT id FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
-    // Bound in the same order as `STORE_PG`, with the seq last. It answers the
+    // Bound in the same order as `STORE_PG`, with the seq and the place last. It answers the
     // sender's avatar too, for the row it hands back.
     const INSERT: &str = "INSERT INTO messages
             (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
