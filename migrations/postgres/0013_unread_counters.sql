@@ -9,8 +9,12 @@ ALTER TABLE memberships ADD COLUMN read_ord BIGINT NOT NULL DEFAULT 0;
 UPDATE messages SET ord = numbered.n
   FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY room_id ORDER BY id) AS n FROM messages) numbered
  WHERE messages.id = numbered.id;
-UPDATE rooms SET message_count =
-    (SELECT COALESCE(MAX(ord), 0) FROM messages WHERE messages.room_id = rooms.id);
-UPDATE memberships SET read_ord =
-    (SELECT COALESCE(MAX(ord), 0) FROM messages
-      WHERE messages.room_id = memberships.room_id AND messages.id <= memberships.last_read_id);
+-- Each place is the `ord` of one row, found by the `(room_id, id)` index newest first
+-- (`MAX(ord)` would read every message of the room, for every member).
+UPDATE rooms SET message_count = COALESCE(
+    (SELECT ord FROM messages WHERE messages.room_id = rooms.id
+      ORDER BY messages.id DESC LIMIT 1), 0);
+UPDATE memberships SET read_ord = COALESCE(
+    (SELECT ord FROM messages
+      WHERE messages.room_id = memberships.room_id AND messages.id <= memberships.last_read_id
+      ORDER BY messages.id DESC LIMIT 1), 0);

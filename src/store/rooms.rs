@@ -525,15 +525,19 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
 }
 
 /// Moves a member's read marker forward (never back, and never past the room's
-/// newest message). Says whether it moved.
+/// newest message) to the newest message up to `message_id`, with its place in the
+/// room's count. Says whether it moved.
 pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> StoreResult<bool> {
+    // One row by the `(room_id, id)` index, newest first. (`MAX(id), MAX(ord)` would
+    // read every message up to the marker: two aggregates defeat the index's shortcut.)
     let moved = on_writer!(db, |pool| sqlx::query(
-        "UPDATE memberships
-            SET (last_read_id, read_ord) = (SELECT COALESCE(MAX(id), 0), COALESCE(MAX(ord), 0)
-                                              FROM messages WHERE room_id = $1 AND id <= $3)
-          WHERE room_id = $1 AND user_id = $2 AND last_read_id < $3
-            AND last_read_id < (SELECT COALESCE(MAX(id), 0) FROM messages
-                                 WHERE room_id = $1 AND id <= $3)"
+        "WITH newest AS (
+            SELECT id, ord FROM messages WHERE room_id = $1 AND id <= $3
+             ORDER BY id DESC LIMIT 1)
+         UPDATE memberships SET last_read_id = newest.id, read_ord = newest.ord
+           FROM newest
+          WHERE memberships.room_id = $1 AND memberships.user_id = $2
+            AND memberships.last_read_id < newest.id"
     )
     .bind(room_id)
     .bind(user_id)
