@@ -192,11 +192,6 @@ macro_rules! mentions_of {
 }
 
 const NEXT_SEQ: &str = "UPDATE rooms SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq";
-/// A new message takes the room's next seq and its next place in the message count
-/// (its `ord`: unread counts are `message_count - read_ord`).
-const NEXT_MESSAGE_SQLITE: &str = "UPDATE rooms
-    SET last_seq = last_seq + 1, message_count = message_count + 1
-    WHERE id = $1 RETURNING last_seq, message_count";
 /// Takes the room's row lock without using a seq: checks made after it cannot be
 /// overtaken by another writer before this transaction commits. A transaction that
 /// changes a room's memberships takes this lock (or writes the room's row) first, as
@@ -291,6 +286,10 @@ impl StoreRun for sqlx::PgConnection {
 /// SQLite: the same run in three statements (it has no data-modifying CTEs), the
 /// rows unpacked from one JSON array. Each statement is a hop to the connection's
 /// thread and back, so three a run rather than three a message.
+///
+/// `$2` messages take the room's next seqs and its next places in the message count
+/// (their `ord`: unread counts are `message_count - read_ord`); answers the seq and
+/// the place just before them. A single message takes them the same way.
 const NEXT_SEQS_SQLITE: &str = "UPDATE rooms
     SET last_seq = last_seq + $2, message_count = message_count + $2
     WHERE id = $1 RETURNING last_seq - $2, message_count - $2";
@@ -482,10 +481,12 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         let (id, seq, avatar): (i64, i64, Option<String>) = if postgres {
                             store.fetch_one(&mut *tx).await?
                         } else {
-                            let (seq, ord): (i64, i64) = sqlx::query_as(NEXT_MESSAGE_SQLITE)
+                            let (seq, ord): (i64, i64) = sqlx::query_as(NEXT_SEQS_SQLITE)
                                 .bind(m.room_id)
+                                .bind(1_i64)
                                 .fetch_one(&mut *tx)
-                                .await?;
+                                .await
+                                .map(|(seq, ord): (i64, i64)| (seq + 1, ord + 1))?;
                             let stored = store.bind(seq).bind(ord).fetch_one(&mut *tx).await?;
                             sqlx::query(READ_OWN)
                                 .bind(m.room_id)

@@ -150,13 +150,14 @@ pub async fn window(
         .fetch_all(pool)
         .await)?;
     rows.sort_unstable_by_key(|m| m.id);
-    let at_or_before = rows.partition_point(|m| m.id <= split);
-    let earlier = at_or_before as i64 > before;
-    let from = at_or_before - (at_or_before as i64).min(before) as usize;
-    let after = limit - (at_or_before - from) as i64;
-    let later = (rows.len() - at_or_before) as i64 > after;
-    rows.truncate(at_or_before + (rows.len() - at_or_before).min(after as usize));
-    rows.drain(..from);
+    let mut newer = rows.split_off(rows.partition_point(|m| m.id <= split));
+    // `rows` now holds those up to `split`: keep the newest `before` of them.
+    let earlier = rows.len() as i64 > before;
+    rows.drain(..rows.len().saturating_sub(before as usize));
+    let after = (limit as usize).saturating_sub(rows.len());
+    let later = newer.len() > after;
+    newer.truncate(after);
+    rows.append(&mut newer);
     Ok(Window {
         rows,
         earlier,

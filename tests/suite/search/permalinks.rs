@@ -149,23 +149,17 @@ async fn a_permalink_opens_the_room_around_its_message_highlighted_with_load_ear
     assert_shows_in_order(&last, 106..=120, 120);
     assert_eq!(load_later(&last), None);
 
+    let permalink = async |id: i64| {
+        let response = alice.get(&format!("/rooms/Archive/messages/{id}")).await;
+        page(response).await.1
+    };
     // A permalink to the newest message has nothing later.
-    let (_, html) = page(
-        alice
-            .get(&format!("/rooms/Archive/messages/{}", ids[119]))
-            .await,
-    )
-    .await;
+    let html = permalink(ids[119]).await;
     assert_shows_in_order(&html, 96..=120, 120);
     assert_eq!(load_later(&html), None);
     assert!(!html.contains("Load later"));
     // One near the first has nothing earlier, and the rest of the page after it.
-    let (_, html) = page(
-        alice
-            .get(&format!("/rooms/Archive/messages/{}", ids[1]))
-            .await,
-    )
-    .await;
+    let html = permalink(ids[1]).await;
     assert_shows_in_order(&html, 1..=50, 120);
     assert_eq!(load_earlier(&html), None);
     assert_eq!(
