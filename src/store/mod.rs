@@ -23,7 +23,7 @@ use std::{str::FromStr, time::Duration};
 
 use sqlx::{
     PgPool, SqlitePool,
-    postgres::PgPoolOptions,
+    postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
@@ -170,10 +170,18 @@ impl Db {
     /// schema up to date. A SQLite file is created if missing and put in WAL mode.
     pub async fn connect(url: &str) -> StoreResult<Self> {
         let db = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            // Every statement is prepared once per connection and then planned once:
+            // by default PostgreSQL plans a statement afresh for each run's values
+            // while that looks cheaper than its one generic plan, and for reading a
+            // room's messages around a marker it always does (0.7 ms of planning for
+            // 0.3 ms of work, at a million messages). Search, which does need plans
+            // made for its terms, asks for them itself (`store::search`).
+            let options = PgConnectOptions::from_str(url)?
+                .options([("plan_cache_mode", "force_generic_plan")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Db::Postgres(pool)
         } else {

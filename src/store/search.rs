@@ -104,9 +104,14 @@ pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>
         }
         Db::Postgres(pool) => {
             let (sql, params) = postgres_statement(search);
-            // Planned for these very terms every time: a cached generic plan cannot see
-            // that a rare term's trigrams make the index the fast way in, and scanned
-            // every message instead (20 s where 1 ms would do).
+            // Planned for these very terms every time: a generic plan cannot see that a
+            // rare term's trigrams make the index the fast way in, and scans every
+            // message instead (20 s where 1 ms would do). Connections plan generically
+            // (`Db::connect`), so the search asks for its own plan in a transaction.
+            let mut tx = pool.begin().await?;
+            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
+                .execute(&mut *tx)
+                .await?;
             let mut query = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
             for param in params {
                 query = match param {
@@ -114,7 +119,9 @@ pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>
                     Param::Text(v) => query.bind(v),
                 };
             }
-            query.fetch_all(pool).await?
+            let rows = query.fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            rows
         }
     };
     Ok(rows)
