@@ -14,7 +14,12 @@ pub const LINK_REL: &str = "noopener nofollow ugc";
 
 /// Appends `text` to `html` with every character that means something in HTML escaped.
 pub fn escape_into(html: &mut String, text: &str) {
-    for c in text.chars() {
+    escape_chars_into(html, text.chars());
+}
+
+/// `escape_into` for characters one at a time (a snippet's pieces, cut by character).
+pub fn escape_chars_into(html: &mut String, chars: impl IntoIterator<Item = char>) {
+    for c in chars {
         match c {
             '&' => html.push_str("&amp;"),
             '<' => html.push_str("&lt;"),

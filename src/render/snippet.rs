@@ -3,7 +3,7 @@
 //! then marked; the database's highlight functions (which do not escape) are never
 //! used.
 
-use super::escape_into;
+use super::escape_chars_into;
 use crate::domain::occurrences;
 
 /// The longest snippet, in characters, before it is cut around the first match.
@@ -40,8 +40,7 @@ pub fn snippet_html(text: &str, terms: &[String]) -> String {
 }
 
 fn push_chars(html: &mut String, chars: &[char]) {
-    let piece: String = chars.iter().collect();
-    escape_into(html, &piece);
+    escape_chars_into(html, chars.iter().copied());
 }
 
 /// Where each term occurs (char ranges), merged where they overlap, in order.
