@@ -22,7 +22,7 @@ pub mod users;
 use std::{str::FromStr, time::Duration};
 
 use sqlx::{
-    PgPool, SqlitePool,
+    Connection, PgPool, SqlitePool,
     postgres::{PgConnectOptions, PgPoolOptions},
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
@@ -165,6 +165,10 @@ pub(crate) fn unique_is_duplicate(err: sqlx::Error) -> StoreError {
     }
 }
 
+/// How long a PostgreSQL connection may sit idle in the pool before it is pinged
+/// again on its way out.
+const PING_IDLE: Duration = Duration::from_secs(1);
+
 impl Db {
     /// Opens the database named by `url` (`sqlite:…` or `postgres://…`) and brings its
     /// schema up to date. A SQLite file is created if missing and put in WAL mode.
@@ -181,6 +185,19 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))
+                // A pool pings each connection before handing it out, by default: a
+                // round trip before every statement. Only a connection that has sat
+                // idle for a while is pinged here (one dropped by a restarted server
+                // is then replaced unseen); a busy one has just proved itself.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_IDLE {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(options)
                 .await?;
             Db::Postgres(pool)
