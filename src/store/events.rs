@@ -481,12 +481,12 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
                         let (id, seq, avatar): (i64, i64, Option<String>) = if postgres {
                             store.fetch_one(&mut *tx).await?
                         } else {
-                            let (seq, ord): (i64, i64) = sqlx::query_as(NEXT_SEQS_SQLITE)
+                            let (before, ord_before): (i64, i64) = sqlx::query_as(NEXT_SEQS_SQLITE)
                                 .bind(m.room_id)
                                 .bind(1_i64)
                                 .fetch_one(&mut *tx)
-                                .await
-                                .map(|(seq, ord): (i64, i64)| (seq + 1, ord + 1))?;
+                                .await?;
+                            let (seq, ord) = (before + 1, ord_before + 1);
                             let stored = store.bind(seq).bind(ord).fetch_one(&mut *tx).await?;
                             sqlx::query(READ_OWN)
                                 .bind(m.room_id)

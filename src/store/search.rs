@@ -107,10 +107,10 @@ pub async fn search(db: &Db, search: &Search<'_>) -> StoreResult<Vec<MessageRow>
             // Planned for these very terms every time: a generic plan cannot see that a
             // rare term's trigrams make the index the fast way in, and scans every
             // message instead (20 s where 1 ms would do). Connections plan generically
-            // (`Db::connect`), so the search asks for its own plan in a transaction.
-            let mut tx = pool.begin().await?;
-            sqlx::query("SET LOCAL plan_cache_mode = force_custom_plan")
-                .execute(&mut *tx)
+            // (`Db::connect`), so the search asks for its own plan in a transaction,
+            // begun and set in one round trip.
+            let mut tx = pool
+                .begin_with("BEGIN; SET LOCAL plan_cache_mode = force_custom_plan")
                 .await?;
             let mut query = sqlx::query_as(AssertSqlSafe(sql)).persistent(false);
             for param in params {
