@@ -12,8 +12,10 @@
 //!   of events (`store::events`): a message created, edited or deleted, or its reactions
 //!   changed, each numbered by the room's next `seq` under the room's row lock. On
 //!   SQLite, reads share a pool and every write queues for one connection of its own
-//!   (`on_writer!`), and who may post where is kept in memory (`store::rooms::Members`,
-//!   forgotten by every write that ends a membership).
+//!   (`on_writer!`). Two things are kept in memory there: who may post where
+//!   (`store::rooms::Members`, forgotten by every write that ends a membership), and
+//!   each person's sidebar (`store::sidebars`: served while each of its rooms is at the
+//!   seq it was read at, and nothing was joined, left, renamed or read since).
 //! - [`auth`]: passwords (argon2id, on threads in the idle scheduling class), sessions in the database (kept in memory too; a
 //!   node that ends one tells the others through `auth::Peers`, which the Redis bridge
 //!   implements), login throttling, CSRF; one's

@@ -137,6 +137,17 @@ impl Written {
             _ => None,
         }
     }
+
+    /// The room and seq of the event this write committed, if it committed one.
+    pub fn committed(&self) -> Option<(i64, i64)> {
+        match self {
+            Written::Message(Stored::New(m)) => Some((m.room_id, m.seq)),
+            Written::Changed {
+                event: Some(event), ..
+            } => Some((event.room_id, event.seq)),
+            _ => None,
+        }
+    }
 }
 
 /// Matches the names a text mentions (as written) against the room's members, records
@@ -425,7 +436,9 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     let postgres = matches!(db, Db::Postgres(_));
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].room_id());
-    on_writer!(db, |pool| {
+    // In a block of its own, so that `?` ends the block, not the function: whatever
+    // happened, the kept sidebars hear of it.
+    let outcome: StoreResult<Vec<Written>> = async { on_writer!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
         let mut at = 0;
@@ -687,7 +700,10 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
         }
         tx.commit().await?;
         Ok(out.into_iter().flatten().collect())
-    })
+    }) }
+    .await;
+    super::rooms::events_committed(db, &outcome);
+    outcome
 }
 
 /// What an edit event stores: the new text, its HTML and whom it mentions, so a

@@ -17,6 +17,7 @@ pub mod rooms;
 pub mod search;
 pub mod sessions;
 pub mod settings;
+pub mod sidebars;
 pub mod users;
 
 use std::{str::FromStr, time::Duration};
@@ -47,6 +48,9 @@ pub struct Sqlite {
     /// Who may post where, as last read (`rooms::Members`): a SQLite file has one
     /// server, so every change to it goes through this process and is seen.
     pub members: std::sync::Arc<rooms::Members>,
+    /// Each person's joined rooms, as their sidebar last read them (`sidebars`), on the
+    /// same grounds.
+    pub sidebars: std::sync::Arc<sidebars::Sidebars>,
 }
 
 /// Runs the same code against whichever pool `db` holds, for reading. Each arm is
@@ -238,6 +242,7 @@ impl Db {
                 readers,
                 writer,
                 members: std::sync::Arc::default(),
+                sidebars: std::sync::Arc::default(),
             })
         };
         db.migrate().await?;

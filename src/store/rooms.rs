@@ -7,7 +7,9 @@ use std::{
 };
 
 use super::{
-    Db, StoreError, StoreResult, events::LOCK_ROOM, now_ms, on_pool, on_writer, unique_is_duplicate,
+    Db, StoreError, StoreResult,
+    events::{LOCK_ROOM, Written},
+    now_ms, on_pool, on_writer, unique_is_duplicate,
 };
 
 /// The columns of a `RoomRow`, from `rooms r`.
@@ -62,7 +64,7 @@ pub async fn insert_with_creator(
     creator: i64,
 ) -> StoreResult<RoomRow> {
     let now = now_ms();
-    on_writer!(db, |pool| {
+    let room = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let room: RoomRow = sqlx::query_as(concat!(
             "INSERT INTO rooms (name, name_key, created_by, created_at, member_count)
@@ -83,8 +85,10 @@ pub async fn insert_with_creator(
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(room)
-    })
+        Ok::<RoomRow, StoreError>(room)
+    })?;
+    lists_changed(db);
+    Ok(room)
 }
 
 /// The direct room of exactly these people (`members`, ids ascending), made if there
@@ -106,7 +110,7 @@ pub async fn direct_room(
         .collect::<Vec<_>>()
         .join(",");
     let now = now_ms();
-    on_writer!(db, |pool| {
+    let found = on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
         let made: Option<RoomRow> = sqlx::query_as(concat!(
             "INSERT INTO rooms (name, name_key, kind, direct_key, created_by, created_at)
@@ -161,8 +165,10 @@ pub async fn direct_room(
             room
         };
         tx.commit().await?;
-        Ok((room, new))
-    })
+        Ok::<(RoomRow, bool), StoreError>((room, new))
+    })?;
+    lists_changed(db);
+    Ok(found)
 }
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<RoomRow>> {
@@ -360,7 +366,9 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
             .map_err(unique_is_duplicate)?;
         tx.commit().await?;
         Ok::<(), StoreError>(())
-    })
+    })?;
+    lists_changed(db);
+    Ok(())
 }
 
 /// Takes a member out; says whether they were one.
@@ -387,6 +395,7 @@ pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<b
         Ok::<bool, StoreError>(gone > 0)
     })?;
     forget_members(db);
+    lists_changed(db);
     Ok(gone)
 }
 
@@ -403,6 +412,7 @@ pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult
     .map(drop))
     .map_err(unique_is_duplicate)?;
     forget_members(db);
+    lists_changed(db);
     Ok(())
 }
 
@@ -430,6 +440,7 @@ pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
         Ok::<Vec<i64>, StoreError>(members)
     })?;
     forget_members(db);
+    lists_changed(db);
     Ok(members)
 }
 
@@ -449,6 +460,7 @@ pub async fn set_notify(
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
+    list_changed_for(db, user_id);
     Ok(changed > 0)
 }
 
@@ -524,6 +536,69 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
         .await)?)
 }
 
+/// `user_id`'s joined rooms, as `list` reads them, and whether they came from memory.
+#[derive(Debug)]
+pub struct Joined {
+    pub rooms: Vec<RoomSummary>,
+    /// On SQLite, whether the list was kept in memory (`sidebars`); `None` on
+    /// PostgreSQL, which keeps nothing.
+    pub from_memory: Option<bool>,
+}
+
+/// `list(db, user_id, Scope::Joined)`: every logged-in page's sidebar. On SQLite the
+/// list is kept in memory until something in it changes (`sidebars::Sidebars`).
+pub async fn joined(db: &Db, user_id: i64) -> StoreResult<Joined> {
+    let Db::Sqlite(sqlite) = db else {
+        return Ok(Joined {
+            rooms: list(db, user_id, Scope::Joined).await?,
+            from_memory: None,
+        });
+    };
+    if let Some(rooms) = sqlite.sidebars.get(user_id) {
+        return Ok(Joined {
+            rooms,
+            from_memory: Some(true),
+        });
+    }
+    let stamp = sqlite.sidebars.stamp();
+    let rooms = list(db, user_id, Scope::Joined).await?;
+    sqlite.sidebars.keep(user_id, stamp, &rooms);
+    Ok(Joined {
+        rooms,
+        from_memory: Some(false),
+    })
+}
+
+/// After a commit that may change anyone's joined rooms as `joined` lists them:
+/// who is in a room, or what it is called.
+pub(super) fn lists_changed(db: &Db) {
+    if let Db::Sqlite(sqlite) = db {
+        sqlite.sidebars.changed_for_all();
+    }
+}
+
+/// After a commit that changed `user_id`'s joined rooms as `joined` lists them, and
+/// no one else's: their read marker, or how a room notifies them.
+fn list_changed_for(db: &Db, user_id: i64) {
+    if let Db::Sqlite(sqlite) = db {
+        sqlite.sidebars.changed_for(user_id);
+    }
+}
+
+/// After a batch of events was committed: each moved its room's seq. (After one that
+/// failed, which may have committed all the same, every list is forgotten.)
+pub(super) fn events_committed(db: &Db, outcome: &StoreResult<Vec<Written>>) {
+    let Db::Sqlite(sqlite) = db else { return };
+    match outcome {
+        Ok(written) => {
+            for (room_id, seq) in written.iter().filter_map(Written::committed) {
+                sqlite.sidebars.advanced(room_id, seq);
+            }
+        }
+        Err(_) => sqlite.sidebars.changed_for_all(),
+    }
+}
+
 /// Moves a member's read marker forward (never back, and never past the room's
 /// newest message) to the newest message up to `message_id`, with its place in the
 /// room's count. Says whether it moved.
@@ -545,5 +620,8 @@ pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> 
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
+    if moved > 0 {
+        list_changed_for(db, user_id);
+    }
     Ok(moved > 0)
 }

@@ -1,13 +1,16 @@
 //! What the page path keeps in memory (sessions on a node alone, each room's newest
 //! page) never serves stale authority: a logged-out session is refused on the very
 //! next request, a member who left cannot read the kept page, and an edit, a delete
-//! or a reaction is never served old; and a membership kept for posting ends with the
-//! membership.
+//! or a reaction is never served old; a membership kept for posting ends with the
+//! membership; and a sidebar kept in memory changes with everything it shows.
 
 use reqwest::{Method, StatusCode, header::COOKIE};
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::{
+    helpers::*,
+    live_pages::{badge, badge_text, eventually, is_bold, live_page, room_id, sidebar},
+};
 
 /// A request carrying exactly `cookie`, as a second tab or a stolen copy would.
 async fn get_with_cookie(
@@ -269,4 +272,133 @@ async fn a_leave_racing_posts_is_not_undone_by_a_read_that_began_before_it() {
             .contains(&"after leaving".to_owned()),
         "a refused post was stored"
     );
+}
+
+/// Whether `html`'s sidebar lists the room called `name`.
+fn lists(html: &str, name: &str) -> bool {
+    html.contains(&format!(r#"<a href="/rooms/{}""#, encode(name)))
+}
+
+/// `user`'s sidebar, read `times` times in a row: the same each time.
+async fn warm_sidebar(user: &User, times: usize) -> String {
+    let first = sidebar(user).await;
+    for _ in 1..times {
+        assert_eq!(sidebar(user).await, first, "a sidebar changed by itself");
+    }
+    first
+}
+
+#[tokio::test]
+async fn a_kept_sidebar_shows_every_change_on_the_very_next_page() {
+    let app = spawn_app().await;
+    let ada = app.user("ada").await; // the first account: an admin
+    let bob = app.user("bob").await;
+    for room in ["Den", "Attic"] {
+        assert_eq!(ada.create_room(room).await.status(), StatusCode::CREATED);
+        bob.join_counting_all(room).await;
+    }
+    let (den, attic) = (room_id(&bob, "Den").await, room_id(&bob, "Attic").await);
+    let html = warm_sidebar(&bob, 3).await;
+    assert_eq!((badge(&html, den), badge(&html, attic)), (None, None));
+
+    // A message in one room: its count, at once (no waiting for anything live).
+    ada.say("Attic", "news").await;
+    let html = warm_sidebar(&bob, 3).await;
+    assert_eq!((badge(&html, den), badge(&html, attic)), (None, Some(1)));
+    // A mention in the other.
+    ada.say("Den", "over to you @bob").await;
+    let html = warm_sidebar(&bob, 2).await;
+    assert_eq!(badge_text(&html, den).as_deref(), Some("@1"));
+    assert!(
+        html.contains(&format!(r#"id="unread-{den}" class="badge mention""#)),
+        "{html}"
+    );
+    // An edit moves nothing unread, and the room's page shows it.
+    let id = ada.say("Den", "first take").await;
+    let _ = warm_sidebar(&bob, 2).await;
+    assert_eq!(
+        ada.edit_message(id, "second take").await.status(),
+        StatusCode::OK
+    );
+    let page = bob.get("/rooms/Den").await.text().await.unwrap();
+    assert!(page.contains("second take") && !page.contains("first take"));
+    assert_eq!(badge_text(&sidebar(&bob).await, den).as_deref(), Some("@1"));
+    assert!(is_bold(&sidebar(&bob).await, den));
+
+    // Bob reads Attic (his page's socket says so): its badge goes, and stays gone.
+    let mut socket = live_page(&bob, "Attic").await;
+    send_json(&mut socket, json!({ "read": i64::MAX })).await;
+    eventually(&bob, |html| badge(html, attic).is_none()).await;
+    let html = warm_sidebar(&bob, 2).await;
+    assert_eq!(badge_text(&html, den).as_deref(), Some("@1"));
+    assert_eq!(badge(&html, attic), None);
+    // He writes there: his own message is never unread to him.
+    bob.say("Attic", "my reply").await;
+    assert_eq!(badge(&sidebar(&bob).await, attic), None);
+    // He mutes Den: no count for it any more.
+    assert_eq!(bob.set_notify("Den", "none").await.status(), StatusCode::OK);
+    let html = sidebar(&bob).await;
+    assert_eq!(badge_text(&html, den), None);
+    assert!(!is_bold(&html, den));
+
+    // Someone joins Den: its page counts them.
+    let page = bob.get("/rooms/Den").await.text().await.unwrap();
+    assert!(page.contains("2 members"), "{page}");
+    let cyd = app.user("cyd").await;
+    assert_eq!(cyd.join_room("Den").await.status(), StatusCode::CREATED);
+    let page = bob.get("/rooms/Den").await.text().await.unwrap();
+    assert!(page.contains("3 members"), "{page}");
+
+    // An admin renames Attic, then takes Bob out of it.
+    let renamed = ada
+        .call(Method::PATCH, "/rooms/Attic", Some(json!({"name": "阁楼"})))
+        .await;
+    assert_eq!(renamed.status(), StatusCode::OK);
+    let html = warm_sidebar(&bob, 2).await;
+    assert!(lists(&html, "阁楼") && !lists(&html, "Attic"), "{html}");
+    let remove = format!("/rooms/{}/members/bob", encode("阁楼"));
+    assert_eq!(
+        ada.call(Method::DELETE, &remove, None).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let html = sidebar(&bob).await;
+    assert!(!lists(&html, "阁楼") && lists(&html, "Den"), "{html}");
+    let response = bob.get(&format!("/rooms/{}", encode("阁楼"))).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "the preview");
+    assert!(!response.text().await.unwrap().contains("my reply"));
+
+    // He leaves Den; a direct room with Ada appears.
+    assert_eq!(bob.leave_room("Den").await.status(), StatusCode::NO_CONTENT);
+    assert!(!lists(&sidebar(&bob).await, "Den"));
+    assert_eq!(
+        bob.open_direct(&["ada"]).await.status(),
+        StatusCode::CREATED
+    );
+    let html = sidebar(&bob).await;
+    assert!(
+        html.contains(r#"title="ada""#),
+        "the direct room, titled by Ada: {html}"
+    );
+}
+
+#[tokio::test]
+async fn a_sidebar_read_while_messages_land_never_keeps_an_old_count() {
+    let app = spawn_app_with(|config| config.message_burst = 1000.0).await;
+    let ada = app.user("ada").await;
+    let bob = app.user("bob").await;
+    assert_eq!(ada.create_room("Den").await.status(), StatusCode::CREATED);
+    bob.join_counting_all("Den").await;
+    let den = room_id(&bob, "Den").await;
+    // Sidebars read on both sides of each post.
+    let bob = &bob;
+    let readers = futures_util::future::join_all((0..60).map(|_| sidebar(bob)));
+    let posts = async {
+        for n in 0..30 {
+            ada.say("Den", &format!("racing {n}")).await;
+        }
+    };
+    let _ = tokio::join!(readers, posts);
+    for _ in 0..5 {
+        assert_eq!(badge(&sidebar(bob).await, den), Some(30));
+    }
 }

@@ -156,6 +156,12 @@ async fn metrics_time_requests_by_route_pattern_and_count_cache_hits() {
         "the second and third views read the kept page: {after}"
     );
     assert!(hits(&after, "sessions") >= hits(&before, "sessions") + 3.0);
+    if app.database_url.starts_with("sqlite:") {
+        assert!(
+            hits(&after, "sidebars") >= hits(&before, "sidebars") + 2.0,
+            "the second and third views read the kept sidebar: {after}"
+        );
+    }
     assert!(series(&after, "hearth_open_sockets", &[]) >= 1.0);
     assert!(after.contains("hearth_writer_queue_depth"));
     assert!(after.contains("hearth_http_request_duration_seconds_bucket{"));
