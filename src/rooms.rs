@@ -4,6 +4,8 @@
 //! left, a level changed) goes out through [`RoomNews`], which the live hub
 //! implements: this module does not know who listens.
 
+use std::sync::Arc;
+
 use crate::{
     auth::{self, Admin, CurrentUser},
     domain::{DirectPeople, Notify, RoomName, Username, direct_name, fold_case, is_direct_name},
@@ -308,9 +310,9 @@ pub async fn remove_member(
 
 /// The rooms in `scope` for `user`. Their own (every page's sidebar) come from memory
 /// when nothing in them changed since they were last read (`store::rooms::joined`).
-pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Vec<RoomSummary>> {
+pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Arc<[RoomSummary]>> {
     if scope != Scope::Joined {
-        return Ok(store::rooms::list(db, user.id, scope).await?);
+        return Ok(store::rooms::list(db, user.id, scope).await?.into());
     }
     let joined = store::rooms::joined(db, user.id).await?;
     if let Some(hit) = joined.from_memory {

@@ -195,7 +195,7 @@ impl RoomsApi {
             ScopeParam::All => Scope::All,
         };
         let rooms = rooms::list(&state.db, &user, scope).await?;
-        Ok(Json(rooms.into_iter().map(RoomOut::from).collect()))
+        Ok(Json(rooms.iter().cloned().map(RoomOut::from).collect()))
     }
 
     /// Create a room. You become its first member. Each user may create ten rooms an

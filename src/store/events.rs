@@ -395,11 +395,19 @@ fn new_row(
 }
 
 /// Stores `batch` in one transaction (group commit: one disk sync for many writes) and
-/// returns one outcome per write, in the batch's order.
+/// returns one outcome per write, in the batch's order. The kept sidebars hear of each
+/// event it committed (or, if it failed, which might yet have committed, of
+/// everything).
 ///
 /// Rooms are locked in id order (a stable sort keeps each room's writes in submission
 /// order), so two nodes' batches cannot deadlock.
 pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
+    let outcome = store_batch(db, batch).await;
+    super::rooms::events_committed(db, &outcome);
+    outcome
+}
+
+async fn store_batch(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     const FIND_RETRY: &str = "SELECT id FROM messages
         WHERE sender_id = $1 AND client_id = $2 AND room_id = $3 AND sent_at > $4
         ORDER BY id DESC LIMIT 1";
@@ -436,9 +444,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
     let postgres = matches!(db, Db::Postgres(_));
     let mut order: Vec<usize> = (0..batch.len()).collect();
     order.sort_by_key(|&i| batch[i].room_id());
-    // In a block of its own, so that `?` ends the block, not the function: whatever
-    // happened, the kept sidebars hear of it.
-    let outcome: StoreResult<Vec<Written>> = async { on_writer!(db, |pool| {
+    on_writer!(db, |pool| {
         let mut tx = pool.begin_write().await?;
         let mut out: Vec<Option<Written>> = vec![None; batch.len()];
         let mut at = 0;
@@ -700,10 +706,7 @@ pub async fn commit(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
         }
         tx.commit().await?;
         Ok(out.into_iter().flatten().collect())
-    }) }
-    .await;
-    super::rooms::events_committed(db, &outcome);
-    outcome
+    })
 }
 
 /// What an edit event stores: the new text, its HTML and whom it mentions, so a

@@ -3,7 +3,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, PoisonError},
+    sync::{Arc, Mutex, PoisonError},
 };
 
 use super::{
@@ -87,7 +87,7 @@ pub async fn insert_with_creator(
         tx.commit().await?;
         Ok::<RoomRow, StoreError>(room)
     })?;
-    lists_changed(db);
+    sidebars_changed(db);
     Ok(room)
 }
 
@@ -167,7 +167,7 @@ pub async fn direct_room(
         tx.commit().await?;
         Ok::<(RoomRow, bool), StoreError>((room, new))
     })?;
-    lists_changed(db);
+    sidebars_changed(db);
     Ok(found)
 }
 
@@ -330,10 +330,12 @@ impl Members {
 }
 
 /// Forgets every kept membership (see `Members`): called after a commit that ended
-/// one or changed a room's key.
+/// one or changed a room's key. Such a commit changes sidebars too, so they are
+/// forgotten with them.
 pub(super) fn forget_members(db: &Db) {
     if let Db::Sqlite(sqlite) = db {
         sqlite.members.forget_all();
+        sqlite.sidebars.changed_for_all();
     }
 }
 
@@ -367,7 +369,7 @@ pub async fn add_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<()> 
         tx.commit().await?;
         Ok::<(), StoreError>(())
     })?;
-    lists_changed(db);
+    sidebars_changed(db);
     Ok(())
 }
 
@@ -395,7 +397,6 @@ pub async fn remove_member(db: &Db, room_id: i64, user_id: i64) -> StoreResult<b
         Ok::<bool, StoreError>(gone > 0)
     })?;
     forget_members(db);
-    lists_changed(db);
     Ok(gone)
 }
 
@@ -412,7 +413,6 @@ pub async fn rename(db: &Db, room_id: i64, name: &str, key: &str) -> StoreResult
     .map(drop))
     .map_err(unique_is_duplicate)?;
     forget_members(db);
-    lists_changed(db);
     Ok(())
 }
 
@@ -440,7 +440,6 @@ pub async fn delete(db: &Db, room_id: i64) -> StoreResult<Vec<i64>> {
         Ok::<Vec<i64>, StoreError>(members)
     })?;
     forget_members(db);
-    lists_changed(db);
     Ok(members)
 }
 
@@ -460,7 +459,7 @@ pub async fn set_notify(
     .execute(pool)
     .await
     .map(|r| r.rows_affected()))?;
-    list_changed_for(db, user_id);
+    sidebar_changed_for(db, user_id);
     Ok(changed > 0)
 }
 
@@ -539,7 +538,7 @@ pub async fn list(db: &Db, user_id: i64, scope: Scope) -> StoreResult<Vec<RoomSu
 /// `user_id`'s joined rooms, as `list` reads them, and whether they came from memory.
 #[derive(Debug)]
 pub struct Joined {
-    pub rooms: Vec<RoomSummary>,
+    pub rooms: Arc<[RoomSummary]>,
     /// On SQLite, whether the list was kept in memory (`sidebars`); `None` on
     /// PostgreSQL, which keeps nothing.
     pub from_memory: Option<bool>,
@@ -550,7 +549,7 @@ pub struct Joined {
 pub async fn joined(db: &Db, user_id: i64) -> StoreResult<Joined> {
     let Db::Sqlite(sqlite) = db else {
         return Ok(Joined {
-            rooms: list(db, user_id, Scope::Joined).await?,
+            rooms: list(db, user_id, Scope::Joined).await?.into(),
             from_memory: None,
         });
     };
@@ -561,7 +560,7 @@ pub async fn joined(db: &Db, user_id: i64) -> StoreResult<Joined> {
         });
     }
     let stamp = sqlite.sidebars.stamp();
-    let rooms = list(db, user_id, Scope::Joined).await?;
+    let rooms: Arc<[RoomSummary]> = list(db, user_id, Scope::Joined).await?.into();
     sqlite.sidebars.keep(user_id, stamp, &rooms);
     Ok(Joined {
         rooms,
@@ -569,9 +568,11 @@ pub async fn joined(db: &Db, user_id: i64) -> StoreResult<Joined> {
     })
 }
 
-/// After a commit that may change anyone's joined rooms as `joined` lists them:
-/// who is in a room, or what it is called.
-pub(super) fn lists_changed(db: &Db) {
+/// After a commit that may change anyone's joined rooms as `joined` lists them
+/// without ending a membership: a room made, or someone added to one. (A commit that
+/// ends one, or renames a room, calls `forget_members`, which forgets the sidebars
+/// too.)
+fn sidebars_changed(db: &Db) {
     if let Db::Sqlite(sqlite) = db {
         sqlite.sidebars.changed_for_all();
     }
@@ -579,7 +580,7 @@ pub(super) fn lists_changed(db: &Db) {
 
 /// After a commit that changed `user_id`'s joined rooms as `joined` lists them, and
 /// no one else's: their read marker, or how a room notifies them.
-fn list_changed_for(db: &Db, user_id: i64) {
+fn sidebar_changed_for(db: &Db, user_id: i64) {
     if let Db::Sqlite(sqlite) = db {
         sqlite.sidebars.changed_for(user_id);
     }
@@ -590,11 +591,9 @@ fn list_changed_for(db: &Db, user_id: i64) {
 pub(super) fn events_committed(db: &Db, outcome: &StoreResult<Vec<Written>>) {
     let Db::Sqlite(sqlite) = db else { return };
     match outcome {
-        Ok(written) => {
-            for (room_id, seq) in written.iter().filter_map(Written::committed) {
-                sqlite.sidebars.advanced(room_id, seq);
-            }
-        }
+        Ok(written) => sqlite
+            .sidebars
+            .advanced(written.iter().filter_map(Written::committed)),
         Err(_) => sqlite.sidebars.changed_for_all(),
     }
 }
@@ -621,7 +620,7 @@ pub async fn mark_read(db: &Db, room_id: i64, user_id: i64, message_id: i64) -> 
     .await
     .map(|r| r.rows_affected()))?;
     if moved > 0 {
-        list_changed_for(db, user_id);
+        sidebar_changed_for(db, user_id);
     }
     Ok(moved > 0)
 }

@@ -18,7 +18,7 @@
 
 use std::{
     collections::HashMap,
-    sync::{Mutex, MutexGuard, PoisonError},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
 };
 
 use super::rooms::RoomSummary;
@@ -42,12 +42,12 @@ struct Kept {
     /// every room with an event since).
     seqs: HashMap<i64, i64>,
     /// By person: their list, and the stamp taken before it was read.
-    lists: HashMap<i64, (u64, Vec<RoomSummary>)>,
+    lists: HashMap<i64, (u64, Arc<[RoomSummary]>)>,
 }
 
 impl Sidebars {
     /// `user_id`'s kept list, if nothing in it can have changed since it was read.
-    pub(super) fn get(&self, user_id: i64) -> Option<Vec<RoomSummary>> {
+    pub(super) fn get(&self, user_id: i64) -> Option<Arc<[RoomSummary]>> {
         let kept = self.lock();
         let (read_at, rooms) = kept.lists.get(&user_id)?;
         let current = kept.is_current(user_id, *read_at)
@@ -65,7 +65,7 @@ impl Sidebars {
     }
 
     /// Keeps `rooms`, read for `user_id` after `stamp`, unless something changed since.
-    pub(super) fn keep(&self, user_id: i64, stamp: u64, rooms: &[RoomSummary]) {
+    pub(super) fn keep(&self, user_id: i64, stamp: u64, rooms: &Arc<[RoomSummary]>) {
         let mut kept = self.lock();
         if !kept.is_current(user_id, stamp) {
             return;
@@ -73,21 +73,23 @@ impl Sidebars {
         if kept.lists.len() >= MAX_KEPT {
             kept.lists.clear();
         }
-        for room in rooms {
+        for room in rooms.iter() {
             // An event committed since the read has already put its newer seq here.
             kept.seqs.entry(room.id).or_insert(room.last_seq);
         }
-        kept.lists.insert(user_id, (stamp, rooms.to_vec()));
+        kept.lists.insert(user_id, (stamp, Arc::clone(rooms)));
         if kept.seqs.len() > MAX_KEPT {
             kept.start_again();
         }
     }
 
-    /// An event committed in `room_id` at `seq`.
-    pub(super) fn advanced(&self, room_id: i64, seq: i64) {
+    /// Events committed, each `(room_id, seq)`: a batch's, under one lock.
+    pub(super) fn advanced(&self, events: impl IntoIterator<Item = (i64, i64)>) {
         let mut kept = self.lock();
-        let newest = kept.seqs.entry(room_id).or_insert(seq);
-        *newest = (*newest).max(seq);
+        for (room_id, seq) in events {
+            let newest = kept.seqs.entry(room_id).or_insert(seq);
+            *newest = (*newest).max(seq);
+        }
         if kept.seqs.len() > MAX_KEPT {
             kept.start_again();
         }
@@ -152,7 +154,11 @@ mod tests {
         }
     }
 
-    fn unread(list: Option<Vec<RoomSummary>>) -> Option<Vec<i64>> {
+    fn list<const N: usize>(rooms: [RoomSummary; N]) -> Arc<[RoomSummary]> {
+        Arc::new(rooms)
+    }
+
+    fn unread(list: Option<Arc<[RoomSummary]>>) -> Option<Vec<i64>> {
         list.map(|rooms| rooms.iter().map(|r| r.unread).collect())
     }
 
@@ -160,12 +166,12 @@ mod tests {
     fn a_kept_list_is_served_until_an_event_moves_one_of_its_rooms() {
         let sidebars = Sidebars::default();
         let stamp = sidebars.stamp();
-        sidebars.keep(1, stamp, &[room(10, 5, 0), room(11, 7, 3)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 0), room(11, 7, 3)]));
         assert_eq!(unread(sidebars.get(1)), Some(vec![0, 3]));
         // An event elsewhere changes nothing here.
-        sidebars.advanced(12, 40);
+        sidebars.advanced([(12, 40)]);
         assert_eq!(unread(sidebars.get(1)), Some(vec![0, 3]));
-        sidebars.advanced(11, 8);
+        sidebars.advanced([(11, 8)]);
         assert_eq!(sidebars.get(1).map(|l| l.len()), None);
     }
 
@@ -174,12 +180,12 @@ mod tests {
         let sidebars = Sidebars::default();
         let stamp = sidebars.stamp();
         // The read saw seq 5; the event at 6 committed before the list was kept.
-        sidebars.advanced(10, 6);
-        sidebars.keep(1, stamp, &[room(10, 5, 0)]);
+        sidebars.advanced([(10, 6)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 0)]));
         assert!(sidebars.get(1).is_none());
         // Read again, after it: served.
         let stamp = sidebars.stamp();
-        sidebars.keep(1, stamp, &[room(10, 6, 1)]);
+        sidebars.keep(1, stamp, &list([room(10, 6, 1)]));
         assert_eq!(unread(sidebars.get(1)), Some(vec![1]));
     }
 
@@ -187,18 +193,18 @@ mod tests {
     fn a_change_for_one_person_drops_theirs_and_refuses_reads_begun_before_it() {
         let sidebars = Sidebars::default();
         let stamp = sidebars.stamp();
-        sidebars.keep(1, stamp, &[room(10, 5, 4)]);
-        sidebars.keep(2, stamp, &[room(10, 5, 4)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 4)]));
+        sidebars.keep(2, stamp, &list([room(10, 5, 4)]));
         let racing = sidebars.stamp();
         // Person 1 read the room: their marker moved.
         sidebars.changed_for(1);
         assert!(sidebars.get(1).is_none());
         assert_eq!(unread(sidebars.get(2)), Some(vec![4]));
         // A read of person 1's list that began before the change is not kept.
-        sidebars.keep(1, racing, &[room(10, 5, 4)]);
+        sidebars.keep(1, racing, &list([room(10, 5, 4)]));
         assert!(sidebars.get(1).is_none());
         let stamp = sidebars.stamp();
-        sidebars.keep(1, stamp, &[room(10, 5, 0)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 0)]));
         assert_eq!(unread(sidebars.get(1)), Some(vec![0]));
     }
 
@@ -206,10 +212,10 @@ mod tests {
     fn a_change_for_all_drops_every_list_and_every_read_begun_before_it() {
         let sidebars = Sidebars::default();
         let stamp = sidebars.stamp();
-        sidebars.keep(1, stamp, &[room(10, 5, 0)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 0)]));
         sidebars.changed_for_all();
         assert!(sidebars.get(1).is_none());
-        sidebars.keep(2, stamp, &[room(10, 5, 0)]);
+        sidebars.keep(2, stamp, &list([room(10, 5, 0)]));
         assert!(sidebars.get(2).is_none());
     }
 
@@ -217,13 +223,13 @@ mod tests {
     fn starting_again_forgets_a_newer_seq_without_serving_an_older_one() {
         let sidebars = Sidebars::default();
         let stamp = sidebars.stamp();
-        sidebars.advanced(10, 6);
+        sidebars.advanced([(10, 6)]);
         // Enough rooms with events to start again: room 10's seq 6 is forgotten.
         for id in 0..=MAX_KEPT as i64 {
-            sidebars.advanced(1000 + id, 1);
+            sidebars.advanced([(1000 + id, 1)]);
         }
         // A read from before all that, which saw seq 5, must not be kept as current.
-        sidebars.keep(1, stamp, &[room(10, 5, 0)]);
+        sidebars.keep(1, stamp, &list([room(10, 5, 0)]));
         assert!(sidebars.get(1).is_none());
     }
 }

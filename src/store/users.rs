@@ -249,6 +249,5 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         Ok::<(), super::StoreError>(())
     })?;
     super::rooms::forget_members(db);
-    super::rooms::lists_changed(db);
     Ok(())
 }

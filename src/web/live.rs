@@ -11,7 +11,7 @@
 //! (`{"typing": true}`, passed on at most every 3 s). A room page whose reader left the
 //! room closes with 1008 "left the room", and the page goes to their rooms.
 
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
 use tokio::time::Instant;
 
@@ -109,7 +109,7 @@ struct Listening {
     control: broadcast::Receiver<Control>,
     user_events: UserChannel,
     /// The reader's rooms, with their unread counts when the socket opened.
-    joined: Vec<RoomSummary>,
+    joined: Arc<[RoomSummary]>,
     /// The page's words, for the sidebar entries this socket adds.
     t: &'static Text,
     /// Whether others see this reader typing (their setting when the page opened).
@@ -304,7 +304,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
     let mut counted: HashMap<i64, i64> = HashMap::new();
     match rooms::list(&state.db, &user, Scope::Joined).await {
         Ok(now) => {
-            for r in &now {
+            for r in now.iter() {
                 if let Some(badge) = unread.get_mut(&r.id) {
                     *badge = Unread::of(r);
                     counted.insert(r.id, r.last_seq);
