@@ -7,7 +7,6 @@ use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    return_big_allocations_to_the_system();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -83,14 +82,24 @@ async fn shutdown_signal() {
     }
 }
 
-/// Each argon2 hash allocates a 19 MiB block. glibc raises its mmap threshold after
-/// the first such block is freed and from then on keeps them in per-thread arenas: a
-/// few logins left a server holding ~900 MiB it no longer used. A fixed threshold
-/// keeps large blocks mmapped, so they go back to the system when freed.
-fn return_big_allocations_to_the_system() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only tunes the allocator; it is called before any large allocation.
-    unsafe {
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
-    }
-}
+/// jemalloc, for Rust and SQLite's C code alike (`malloc` itself is replaced). Against
+/// glibc's malloc it served the search page 25–40% faster: SQLite's FTS5 and sqlx's
+/// rows allocate on one thread and free on another, which glibc pays for in arena
+/// locks and consolidation (BENCHMARKS.md, "jemalloc").
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's settings, read when it starts (the `MALLOC_CONF` environment variable
+/// still overrides them):
+/// - a background thread returns freed memory to the system after about a second
+///   (`dirty_decay_ms`), and at once from there (`muzzy_decay_ms`): each argon2 hash
+///   allocates a 19 MiB block, and an idle server must not keep them. Returning it at
+///   once instead (0 ms) made posting 20% slower;
+/// - two arenas, one per core, instead of eight: each arena keeps its own freed
+///   pages, and 10,000 idle sockets must fit in 120 MiB.
+#[cfg(all(not(target_env = "msvc"), not(target_os = "macos")))]
+#[unsafe(no_mangle)]
+#[allow(non_upper_case_globals)]
+static malloc_conf: &[u8; 70] =
+    b"background_thread:true,narenas:2,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
