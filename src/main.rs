@@ -96,8 +96,9 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 ///   (`dirty_decay_ms`), and at once from there (`muzzy_decay_ms`): each argon2 hash
 ///   allocates a 19 MiB block, and an idle server must not keep them. Returning it at
 ///   once instead (0 ms) made posting 20% slower;
-/// - two arenas, one per core, instead of eight: each arena keeps its own freed
-///   pages, and 10,000 idle sockets must fit in 120 MiB.
+/// - two arenas instead of jemalloc's four a core: each arena keeps its own freed
+///   pages, and 10,000 idle sockets must fit in 120 MiB on two cores. A box with many
+///   cores serving many requests at once may want more (`MALLOC_CONF=narenas:N`).
 #[cfg(all(not(target_env = "msvc"), not(target_os = "macos")))]
 #[unsafe(no_mangle)]
 #[allow(non_upper_case_globals)]
