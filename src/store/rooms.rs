@@ -87,7 +87,8 @@ pub async fn insert_with_creator(
         tx.commit().await?;
         Ok::<RoomRow, StoreError>(room)
     })?;
-    sidebars_changed(db);
+    // Its one member is the only person whose sidebar shows it.
+    sidebar_changed_for(db, creator);
     Ok(room)
 }
 
@@ -165,10 +166,16 @@ pub async fn direct_room(
             room
         };
         tx.commit().await?;
-        Ok::<(RoomRow, bool), StoreError>((room, new))
+        Ok::<_, StoreError>((room, new, added > 0))
     })?;
-    sidebars_changed(db);
-    Ok(found)
+    let (room, new, joined) = found;
+    // Only its members' sidebars show it, and only someone joining changed them.
+    if joined {
+        for &member in members {
+            sidebar_changed_for(db, member);
+        }
+    }
+    Ok((room, new))
 }
 
 pub async fn find_by_key(db: &Db, key: &str) -> StoreResult<Option<RoomRow>> {
@@ -569,9 +576,9 @@ pub async fn joined(db: &Db, user_id: i64) -> StoreResult<Joined> {
 }
 
 /// After a commit that may change anyone's joined rooms as `joined` lists them
-/// without ending a membership: a room made, or someone added to one. (A commit that
-/// ends one, or renames a room, calls `forget_members`, which forgets the sidebars
-/// too.)
+/// without ending a membership: someone added to a room (its member count shows in
+/// every member's sidebar). (A commit that ends one, or renames a room, calls
+/// `forget_members`, which forgets the sidebars too.)
 fn sidebars_changed(db: &Db) {
     if let Db::Sqlite(sqlite) = db {
         sqlite.sidebars.changed_for_all();
@@ -579,7 +586,8 @@ fn sidebars_changed(db: &Db) {
 }
 
 /// After a commit that changed `user_id`'s joined rooms as `joined` lists them, and
-/// no one else's: their read marker, or how a room notifies them.
+/// no one else's: their read marker, how a room notifies them, or a room only they
+/// (and others told the same way) are in.
 fn sidebar_changed_for(db: &Db, user_id: i64) {
     if let Db::Sqlite(sqlite) = db {
         sqlite.sidebars.changed_for(user_id);

@@ -9,9 +9,9 @@
 //!   its room's seq (`advanced`), and an event is the only way a room's message count,
 //!   its writer's read marker and its mentions change;
 //! - nothing changed for this person since the read began (`changed_for`: their read
-//!   marker or notification level);
+//!   marker or notification level, or a room made with them in it);
 //! - nothing changed for everyone since (`changed_for_all`: someone joined or left a
-//!   room, or a room was made, renamed or deleted).
+//!   room, or a room was renamed or deleted).
 //!
 //! A change is stamped after it commits, and a read takes its stamp before it starts:
 //! a read that raced a change is older than the change, and is never served.

@@ -367,9 +367,10 @@ async fn a_kept_sidebar_shows_every_change_on_the_very_next_page() {
     assert_eq!(response.status(), StatusCode::FORBIDDEN, "the preview");
     assert!(!response.text().await.unwrap().contains("my reply"));
 
-    // He leaves Den; a direct room with Ada appears.
+    // He leaves Den; a direct room with Ada appears, in his sidebar and in hers.
     assert_eq!(bob.leave_room("Den").await.status(), StatusCode::NO_CONTENT);
     assert!(!lists(&sidebar(&bob).await, "Den"));
+    assert!(!warm_sidebar(&ada, 2).await.contains(r#"title="bob""#));
     assert_eq!(
         bob.open_direct(&["ada"]).await.status(),
         StatusCode::CREATED
@@ -379,6 +380,19 @@ async fn a_kept_sidebar_shows_every_change_on_the_very_next_page() {
         html.contains(r#"title="ada""#),
         "the direct room, titled by Ada: {html}"
     );
+    let html = sidebar(&ada).await;
+    assert!(
+        html.contains(r#"title="bob""#),
+        "the direct room in Ada's, titled by Bob: {html}"
+    );
+    // Opening it again changes nothing; a room she makes shows in hers at once.
+    assert_eq!(bob.open_direct(&["ada"]).await.status(), StatusCode::OK);
+    assert_eq!(warm_sidebar(&ada, 2).await, html);
+    assert_eq!(
+        ada.create_room("Cellar").await.status(),
+        StatusCode::CREATED
+    );
+    assert!(lists(&sidebar(&ada).await, "Cellar"), "her new room");
 }
 
 #[tokio::test]
