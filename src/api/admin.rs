@@ -45,6 +45,7 @@ pub struct RoleIn {
 pub struct ActiveIn {
     /// false deactivates the account: its sessions end, its sockets close on every
     /// node, and it cannot log in. true reactivates it.
+    #[oai(deserialize_with = "strict::active")]
     pub active: bool,
 }
 
@@ -66,8 +67,10 @@ pub struct RegistrationIo {
 #[derive(Debug, Object)]
 pub struct NewInvite {
     /// How long it lasts: 1 to 720 hours (default 168, a week).
+    #[oai(deserialize_with = "strict::hours")]
     pub hours: Option<i64>,
     /// How many people may register with it: 1 to 1000 (default 1).
+    #[oai(deserialize_with = "strict::uses")]
     pub uses: Option<i64>,
 }
 
@@ -146,6 +149,7 @@ pub struct TokenOut {
 #[derive(Debug, Object)]
 pub struct WebhookIn {
     /// An `http:` or `https:` URL, or null to take the webhook away.
+    #[oai(deserialize_with = "strict::url")]
     pub url: Option<String>,
 }
 

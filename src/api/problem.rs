@@ -4,14 +4,14 @@
 use poem::{Response, http::header};
 use poem_openapi::{
     ApiResponse, Object,
-    error::ParseRequestPayloadError,
+    error::{ParseParamError, ParseRequestPayloadError},
     registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
     types::Type,
 };
 
 use super::strict::refused_field;
 use crate::{
-    error::{AppError, Code},
+    error::{AppError, Code, ValidationError},
     i18n::{Lang, error_text, error_title},
 };
 
@@ -93,12 +93,22 @@ pub fn problem_response(err: poem::Error) -> Response {
 /// JSON a route takes (422, naming the field when it can), a parameter that does not
 /// parse (400), an unknown route (404), and so on.
 fn framework_problem(err: &poem::Error) -> Response {
+    // An emoji in a path that is not even UTF-8 is still "not one emoji": 422, as the
+    // reactions routes answer everything that is not one.
+    if err
+        .downcast_ref::<ParseParamError>()
+        .is_some_and(|param| param.name == "emoji")
+    {
+        let refused = AppError::Invalid(ValidationError::new("emoji", Code::NotOneEmoji));
+        return problem_response(refused.into());
+    }
     if let Some(payload) = err.downcast_ref::<ParseRequestPayloadError>() {
-        let field = refused_field(&payload.reason).map(str::to_owned);
-        let detail = match &field {
-            Some(field) => format!("The field “{field}” is missing or is not a string."),
+        let refused = refused_field(&payload.reason);
+        let detail = match refused {
+            Some((field, what)) => format!("The field “{field}” {what}."),
             None => "The request body is not the JSON this route takes.".to_owned(),
         };
+        let field = refused.map(|(field, _)| field.to_owned());
         let body = Problem {
             title: error_title(Lang::En, poem::http::StatusCode::UNPROCESSABLE_ENTITY).to_owned(),
             status: 422,

@@ -3,7 +3,7 @@
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 
-use super::ApiResult;
+use super::{ApiResult, strict};
 use crate::{AppState, auth::CurrentUser, push, store};
 
 #[derive(Debug, Object)]
@@ -16,8 +16,10 @@ pub struct PushKey {
 #[derive(Debug, Object)]
 pub struct PushKeysIn {
     /// The browser's P-256 public key, base64url.
+    #[oai(deserialize_with = "strict::p256dh")]
     pub p256dh: String,
     /// The browser's 16-byte auth secret, base64url.
+    #[oai(deserialize_with = "strict::auth")]
     pub auth: String,
 }
 
@@ -25,12 +27,19 @@ pub struct PushKeysIn {
 #[derive(Debug, Object)]
 pub struct SubscriptionIn {
     /// Where its push service takes pushes: an `https:` URL.
+    #[oai(deserialize_with = "strict::endpoint")]
     pub endpoint: String,
+    #[oai(deserialize_with = "keys")]
     pub keys: PushKeysIn,
+}
+
+fn keys(value: Option<serde_json::Value>) -> poem_openapi::types::ParseResult<PushKeysIn> {
+    strict::object("keys", value)
 }
 
 #[derive(Debug, Object)]
 pub struct EndpointIn {
+    #[oai(deserialize_with = "strict::endpoint")]
     pub endpoint: String,
 }
 

@@ -110,6 +110,7 @@ pub struct NewMessageIn {
 #[derive(Debug, Object)]
 pub struct NewDirect {
     /// The other people's usernames: 1 to 7, each once, not yourself.
+    #[oai(deserialize_with = "strict::users")]
     pub users: Vec<String>,
 }
 
@@ -118,6 +119,7 @@ pub struct NewDirect {
 pub struct MembershipIn {
     /// `all` (every message counts as unread: the default in direct rooms), `mentions`
     /// (only messages that mention you: the default in group rooms) or `none`.
+    #[oai(deserialize_with = "strict::notify")]
     pub notify: String,
 }
 

@@ -16,9 +16,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast::{self, error::RecvError};
 
+use super::user_event::UserEvent;
 use super::{
     delivery::Delivery,
     relay::{Outbound, Relay},
@@ -55,33 +55,6 @@ pub enum Control {
     /// Logouts may have been missed (the Redis link was down): every socket checks
     /// that its session still exists.
     RecheckSessions,
-}
-
-/// What one person's sockets hear, on every node.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum UserEvent {
-    /// This login ended: its sockets close with 1008.
-    Revoke { login: String },
-    /// Every login of theirs ended (the account was deactivated or deleted): all
-    /// their sockets close with 1008.
-    RevokeAll,
-    /// They joined (or created, or were brought into) a room: their open pages list it
-    /// and start counting its unread.
-    Joined {
-        room_id: i64,
-        last_seq: i64,
-        name: String,
-        direct: bool,
-    },
-    /// They read a room in some tab: their other pages clear its badge.
-    Read { room_id: i64 },
-    /// They left a room: their sockets on it close, and it leaves their pages.
-    Left { room_id: i64 },
-    /// They changed how a room notifies them (`all`, `mentions` or `none`).
-    Notify { room_id: i64, notify: String },
-    /// A room of theirs was renamed.
-    Renamed { room_id: i64, name: String },
 }
 
 /// Whether a committed event with a given seq should be delivered now.

@@ -4,8 +4,8 @@
 //! the `hub`, in each room's seq order; every socket open on the room reads it from
 //! the room's bounded channel (`socket` holds what all sockets share). Events for one
 //! person (a logout, a room joined or read elsewhere) go through their own channel in
-//! the hub. `relay` is how the hub and fan-out tell other nodes, and `redis_bridge`
-//! carries it; only `app` wires the two together.
+//! the hub (`user_event`). `relay` is how the hub and fan-out tell other nodes, and
+//! `redis_bridge` carries it; only `app` wires the two together.
 
 pub mod delivery;
 pub mod fanout;
@@ -14,9 +14,11 @@ pub mod hub;
 pub mod redis_bridge;
 pub mod relay;
 pub mod socket;
+pub mod user_event;
 
 pub use delivery::Delivery;
 pub use fanout::{Fanout, Inbound};
 pub use flood::FloodJudge;
-pub use hub::{Control, Hub, RoomEvent, UserEvent};
+pub use hub::{Control, Hub, RoomEvent};
 pub use relay::Relay;
+pub use user_event::UserEvent;

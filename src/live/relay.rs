@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
-use super::hub::UserEvent;
+use super::user_event::UserEvent;
 use crate::{metrics, store::events::Event};
 
 /// What this node tells the others.

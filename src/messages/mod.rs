@@ -373,6 +373,8 @@ pub async fn events_after(
     after_seq: i64,
     limit: Option<i64>,
 ) -> AppResult<Vec<store::events::Event>> {
-    let limit = checked_limit(limit, DEFAULT_EVENTS, MAX_EVENTS)?;
+    // The events route's contract is "up to `limit`, max 500": a larger limit is
+    // read as the most there is, not refused. Below 1 there is no sense to read.
+    let limit = checked_limit(limit.map(|l| l.min(MAX_EVENTS)), DEFAULT_EVENTS, MAX_EVENTS)?;
     Ok(store::events::range(db, room.id, after_seq, i64::MAX, limit).await?)
 }

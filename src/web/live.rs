@@ -361,6 +361,11 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                 delivered.record();
             },
             Some((room_id, event)) = elsewhere.next() => {
+                // A badge that missed a message would stay wrong: reconnect, and the
+                // page comes back with every count read afresh.
+                if event.is_err() {
+                    break Some(CloseReason::TryAgain("too slow; reconnect"));
+                }
                 if let Ok(RoomEvent::Delivery(d)) = event
                     && let EventKind::Message(m) = &d.event.kind
                     && m.sender_id != user.id

@@ -105,7 +105,8 @@ pub async fn edit_form(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let (message, _) = messages::find_deletable(&state.db, &user, id).await?;
+    // Only the author edits: an admin's wider reach is for deleting, not reading.
+    let message = messages::find_own(&state.db, &user, id).await?;
     if !is_htmx(req) {
         return actions(lang, &state, &user, &message, Shown::default()).await;
     }
@@ -185,7 +186,8 @@ pub async fn delete_dialog(
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> AppResult<Html<String>> {
-    let message = messages::find_own(&state.db, &user, id).await?;
+    // An admin's menu offers Delete on anyone's message: the dialog follows it.
+    let (message, _) = messages::find_deletable(&state.db, &user, id).await?;
     if !is_htmx(req) {
         return actions(
             lang,

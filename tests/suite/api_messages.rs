@@ -497,9 +497,11 @@ async fn odd_emoji_paths_are_refused_and_store_nothing() {
             assert_eq!(status, 422, "{method} {path}: not one emoji");
         }
     }
-    // Half an emoji is not even UTF-8.
+    // Half an emoji is not even UTF-8: still not one emoji.
     let half = format!("/api/v1/messages/{id}/reactions/%F0%9F");
-    assert_eq!(raw_request(&alice, "PUT", &half).await, 400);
+    for method in ["PUT", "DELETE"] {
+        assert_eq!(raw_request(&alice, method, &half).await, 422, "{method}");
+    }
 
     assert_eq!(
         message_in(&alice, "Lobby", id).await["reactions"],
@@ -562,6 +564,66 @@ async fn a_json_field_of_the_wrong_type_is_422_naming_it_and_creates_nothing() {
     }
     let events = alice.events("Lobby", "").await;
     assert_eq!(events.len(), 1, "nothing was posted: {events:?}");
+
+    // Every other body's fields too, whatever their type (alice, the first account,
+    // is an admin).
+    let bob = app.user("bob").await;
+    assert_eq!(bob.join_room("Lobby").await.status(), StatusCode::CREATED);
+    let key_error = json!({ "endpoint": "https://push.example/1", "keys": 5 });
+    let inner_error =
+        json!({ "endpoint": "https://push.example/1", "keys": { "p256dh": 1, "auth": "a" } });
+    for (method, path, body, field) in [
+        ("POST", "/direct", json!({ "users": [12345] }), "users"),
+        ("POST", "/direct", json!({ "users": "bob" }), "users"),
+        (
+            "PUT",
+            "/rooms/Lobby/membership",
+            json!({ "notify": 1 }),
+            "notify",
+        ),
+        (
+            "POST",
+            "/push/subscriptions",
+            json!({ "endpoint": 5, "keys": {} }),
+            "endpoint",
+        ),
+        ("POST", "/push/subscriptions", key_error, "keys"),
+        ("POST", "/push/subscriptions", inner_error, "p256dh"),
+        (
+            "DELETE",
+            "/push/subscriptions",
+            json!({ "endpoint": true }),
+            "endpoint",
+        ),
+        (
+            "PUT",
+            "/admin/users/bob/active",
+            json!({ "active": "no" }),
+            "active",
+        ),
+        ("POST", "/admin/invites", json!({ "hours": "24" }), "hours"),
+        ("POST", "/admin/invites", json!({ "uses": 1.5 }), "uses"),
+        ("PUT", "/admin/users/bob/role", json!({ "role": 1 }), "role"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let response = alice.call(method.clone(), path, Some(body.clone())).await;
+        let problem = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(problem["field"], field, "{method} {path} {body}: {problem}");
+        assert_eq!(problem["code"], "wrong_type", "{problem}");
+        assert!(
+            problem["detail"].as_str().unwrap().contains(field),
+            "{problem}"
+        );
+    }
+    // None of it took: bob is still active, a member, with no direct room.
+    let rooms: Vec<Value> = bob
+        .get("/api/v1/rooms?scope=joined")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rooms.len(), 1, "{rooms:?}");
+    assert_eq!(bob.get("/api/v1/session").await.status(), StatusCode::OK);
 }
 
 // ---- helpers -----------------------------------------------------------------------

@@ -138,6 +138,37 @@ async fn an_admins_message_menu_offers_delete_on_anyones_message_and_the_form_wo
         .await
         .unwrap();
     assert!(page.contains(&format!(r#"href="/messages/{id}/delete""#)));
+    // Following Delete opens the confirmation, as a dialog and as a page.
+    for htmx in [true, false] {
+        let mut ask = admin.http.get(app.url(&format!("/messages/{id}/delete")));
+        if htmx {
+            ask = ask.header("HX-Request", "true");
+        }
+        let dialog = ask.send().await.unwrap();
+        assert_eq!(dialog.status(), StatusCode::OK, "htmx: {htmx}");
+        let dialog = dialog.text().await.unwrap();
+        assert!(
+            dialog.contains(&format!(r#"action="/messages/{id}/delete""#)),
+            "htmx {htmx}: {dialog}"
+        );
+    }
+    // Editing stays the author's, and the edit form shows nobody else the text.
+    let secret = bea.say("forum", "only for the forum").await;
+    assert_eq!(
+        cyd.leave_room("forum").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    for who in [&admin, &cyd] {
+        for htmx in [true, false] {
+            let mut ask = who.http.get(app.url(&format!("/messages/{secret}/edit")));
+            if htmx {
+                ask = ask.header("HX-Request", "true");
+            }
+            let form = ask.send().await.unwrap();
+            assert_eq!(form.status(), StatusCode::FORBIDDEN, "htmx: {htmx}");
+            assert!(!form.text().await.unwrap().contains("only for the forum"));
+        }
+    }
     let refused = cyd
         .http
         .post(app.url(&format!("/messages/{id}/delete")))
