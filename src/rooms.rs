@@ -89,10 +89,12 @@ pub async fn create(
 
 /// The direct room of `user` and the people named `others` (1 to 7, each once, not
 /// `user`): the existing one, or a new one (`true`). Two calls at once for the same
-/// people get the same room. Everyone in it hears of it on their open pages.
+/// people get the same room. Everyone in it hears of it on their open pages. A new
+/// one counts against `user`'s room-creation limit (429); opening one again does not.
 pub async fn direct(
     db: &Db,
     news: &impl RoomNews,
+    limit: &CreationLimit,
     user: &CurrentUser,
     others: &[String],
 ) -> AppResult<(Room, bool)> {
@@ -111,6 +113,9 @@ pub async fn direct(
     let mut ids: Vec<i64> = people.iter().map(|(id, _)| *id).collect();
     ids.sort_unstable();
     let key = fold_case(&name);
+    if store::rooms::find_by_key(db, &key).await?.is_none() {
+        limit.check(user.id)?;
+    }
     let (row, new) = store::rooms::direct_room(db, &name, &key, &ids, user.id).await?;
     let room = Room::from(row);
     for id in &ids {
@@ -323,16 +328,17 @@ pub async fn list(db: &Db, user: &CurrentUser, scope: Scope) -> AppResult<Arc<[R
 
 /// Records that `user_id` has seen everything in `room` up to `message_id` (the newest
 /// message their page shows when they reach its bottom); their other pages, on every
-/// node, clear the room's badge.
+/// node, clear the room's badge. Says whether the marker moved.
 pub async fn mark_read(
     db: &Db,
     news: &impl RoomNews,
     user_id: i64,
     room: &Room,
     message_id: i64,
-) -> AppResult<()> {
-    if store::rooms::mark_read(db, room.id, user_id, message_id).await? {
+) -> AppResult<bool> {
+    let moved = store::rooms::mark_read(db, room.id, user_id, message_id).await?;
+    if moved {
         news.read(user_id, room.id);
     }
-    Ok(())
+    Ok(moved)
 }

@@ -15,7 +15,7 @@ use crate::{
 pub struct PasswordChange {
     #[oai(write_only, deserialize_with = "strict::current_password")]
     pub current_password: String,
-    /// 8–1024 bytes, not on the list of common passwords.
+    /// 8 characters or more, at most 1024 bytes, not on the list of common passwords.
     #[oai(write_only, deserialize_with = "strict::new_password")]
     pub new_password: String,
 }
@@ -31,7 +31,7 @@ pub struct PasswordReset {
     /// The last part of the reset link, `/reset/{token}`.
     #[oai(write_only, deserialize_with = "strict::token")]
     pub token: String,
-    /// 8–1024 bytes, not on the list of common passwords.
+    /// 8 characters or more, at most 1024 bytes, not on the list of common passwords.
     #[oai(write_only, deserialize_with = "strict::password")]
     pub password: String,
 }

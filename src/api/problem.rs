@@ -4,14 +4,14 @@
 use poem::{Response, http::header};
 use poem_openapi::{
     ApiResponse, Object,
-    error::{ParseParamError, ParseRequestPayloadError},
+    error::ParseRequestPayloadError,
     registry::{MetaMediaType, MetaResponse, MetaResponses, Registry},
     types::Type,
 };
 
 use super::strict::refused_field;
 use crate::{
-    error::{AppError, Code, ValidationError},
+    error::{AppError, Code},
     i18n::{Lang, error_text, error_title},
 };
 
@@ -93,15 +93,6 @@ pub fn problem_response(err: poem::Error) -> Response {
 /// JSON a route takes (422, naming the field when it can), a parameter that does not
 /// parse (400), an unknown route (404), and so on.
 fn framework_problem(err: &poem::Error) -> Response {
-    // An emoji in a path that is not even UTF-8 is still "not one emoji": 422, as the
-    // reactions routes answer everything that is not one.
-    if err
-        .downcast_ref::<ParseParamError>()
-        .is_some_and(|param| param.name == "emoji")
-    {
-        let refused = AppError::Invalid(ValidationError::new("emoji", Code::NotOneEmoji));
-        return problem_response(refused.into());
-    }
     if let Some(payload) = err.downcast_ref::<ParseRequestPayloadError>() {
         let refused = refused_field(&payload.reason);
         let detail = match refused {

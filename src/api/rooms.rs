@@ -349,7 +349,14 @@ impl RoomsApi {
         user: CurrentUser,
         body: Json<NewDirect>,
     ) -> ApiResult<DirectOpened> {
-        let (room, new) = rooms::direct(&state.db, &*state.hub, &user, &body.users).await?;
+        let (room, new) = rooms::direct(
+            &state.db,
+            &*state.hub,
+            &state.room_limit,
+            &user,
+            &body.users,
+        )
+        .await?;
         Ok(if new {
             DirectOpened::Created(Json(room.into()))
         } else {

@@ -29,11 +29,6 @@ use crate::{
     store::{events::Written, messages::Stored},
 };
 
-/// Sends refused for their rate within `FLOOD_WINDOW` after which a flooding socket
-/// is closed with 1008. At the default 20 a second, a client sending twice its rate
-/// reaches this in about five seconds.
-const FLOOD_REFUSALS: usize = 100;
-const FLOOD_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
 /// Messages one socket may have waiting for the database before it stops reading.
 const MAX_IN_FLIGHT: usize = 256;
 
@@ -118,7 +113,7 @@ async fn serve(
     // Messages on their way to the database, in the order sent: the socket keeps
     // reading while earlier ones commit, so one integration can send quickly.
     let mut in_flight = FuturesOrdered::new();
-    let mut flood = FloodJudge::new(FLOOD_REFUSALS, FLOOD_WINDOW);
+    let mut flood = FloodJudge::for_socket();
     let mut last_typing: Option<std::time::Instant> = None;
     let shares_typing = people::shares_typing(&state.db, user.id)
         .await
@@ -163,7 +158,9 @@ async fn serve(
                         }
                     }
                     Err(err) => {
-                        if matches!(err, AppError::TooManyRequests { .. }) && flood.refused() {
+                        // Every refusal counts: over its rate, malformed or invalid,
+                        // a socket that keeps sending what is refused is flooding.
+                        if err.status().is_client_error() && flood.refused() {
                             break CloseReason::Policy("rate limit exceeded");
                         }
                         if socket.send_text(refusal(&err)).await.is_err() {
@@ -172,6 +169,9 @@ async fn serve(
                     }
                 },
                 Ok(Incoming::Binary) => {
+                    if flood.refused() {
+                        break CloseReason::Policy("rate limit exceeded");
+                    }
                     let refused = refusal(&AppError::invalid("frame", Code::BinaryFrame));
                     if socket.send_text(refused).await.is_err() {
                         return;

@@ -17,7 +17,7 @@ pub struct Credentials {
     /// 3–32 letters, digits, `_`, `.` or `-`. Any script: `张伟` is fine.
     #[oai(deserialize_with = "strict::username")]
     pub username: String,
-    /// 8–1024 bytes; a new one may not be on the list of common passwords.
+    /// At most 1024 bytes; a new one is 8 characters or more and may not be on the list of common passwords.
     #[oai(write_only, deserialize_with = "strict::password")]
     pub password: String,
 }
@@ -27,7 +27,7 @@ pub struct NewAccount {
     /// 3–32 letters, digits, `_`, `.` or `-`. Any script: `张伟` is fine.
     #[oai(deserialize_with = "strict::username")]
     pub username: String,
-    /// 8–1024 bytes, not on the list of common passwords.
+    /// 8 characters or more, at most 1024 bytes, not on the list of common passwords.
     #[oai(write_only, deserialize_with = "strict::password")]
     pub password: String,
     /// An invitation's code (the last part of its `/join/{code}` link): needed while

@@ -21,7 +21,7 @@ pub use people::{
 };
 pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, occurrences, parse_day};
 pub use text::{
-    ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_BYTES, MessageText, Password,
+    ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, MessageText, Password,
 };
 
 pub use crate::error::{Code, ValidationError};

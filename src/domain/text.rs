@@ -2,25 +2,33 @@
 
 use super::{Code, ValidationError, is_refused_control, passwords};
 
-/// The shortest and longest password, in bytes.
-pub const MIN_PASSWORD_BYTES: usize = 8;
+/// The shortest new password, in characters, and the longest password, in bytes.
+pub const MIN_PASSWORD_CHARS: usize = 8;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Passwords chosen before the minimum was counted in characters were 8 bytes or
+/// more: they still log in.
+const MIN_OLD_PASSWORD_BYTES: usize = 8;
 
-/// A password as typed: 8–1024 bytes. Only ever hashed, never stored or logged.
+/// A password as typed: 8 characters (a new one) and at most 1024 bytes. Only ever
+/// hashed, never stored or logged.
 pub struct Password(String);
 
 impl Password {
     /// A password as typed to log in: any that could ever have been chosen.
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        if !(MIN_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
+        if !(MIN_OLD_PASSWORD_BYTES..=MAX_PASSWORD_BYTES).contains(&raw.len()) {
             return Err(ValidationError::new("password", Code::PasswordLength));
         }
         Ok(Self(raw.to_owned()))
     }
 
-    /// A new password: long enough, and not on the list of common passwords.
+    /// A new password: 8 characters or more (OWASP counts characters, not bytes),
+    /// and not on the list of common passwords.
     pub fn choose(raw: &str) -> Result<Self, ValidationError> {
         let password = Self::parse(raw)?;
+        if raw.chars().count() < MIN_PASSWORD_CHARS {
+            return Err(ValidationError::new("password", Code::PasswordLength));
+        }
         if passwords::is_common(raw) {
             return Err(ValidationError::new("password", Code::PasswordCommon));
         }
@@ -104,12 +112,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn passwords_are_measured_in_bytes() {
-        assert!(Password::parse("1234567").is_err());
-        assert!(Password::parse("12345678").is_ok());
-        assert!(Password::parse(&"p".repeat(1024)).is_ok());
-        assert!(Password::parse(&"p".repeat(1025)).is_err());
-        // Three Chinese characters are 9 bytes: long enough.
+    fn a_new_password_is_8_characters_and_at_most_1024_bytes() {
+        assert!(Password::choose("1234567").is_err());
+        assert!(Password::choose("x1234567").is_ok());
+        assert!(Password::choose(&"p".repeat(1024)).is_ok());
+        assert!(Password::choose(&"p".repeat(1025)).is_err());
+        // Characters, not bytes: three Chinese characters (9 bytes) are too few.
+        assert!(Password::choose("密码密").is_err());
+        assert!(Password::choose("我的密码很长很长").is_ok());
+        assert_eq!(
+            Password::choose("密码密").unwrap_err().code,
+            Code::PasswordLength
+        );
+        // One chosen when 8 bytes were enough still logs in.
         assert!(Password::parse("密码密").is_ok());
         assert!(Password::parse("密码").is_err());
     }

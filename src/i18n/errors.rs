@@ -5,7 +5,7 @@
 use super::Lang;
 use crate::{
     domain::{
-        MAX_DIRECT_OTHERS, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MAX_TERMS, MIN_PASSWORD_BYTES,
+        MAX_DIRECT_OTHERS, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MAX_TERMS, MIN_PASSWORD_CHARS,
         MIN_TERM_CHARS,
     },
     error::{AppError, Code},
@@ -45,7 +45,9 @@ fn english(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             "Username may not mix letters of different scripts (such as Latin and Cyrillic).".into()
         }
         Code::PasswordLength => {
-            format!("Password must be {MIN_PASSWORD_BYTES} to {MAX_PASSWORD_BYTES} bytes long.")
+            format!(
+                "Password must be at least {MIN_PASSWORD_CHARS} characters, and at most {MAX_PASSWORD_BYTES} bytes, long."
+            )
         }
         Code::PasswordCommon => "That password is too common. Choose another.".into(),
         Code::RoomNameLength => "Room name must be 1 to 64 characters long.".into(),
@@ -157,7 +159,7 @@ fn chinese(code: Code, value: Option<&str>, retry_secs: u64) -> String {
             "用户名不能混用不同文字的字母（例如拉丁字母和西里尔字母）。".into()
         }
         Code::PasswordLength => {
-            format!("密码长度须为 {MIN_PASSWORD_BYTES} 到 {MAX_PASSWORD_BYTES} 字节。")
+            format!("密码须至少 {MIN_PASSWORD_CHARS} 个字符，且不超过 {MAX_PASSWORD_BYTES} 字节。")
         }
         Code::PasswordCommon => "这个密码太常见了，请换一个。".into(),
         Code::RoomNameLength => "聊天室名称须为 1 到 64 个字符。".into(),

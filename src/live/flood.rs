@@ -5,6 +5,12 @@ use std::{collections::VecDeque, time::Duration};
 
 use tokio::time::Instant;
 
+/// Frames refused (or that did nothing) within `FLOOD_WINDOW` after which a socket is
+/// flooding and is closed with 1008. At the default 20 messages a second, a client
+/// sending twice its rate reaches this in about five seconds.
+pub const FLOOD_REFUSALS: usize = 100;
+pub const FLOOD_WINDOW: Duration = Duration::from_secs(10);
+
 /// Judges floods over a time window: a socket that has more than `max` sends refused
 /// for its rate within `window` is closed (1008). Each refusal ages out on its own, so
 /// a flood at many times the rate cannot keep itself open by having every twentieth
@@ -16,6 +22,11 @@ pub struct FloodJudge {
 }
 
 impl FloodJudge {
+    /// A socket's judge, with the limits above.
+    pub fn for_socket() -> Self {
+        Self::new(FLOOD_REFUSALS, FLOOD_WINDOW)
+    }
+
     pub fn new(max: usize, window: Duration) -> Self {
         Self {
             window,

@@ -46,7 +46,8 @@ fn is_upload(req: &Request) -> bool {
         && ((path.starts_with("/rooms/") && path.ends_with("/messages"))
             || (path.starts_with("/api/v1/rooms/") && path.ends_with("/files"))
             || path == "/api/v1/users/me/avatar"
-            || path == "/settings/avatar")
+            || path == "/settings/avatar"
+            || path == "/admin/bots/avatar")
 }
 
 impl<E: Endpoint> Middleware<E> for BodyLimit {

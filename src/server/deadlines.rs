@@ -6,15 +6,19 @@
 //!   `header_timeout` until the blank line that ends the head;
 //! - after a response has been written, the next request must begin within
 //!   `keep_alive`;
-//! - while a request body is being read, it may stall for at most `keep_alive`;
+//! - while a request body is being read, it may stall for at most `keep_alive`; once
+//!   it is all in (by its `Content-Length`, or the last chunk), the handler takes as
+//!   long as it takes: hyper keeps a read pending meanwhile, only to notice a client
+//!   that goes away, and that wait is no stall;
 //! - after `101 Switching Protocols` (a WebSocket) the socket's own ping and
 //!   dead-peer rules apply and this wrapper only passes bytes through; HTTP/2 (prior
 //!   knowledge) connections close after `keep_alive` without traffic.
 //!
-//! Reading the exchange from the bytes is approximate in two rare cases, both on the
-//! safe side for us: after a `100 Continue`, the body that follows is timed like a
-//! head (it must come within `header_timeout`); and pipelined requests already read
-//! are timed from the last response written.
+//! Reading the exchange from the bytes is approximate in rare cases, each on the safe
+//! side for us: pipelined requests already read are timed from the last response
+//! written; a chunked body whose last chunk carries an extension is timed as a
+//! stalling body until its response goes out; a chunk whose data happens to hold
+//! `\r\n0\r\n\r\n` ends the stall clock early.
 
 use std::{
     io,
@@ -38,12 +42,73 @@ enum Phase {
     Idle,
     /// Reading a request head; `line_ended` when the last byte ended a line.
     Head { line_ended: bool },
-    /// The head is in: the body is read and the handler runs.
+    /// The head is in, and a body is still coming.
+    Body(BodyLeft),
+    /// The request is all in: the handler runs.
     Busy,
     /// HTTP/2: any traffic keeps it open.
     Multiplexed,
     /// Switched protocols: no deadlines here.
     Passthrough,
+}
+
+/// What is left of a request body, as far as its bytes tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyLeft {
+    Bytes(u64),
+    /// Chunked: the last bytes read (at first, as if a line had just ended), to see
+    /// the last chunk (`\r\n0\r\n\r\n`) go by.
+    Chunked([u8; 6]),
+}
+
+/// What the head being read says of its body.
+#[derive(Debug, Default)]
+struct HeadSeen {
+    /// The current line, up to `MAX_HEADER_LINE` bytes (longer lines are no header
+    /// this cares about).
+    line: Vec<u8>,
+    content_length: Option<u64>,
+    chunked: bool,
+}
+
+const MAX_HEADER_LINE: usize = 128;
+
+/// Where a disarmed deadline waits: far enough never to come first.
+const UNARMED: Duration = Duration::from_secs(24 * 3600);
+
+impl HeadSeen {
+    fn push(&mut self, byte: u8) {
+        if self.line.len() < MAX_HEADER_LINE {
+            self.line.push(byte);
+        }
+    }
+
+    fn end_line(&mut self) {
+        let line = std::mem::take(&mut self.line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            return;
+        };
+        let (name, value) = (&line[..colon], &line[colon + 1..]);
+        let value = String::from_utf8_lossy(value);
+        if name.eq_ignore_ascii_case(b"content-length") {
+            self.content_length = value.trim().parse().ok();
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
+            self.chunked = value.to_ascii_lowercase().contains("chunked");
+        }
+    }
+
+    /// The phase after the head's blank line.
+    fn finish(&mut self) -> Phase {
+        let seen = std::mem::take(self);
+        if seen.chunked {
+            Phase::Body(BodyLeft::Chunked(*b"\0\0\0\0\0\n"))
+        } else {
+            match seen.content_length {
+                Some(n) if n > 0 => Phase::Body(BodyLeft::Bytes(n)),
+                _ => Phase::Busy,
+            }
+        }
+    }
 }
 
 /// A connection with deadlines (see the module's documentation), holding its place
@@ -53,6 +118,7 @@ pub struct Guarded<T> {
     _permit: OwnedSemaphorePermit,
     limits: ConnectionLimits,
     phase: Phase,
+    head: HeadSeen,
     first_read: bool,
     /// Dropped for good once the connection switches protocols: a timer entry keeps
     /// the waker it was last polled with, and with it the whole (finished) HTTP
@@ -69,6 +135,7 @@ impl<T> Guarded<T> {
             _permit: permit,
             limits,
             phase: Phase::Idle,
+            head: HeadSeen::default(),
             first_read: true,
             // A new connection must start a request within the header timeout.
             deadline: Some(Box::pin(sleep_until(
@@ -85,6 +152,16 @@ impl<T> Guarded<T> {
             None => self.deadline = Some(Box::pin(sleep_until(at))),
         }
         self.armed = true;
+    }
+
+    /// Registers `cx` with the (disarmed) deadline's timer, to be woken once it is
+    /// armed and passes.
+    fn listen_for_deadline(&mut self, cx: &mut Context<'_>) {
+        let Some(deadline) = &mut self.deadline else {
+            return;
+        };
+        deadline.as_mut().reset(Instant::now() + UNARMED);
+        let _ = deadline.as_mut().poll(cx);
     }
 
     fn expired(&self) -> bool {
@@ -126,38 +203,80 @@ impl<T> Guarded<T> {
         }
         match self.phase {
             Phase::Head { mut line_ended } => {
-                for &byte in bytes {
+                for (at, &byte) in bytes.iter().enumerate() {
                     match byte {
                         // A blank line ends the head ("\r\n\r\n", or bare "\n\n").
                         b'\n' if line_ended => {
-                            self.phase = Phase::Busy;
+                            self.phase = self.head.finish();
                             self.armed = false;
+                            self.on_body(&bytes[at + 1..]);
                             return;
                         }
-                        b'\n' => line_ended = true,
+                        b'\n' => {
+                            self.head.end_line();
+                            line_ended = true;
+                        }
                         b'\r' => {}
-                        _ => line_ended = false,
+                        _ => {
+                            self.head.push(byte);
+                            line_ended = false;
+                        }
                     }
                 }
                 self.phase = Phase::Head { line_ended };
             }
-            // Body bytes arrived: the stall clock starts again at the next wait.
-            Phase::Busy => self.armed = false,
+            Phase::Body(_) => self.on_body(bytes),
             Phase::Multiplexed => self.arm(self.limits.keep_alive),
-            Phase::Idle | Phase::Passthrough => {}
+            // Bytes while the handler runs are a pipelined request: timed from the
+            // response, as the module says.
+            Phase::Idle | Phase::Busy | Phase::Passthrough => {}
+        }
+    }
+
+    /// Body bytes arrived: the stall clock starts again at the next wait, and stops
+    /// for good once the body is all in.
+    fn on_body(&mut self, bytes: &[u8]) {
+        let Phase::Body(left) = self.phase else {
+            return;
+        };
+        if bytes.is_empty() {
+            return;
+        }
+        self.armed = false;
+        let done = match left {
+            BodyLeft::Bytes(n) => {
+                let n = n.saturating_sub(bytes.len() as u64);
+                self.phase = Phase::Body(BodyLeft::Bytes(n));
+                n == 0
+            }
+            BodyLeft::Chunked(mut last) => {
+                for &byte in bytes {
+                    last.rotate_left(1);
+                    last[5] = byte;
+                }
+                self.phase = Phase::Body(BodyLeft::Chunked(last));
+                &last == b"\n0\r\n\r\n"
+            }
+        };
+        if done {
+            self.phase = Phase::Busy;
         }
     }
 
     fn on_write(&mut self, bytes: &[u8]) {
         match self.phase {
-            Phase::Head { .. } | Phase::Busy if bytes.starts_with(b"HTTP/1.1 101 ") => {
+            Phase::Head { .. } | Phase::Body(_) | Phase::Busy
+                if bytes.starts_with(b"HTTP/1.1 101 ") =>
+            {
                 self.phase = Phase::Passthrough;
                 self.armed = false;
                 self.deadline = None;
             }
+            // "Go on": the body comes next, timed as any body.
+            Phase::Body(_) if bytes.starts_with(b"HTTP/1.1 100 ") => {}
             // A response is going out: the next request must begin within keep-alive
             // of the last byte of it.
-            Phase::Head { .. } | Phase::Busy | Phase::Idle => {
+            Phase::Head { .. } | Phase::Body(_) | Phase::Busy | Phase::Idle => {
                 self.phase = Phase::Idle;
                 self.arm(self.limits.keep_alive);
             }
@@ -193,8 +312,15 @@ impl<T: AsyncRead + Unpin> AsyncRead for Guarded<T> {
             }
             Poll::Ready(Err(err)) => Poll::Ready(Err(err)),
             Poll::Pending => {
-                if this.phase == Phase::Busy && !this.armed {
-                    this.arm(this.limits.keep_alive);
+                match this.phase {
+                    // Only a body still coming can stall.
+                    Phase::Body(_) if !this.armed => this.arm(this.limits.keep_alive),
+                    // A handler at work cannot stall, and has no deadline. But hyper
+                    // may not read again before its answer is out: its waker goes to
+                    // the timer now, so that the keep-alive armed when the answer is
+                    // written can wake it.
+                    Phase::Busy if !this.armed => this.listen_for_deadline(cx),
+                    _ => {}
                 }
                 this.poll_deadline(cx).map(Err)
             }
@@ -392,5 +518,77 @@ mod tests {
         let err = server.read(&mut buf).await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::TimedOut);
         assert_eq!(started.elapsed().as_secs(), 5);
+    }
+
+    /// Reads from `server` until `want` bytes have come, or fails.
+    async fn read_exactly(server: &mut Guarded<tokio::io::DuplexStream>, want: usize) {
+        let mut buf = vec![0; want];
+        server.read_exact(&mut buf).await.unwrap();
+    }
+
+    /// Whether a read (hyper's, while the handler works) is still waiting, unharmed,
+    /// after `secs`.
+    async fn still_waiting_after(server: &mut Guarded<tokio::io::DuplexStream>, secs: u64) -> bool {
+        let mut buf = [0; 64];
+        tokio::time::timeout(Duration::from_secs(secs), server.read(&mut buf))
+            .await
+            .is_err()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_handler_may_work_past_keep_alive_once_the_request_is_in() {
+        let chunked =
+            "POST /a HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n";
+        for request in [
+            "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n",
+            "POST /login HTTP/1.1\r\ncontent-length: 5\r\n\r\nhello",
+            chunked,
+        ] {
+            let (mut client, server) = duplex(1024);
+            let mut server = guarded(server, limits(10, 5));
+            client.write_all(request.as_bytes()).await.unwrap();
+            read_exactly(&mut server, request.len()).await;
+            assert!(still_waiting_after(&mut server, 60).await, "{request}");
+            // The answer goes out, and keep-alive applies again.
+            server.write_all(b"HTTP/1.1 200 OK\r\n\r\n").await.unwrap();
+            let mut buf = [0; 8];
+            let err = server.read(&mut buf).await.unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::TimedOut, "{request}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_that_stalls_times_out() {
+        let (mut client, server) = duplex(1024);
+        let mut server = guarded(server, limits(10, 5));
+        let head = "POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\nhello";
+        client.write_all(head.as_bytes()).await.unwrap();
+        read_exactly(&mut server, head.len()).await;
+        let started = Instant::now();
+        let mut buf = [0; 8];
+        let err = server.read(&mut buf).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::TimedOut);
+        assert_eq!(started.elapsed().as_secs(), 5);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_body_after_100_continue_may_take_longer_than_a_head() {
+        let (mut client, server) = duplex(1024);
+        let mut server = guarded(server, limits(2, 5));
+        let head = "PUT /f HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n";
+        client.write_all(head.as_bytes()).await.unwrap();
+        read_exactly(&mut server, head.len()).await;
+        server
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await
+            .unwrap();
+        let trickle = async move {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_secs(3)).await;
+                client.write_all(b"x").await.unwrap();
+            }
+            client
+        };
+        let (_client, ()) = tokio::join!(trickle, read_exactly(&mut server, 10));
     }
 }

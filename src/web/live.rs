@@ -34,7 +34,7 @@ use crate::{
     error::AppResult,
     i18n::{Lang, Text},
     live::{
-        Control, RoomEvent, UserEvent,
+        Control, FloodJudge, RoomEvent, UserEvent,
         hub::UserChannel,
         socket::{self, CatchUpFailed, CloseReason, Gone, Incoming, SessionCheck, Socket},
     },
@@ -255,6 +255,11 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
         .iter()
         .find(|r| Some(r.id) == current)
         .map(Unread::of);
+    // Frames that do nothing (a read marker already there, typing too often, what is
+    // not a page frame at all): a socket sending them without end is closed (1008),
+    // as the JSON socket is. Each read that moves the marker is a write: never free.
+    let mut flood = FloodJudge::for_socket();
+    let mut read_up_to = 0;
     // Other rooms only feed the sidebar's unread badges.
     let mut unread: HashMap<i64, Unread> = HashMap::new();
     let mut elsewhere = StreamMap::new();
@@ -389,8 +394,18 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     // badge on this page goes. (A late resume frame, or anything else,
                     // needs no answer.)
                     (Some(room), Said::Read(read)) => {
-                        if let Err(err) = rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
-                            tracing::warn!(%err, "saving the read marker failed");
+                        let moved = read > read_up_to
+                            && match rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
+                                Ok(moved) => moved,
+                                Err(err) => {
+                                    tracing::warn!(%err, "saving the read marker failed");
+                                    true
+                                }
+                            };
+                        if moved {
+                            read_up_to = read;
+                        } else if flood.refused() {
+                            break Some(CloseReason::Policy("too many frames"));
                         }
                         if let Some(badge) = here.as_mut() {
                             badge.unread = 0;
@@ -408,9 +423,18 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                         last_typing = Some(Instant::now());
                         hub.typing(room.id, &room.name, user.id, &user.username);
                     }
-                    _ => {}
+                    _ => {
+                        if flood.refused() {
+                            break Some(CloseReason::Policy("too many frames"));
+                        }
+                    }
                 },
-                Ok(Incoming::Binary | Incoming::Nothing) => {}
+                Ok(Incoming::Binary) => {
+                    if flood.refused() {
+                        break Some(CloseReason::Policy("too many frames"));
+                    }
+                }
+                Ok(Incoming::Nothing) => {}
                 Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
                 Ok(Incoming::Broken(reason)) => break Some(reason),
                 Err(Gone) => break None,

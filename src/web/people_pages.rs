@@ -97,7 +97,15 @@ pub async fn open_direct(
     user: CurrentUser,
     Form(form): Form<DirectForm>,
 ) -> AppResult<Response> {
-    match rooms::direct(&state.db, &*state.hub, &user, &names_in(&form.users)).await {
+    match rooms::direct(
+        &state.db,
+        &*state.hub,
+        &state.room_limit,
+        &user,
+        &names_in(&form.users),
+    )
+    .await
+    {
         Ok((room, _)) => Ok(go_to(req, &room_path(&room.name))),
         Err(err @ (AppError::Invalid(_) | AppError::NotFound(_))) => {
             let dialog = render(&views::DirectDialog {

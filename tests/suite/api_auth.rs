@@ -150,9 +150,15 @@ async fn usernames_breaking_a_rule_are_422_with_a_reason() {
 }
 
 #[tokio::test]
-async fn passwords_must_be_8_to_1024_bytes() {
+async fn passwords_must_be_8_characters_and_at_most_1024_bytes() {
     let app = spawn_app().await;
-    let too_short = ["1234567".to_owned(), "密码".to_owned(), String::new()];
+    // Characters, not bytes: three Chinese characters are nine bytes, and too few.
+    let too_short = [
+        "1234567".to_owned(),
+        "密码".to_owned(),
+        "密码密".to_owned(),
+        String::new(),
+    ];
     let too_long = ["p".repeat(1025), "密".repeat(342)]; // 1025 and 1026 bytes
     for (i, password) in too_short.iter().chain(&too_long).enumerate() {
         let response = register_as(&app.client(), &format!("user{i}"), password).await;
@@ -167,12 +173,11 @@ async fn passwords_must_be_8_to_1024_bytes() {
         );
     }
 
-    // Bytes, not characters: three Chinese characters are nine bytes.
     for (name, password) in [
         // (Common ones such as 12345678 are refused: see tests/suite/hardening.)
         ("eight", "zq7#kv2m".to_owned()),
         ("maxed", "p".repeat(1024)),
-        ("mima", "密码密".to_owned()),
+        ("mima", "我的密码很长很长".to_owned()),
     ] {
         let response = register_as(&app.client(), name, &password).await;
         assert_eq!(

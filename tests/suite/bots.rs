@@ -510,9 +510,11 @@ async fn a_bot_has_a_picture_set_by_itself_or_by_an_admin_and_no_cookie_for_it()
     let url: Value = response.json().await.unwrap();
     assert!(url["avatar_url"].as_str().unwrap().starts_with("/avatars/"));
 
-    // An admin, from the page; a member may not.
+    // An admin, from the page (a photo larger than a form's 64 KiB); a member may not.
+    let photo = crate::files::noisy_png(200, 200);
+    assert!(photo.len() > 64 * 1024, "{} bytes", photo.len());
     let from_page = |who: &User| {
-        let part = reqwest::multipart::Part::bytes(crate::files::png(32, 32)).file_name("new.png");
+        let part = reqwest::multipart::Part::bytes(photo.clone()).file_name("new.png");
         who.http
             .post(who.url("/admin/bots/avatar?name=painter"))
             .header("origin", who.url(""))

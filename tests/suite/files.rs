@@ -38,6 +38,17 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
     out.into_inner()
 }
 
+/// A photo-sized PNG: noise, so it does not compress (over 64 KiB at 200×200).
+pub fn noisy_png(width: u32, height: u32) -> Vec<u8> {
+    let noise = bytes((width * height * 3) as usize, 7);
+    let image = RgbImage::from_raw(width, height, noise).expect("the pixels");
+    let mut out = Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(image)
+        .write_to(&mut out, ImageFormat::Png)
+        .expect("a PNG");
+    out.into_inner()
+}
+
 async fn room_with(app: &TestApp, owner: &str, room: &str) -> User {
     let user = app.user(owner).await;
     assert_eq!(user.create_room(room).await.status(), StatusCode::CREATED);

@@ -132,4 +132,31 @@ async fn one_user_may_create_only_so_many_rooms_an_hour() {
     // Bob has his own allowance.
     let bob = app.user("bob").await;
     assert_eq!(bob.create_room("bobs").await.status(), StatusCode::CREATED);
+
+    // Direct rooms count too: a new one is a room made, opening one again is not.
+    async fn direct(who: &User, with: &[&str]) -> reqwest::Response {
+        let body = serde_json::json!({ "users": with });
+        who.call(reqwest::Method::POST, "/direct", Some(body)).await
+    }
+    let mut pals = Vec::new();
+    for n in 0..3 {
+        let name = format!("pal{n}");
+        pals.push(app.user(&name).await);
+        if n < 2 {
+            assert_eq!(direct(&bob, &[&name]).await.status(), StatusCode::CREATED);
+        } else {
+            problem(direct(&bob, &[&name]).await, StatusCode::TOO_MANY_REQUESTS).await;
+        }
+    }
+    assert_eq!(direct(&bob, &["pal0"]).await.status(), StatusCode::OK);
+    let page = post_form(&bob, "/direct", &[("users", "pal2")]).await;
+    assert_eq!(page.status(), StatusCode::TOO_MANY_REQUESTS);
+    // pal2 never heard of a room with bob.
+    let rooms: Vec<serde_json::Value> = pals[2]
+        .get("/api/v1/rooms?scope=joined")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(rooms.is_empty(), "{rooms:?}");
 }

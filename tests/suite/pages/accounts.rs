@@ -79,7 +79,7 @@ async fn a_bad_registration_shows_the_form_again_with_what_is_wrong() {
             "bob",
             "short",
             422,
-            "Password must be 8 to 1024 bytes long.",
+            "Password must be at least 8 characters, and at most 1024 bytes, long.",
         ),
         ("ALICE", PASSWORD, 409, "That username is taken."),
     ];
