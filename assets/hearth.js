@@ -290,11 +290,22 @@
     document.title = rooms > 0 ? "(" + rooms + ") " + baseTitle : baseTitle;
   }
 
-  // ---- being signed out ------------------------------------------------------------
+  // ---- whose page this is, and being signed out -------------------------------------
+
+  // The signed-in person's username (the app's shell carries it), or null on a page
+  // without one (login, register).
+  function currentUser() {
+    var shell = document.querySelector(".shell[data-user]");
+    return shell ? shell.getAttribute("data-user") : null;
+  }
 
   // A socket closed with 1008 was signed out (here or elsewhere): say so, with a way
   // back to this very page, instead of "Reconnecting…" forever.
   function signedOut() {
+    // What this page promises to give back after logging in again (its draft and
+    // unsent messages) stays, under this person's name only (see keptKey); all else
+    // this tab kept goes.
+    forgetKept(function (key) { return key === draftKey() || key === outboxKey(); });
     document.body.classList.remove("ws-down");
     document.body.classList.add("signed-out-now");
     var note = document.getElementById("signed-out");
@@ -307,17 +318,43 @@
   // ---- drafts and unsent messages ----------------------------------------------------
 
   // What is typed in a room's composer is kept (in this tab) until it is sent, so a
-  // trip to the login page or a reload loses nothing.
+  // trip to the login page or a reload loses nothing. It is kept per person as well as
+  // per room: on a shared computer, the next person to log in in this same tab must
+  // not get the last one's draft, nor send their unsent messages under their own name.
+  function keptKey(kind) {
+    return "hearth:" + kind + ":" + encodeURIComponent(currentUser() || "") + ":" + location.pathname;
+  }
+
   function draftKey() {
-    return "hearth:draft:" + location.pathname;
+    return keptKey("draft");
   }
 
   function outboxKey() {
-    return "hearth:outbox:" + location.pathname;
+    return keptKey("outbox");
   }
 
   function storage() {
     try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  // Removes every draft and unsent message this tab keeps, but those `keep` spares.
+  function forgetKept(keep) {
+    var store = storage();
+    if (!store) return;
+    var keys = [];
+    for (var i = 0; i < store.length; i++) keys.push(store.key(i));
+    keys.forEach(function (key) {
+      if (key && key.indexOf("hearth:") === 0 && !(keep && keep(key))) store.removeItem(key);
+    });
+  }
+
+  // A logged-in page forgets what anyone else left in this tab (signed out elsewhere,
+  // say, and then someone else logged in here): it is never theirs to see.
+  function forgetOthers() {
+    var user = currentUser();
+    if (user === null) return;
+    var owner = encodeURIComponent(user);
+    forgetKept(function (key) { return key.split(":")[2] === owner; });
   }
 
   function saveDraft(box) {
@@ -1149,9 +1186,16 @@
     openRoom();
     var log = document.getElementById("messages");
     if (log) log.addEventListener("scroll", atBottomCheck, { passive: true });
+    forgetOthers();
     restoreDraft();
     outbox().forEach(showUnsent);
     summariseUnread();
+  });
+
+  // Logging out (or ending this session, or deleting the account): this tab forgets
+  // every draft and unsent message it kept, for the next person at this computer.
+  document.addEventListener("submit", function (e) {
+    if (e.target.matches && e.target.matches("form[data-signs-out]")) forgetKept(null);
   });
 
   document.addEventListener("input", function (e) {

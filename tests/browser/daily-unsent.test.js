@@ -1,0 +1,143 @@
+// What a tab keeps, and what it forgets (issue 17, items 1 and 2), in real browsers
+// against the real server: drafts and unsent messages never reach the next person to
+// log in at the same computer.
+"use strict";
+
+const assert = require("node:assert/strict");
+const { after, before, describe, it } = require("node:test");
+const { Hearth, sleep } = require("./server");
+const h = require("./helpers");
+const { EN } = require("./languages");
+
+const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
+
+/** Waits until the room page's socket is open: the server counts `n` people online. */
+async function online(page, n) {
+  await page.waitForFunction((want) => document.getElementById("online-count")?.textContent.trim() === want, String(n));
+}
+
+/** How many messages with this text the room holds, as the JSON API's history lists them. */
+async function storedTimes(who, room, text) {
+  const res = await who.request.get(`/api/v1${roomPath(room)}/messages?limit=200`);
+  assert.equal(res.status(), 200);
+  return (await res.json()).filter((m) => m.text === text).length;
+}
+
+/** The keys this tab keeps (drafts, unsent messages). */
+function keptKeys(page) {
+  return page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith("hearth:")));
+}
+
+/** The message box, in either language. */
+const box = (page) => page.locator("#composer-text");
+
+/** The composer's next send fails as if the network were down (the server never sees it). */
+async function failNextSend(page, room) {
+  await page.route(`**${roomPath(room)}/messages`, (route) => route.abort("connectionrefused"), { times: 1 });
+}
+
+/** Sends `text` from the composer, fails it, and waits for it to show as “Not sent”. */
+async function leaveUnsent(page, room, text) {
+  await failNextSend(page, room);
+  await box(page).fill(text);
+  await box(page).press("Enter");
+  const unsent = page.locator(".unsent", { hasText: text });
+  await unsent.waitFor();
+  return unsent;
+}
+
+describe("daily use: drafts, unsent messages and logins on a shared computer", () => {
+  let server, browser;
+  const people = [];
+
+  before(async () => {
+    server = await Hearth.create();
+    browser = await h.launch();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function newPerson(w, options = {}) {
+    const who = await h.person(browser, server, { locale: w.locale, ...options });
+    people.push(who);
+    return who;
+  }
+
+  /** Ann (whose page is returned) and Ben, both members of `room`. */
+  async function annAndBen(tag, room) {
+    const ann = await newPerson(EN);
+    const ben = await newPerson(EN);
+    await h.signUp(ann, `ann_${tag}`);
+    await h.signUp(ben, `ben_${tag}`);
+    await h.createRoom(ann, room);
+    await h.joinRoom(ben, room);
+    return { ann, ben };
+  }
+
+  /** Asserts that the room page, opened by the next person, shows and sends nothing of Ann's. */
+  async function nothingOfAnns(page, ben, room, draft, unsentText) {
+    await online(page, 1);
+    // The page sends what it holds as unsent as soon as its socket opens: give it time.
+    await sleep(1000);
+    assert.equal(await box(page).inputValue(), "", "no draft of the last person's");
+    assert.equal(await page.locator(".unsent").count(), 0, "nothing shown as unsent");
+    assert.equal(await page.getByText(draft).count(), 0);
+    assert.equal(await h.countMessages(page, unsentText), 0, "nothing sent");
+    assert.equal(await storedTimes(ben, room, unsentText), 0, "nothing stored in the next person's name");
+    const kept = await keptKeys(page);
+    assert.ok(!kept.some((k) => /ann_/.test(k) || !/ben_/.test(k)), `nothing of Ann's kept: ${kept}`);
+  }
+
+  it("logging out forgets the draft and the unsent messages: the next person in that tab gets neither, and nothing goes in their name", async () => {
+    const room = "Kitchen";
+    const { ann, ben } = await annAndBen("out", room);
+    const { page } = ann;
+    await page.goto(roomPath(room));
+    await online(page, 1);
+    const unsentText = "ann's words that never left";
+    await leaveUnsent(page, room, unsentText);
+    const draft = "ann's half-written thought";
+    await box(page).fill(draft);
+    assert.equal((await keptKeys(page)).length, 2, "a draft and an unsent message kept");
+
+    await page.getByRole("button", { name: EN.logOut }).click();
+    await page.waitForURL("**/login?signed_out=1");
+    assert.deepEqual(await keptKeys(page), [], "logging out forgets all this tab kept");
+    await h.logIn(page, "ben_out", EN);
+    await page.waitForURL("**/rooms");
+    await page.goto(roomPath(room));
+    await nothingOfAnns(page, ben, room, draft, unsentText);
+  });
+
+  it("signed out elsewhere, then someone else logs in from the notice: they get nothing of the last person's", async () => {
+    const room = "Parlour";
+    const { ann, ben } = await annAndBen("else", room);
+    const { page } = ann;
+    await page.goto(roomPath(room));
+    await online(page, 1);
+    const unsentText = "ann's message still waiting";
+    await leaveUnsent(page, room, unsentText);
+    const draft = "ann's draft, kept for ann";
+    await box(page).fill(draft);
+
+    const other = await ann.context.newPage();
+    await other.goto("/rooms");
+    await other.getByRole("button", { name: EN.logOut }).click();
+    const notice = page.getByRole("alert").filter({ hasText: EN.signedOutElsewhere });
+    await notice.waitFor();
+    await other.close();
+    // Ann's draft waits for Ann (under her name only), who may log in again here.
+    await notice.getByRole("link", { name: EN.logIn }).click();
+    await page.waitForURL((url) => url.pathname === "/login");
+    await h.logIn(page, "ben_else", EN);
+    await page.waitForURL((url) => url.pathname === roomPath(room));
+    await nothingOfAnns(page, ben, room, draft, unsentText);
+  });
+
+  it("saw no CSP violation and no script error on any page", () => {
+    h.assertClean(...people);
+  });
+});
