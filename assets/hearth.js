@@ -299,13 +299,19 @@
     return shell ? shell.getAttribute("data-user") : null;
   }
 
-  // A socket closed with 1008 was signed out (here or elsewhere): say so, with a way
-  // back to this very page, instead of "Reconnecting…" forever.
+  var signedOutNow = false;
+
+  // A socket closed with 1008, a session check or a resend answered 401: this page was
+  // signed out (here or elsewhere). Say so, with a way back to this very page, instead
+  // of "Reconnecting…" forever.
   function signedOut() {
+    if (signedOutNow) return;
+    signedOutNow = true;
     // What this page promises to give back after logging in again (its draft and
     // unsent messages) stays, under this person's name only (see keptKey); all else
     // this tab kept goes.
     forgetKept(function (key) { return key === draftKey() || key === outboxKey(); });
+    stopSockets();
     document.body.classList.remove("ws-down");
     document.body.classList.add("signed-out-now");
     var note = document.getElementById("signed-out");
@@ -313,6 +319,36 @@
     var link = note.querySelector("a");
     if (link) link.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
     note.hidden = false;
+  }
+
+  // Nothing live is for a signed-out page: its sockets stop retrying (the ws extension
+  // gives up on an element no longer in the page), so one that would succeed because
+  // someone else logged in on this browser meanwhile never opens here.
+  function stopSockets() {
+    document.querySelectorAll("[ws-connect]").forEach(function (elt) { elt.remove(); });
+  }
+
+  // A socket that cannot reconnect says only 1006, whether the network is down or the
+  // server refused it for want of a session (logged out in another tab while this
+  // one's socket was down). So ask the server, cheaply, whose session this tab has:
+  // none (401), or someone else's, is being signed out; no answer is a network problem
+  // after all, and "Reconnecting…" is right.
+  var askingSession = false;
+
+  function checkSession() {
+    var user = currentUser();
+    if (askingSession || signedOutNow || user === null) return;
+    askingSession = true;
+    fetch("/api/v1/session", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) {
+        if (res.status === 401) return signedOut();
+        if (!res.ok) return;
+        return res.json().then(function (me) {
+          if (me && me.username !== user) signedOut();
+        });
+      })
+      .catch(function () {})
+      .then(function () { askingSession = false; });
   }
 
   // ---- drafts and unsent messages ----------------------------------------------------
@@ -435,7 +471,7 @@
   function sendUnsent() {
     var form = document.getElementById("composer");
     var log = document.getElementById("messages");
-    if (!form || sendingUnsent) return;
+    if (!form || sendingUnsent || signedOutNow) return;
     var items = outbox();
     if (!items.length) return;
     sendingUnsent = true;
@@ -1149,7 +1185,7 @@
         leavingHere = false;
       } else if (name === "htmx:afterRequest" && isEarlier(evt) && !evt.detail.successful) {
         finishLoadingEarlier();
-      } else if (name === "htmx:wsOpen") {
+      } else if (name === "htmx:wsOpen" && !signedOutNow) {
         document.body.classList.remove("ws-down");
         if (elt && elt.id === "live") {
           roomSocket = evt.detail.socketWrapper;
@@ -1157,7 +1193,7 @@
           atBottomCheck();
         }
         sendUnsent();
-      } else if (name === "htmx:wsClose") {
+      } else if (name === "htmx:wsClose" && !signedOutNow) {
         var closed = (evt.detail && evt.detail.event) || {};
         var code = closed.code;
         // Left this room (here or in another tab): on to the reader's rooms.
@@ -1165,7 +1201,10 @@
           if (!leavingHere) location.assign("/rooms");
         }
         else if (code === 1008) signedOut();
-        else document.body.classList.add("ws-down");
+        else {
+          document.body.classList.add("ws-down");
+          checkSession();
+        }
       } else if (name === "htmx:sendError" || name === "htmx:responseError") {
         composerFailed(evt);
       }

@@ -1,13 +1,15 @@
 // What a tab keeps, and what it forgets (issue 17, items 1 and 2), in real browsers
 // against the real server: drafts and unsent messages never reach the next person to
-// log in at the same computer.
+// log in at the same computer, and a login that ended while the socket was down is
+// said as such, not as a network problem. Each new state is clean under axe in
+// English and in Chinese.
 "use strict";
 
 const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const { Hearth, sleep } = require("./server");
 const h = require("./helpers");
-const { EN } = require("./languages");
+const { EN, LANGUAGES } = require("./languages");
 
 const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
 
@@ -44,6 +46,29 @@ async function leaveUnsent(page, room, text) {
   const unsent = page.locator(".unsent", { hasText: text });
   await unsent.waitFor();
   return unsent;
+}
+
+/**
+ * Puts the page's room socket behind a switch: `drop()` cuts it as a network fault
+ * would (1006) and refuses every reconnect the same way, `restore()` lets reconnects
+ * reach the real server again (which answers them as it sees fit).
+ */
+async function socketSwitch(page) {
+  let down = false;
+  const open = [];
+  await page.routeWebSocket((url) => url.pathname.endsWith("/ws"), (ws) => {
+    if (down) return ws.close({ code: 1006 });
+    open.push(ws);
+    ws.connectToServer();
+  });
+  return {
+    drop: async () => {
+      down = true;
+      for (const ws of open.splice(0)) await ws.close({ code: 1006 });
+      await page.waitForFunction(() => document.body.classList.contains("ws-down"));
+    },
+    restore: () => { down = false; },
+  };
 }
 
 describe("daily use: drafts, unsent messages and logins on a shared computer", () => {
@@ -135,6 +160,39 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
     await h.logIn(page, "ben_else", EN);
     await page.waitForURL((url) => url.pathname === roomPath(room));
     await nothingOfAnns(page, ben, room, draft, unsentText);
+  });
+
+  it("a login that ended while the socket was down says “signed out”, not “Reconnecting…”", async () => {
+    for (const w of LANGUAGES) {
+      const una = await newPerson(w);
+      await h.signUp(una, `una_${w.code}`);
+      const room = `Attic ${w.code}`;
+      await h.createRoom(una, room);
+      const { page } = una;
+      const socket = await socketSwitch(page);
+      await page.goto(roomPath(room));
+      await online(page, 1);
+
+      // The socket drops; while it is down, Una logs out in another tab (so no socket
+      // of hers hears the logout); then reconnecting is refused for want of a session.
+      await socket.drop();
+      assert.ok(await page.getByText(w.connectionLost).isVisible(), "“Reconnecting…” while it is down");
+      const other = await una.context.newPage();
+      await other.goto("/rooms");
+      await other.getByRole("button", { name: w.logOut }).click();
+      await other.waitForURL("**/login?signed_out=1");
+      await other.close();
+      socket.restore();
+
+      const notice = page.getByRole("alert").filter({ hasText: w.signedOutElsewhere });
+      await notice.waitFor();
+      assert.equal((await notice.innerText()).trim(), `${w.signedOutElsewhere} ${w.logIn}`, "the notice's words");
+      assert.equal(await page.getByText(w.connectionLost).isVisible(), false, "not “Reconnecting…”");
+      const link = notice.getByRole("link", { name: w.logIn });
+      assert.equal(await link.getAttribute("href"), `/login?next=${encodeURIComponent(roomPath(room))}`);
+      await h.assertAxeClean(page, `signed out while the socket was down (${w.code})`);
+      await una.context.close();
+    }
   });
 
   it("saw no CSP violation and no script error on any page", () => {
