@@ -420,18 +420,39 @@
     else store.removeItem(outboxKey());
   }
 
+  // The unsent messages still to try: not those the server refused (sending them again
+  // would only be refused again).
+  function pending() {
+    return outbox().filter(function (i) { return !i.refused; });
+  }
+
+  function forgetUnsent(clientId) {
+    saveOutbox(outbox().filter(function (i) { return i.client_id !== clientId; }));
+    var shown = unsentEntry(clientId);
+    if (shown) shown.remove();
+  }
+
   function newClientId() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function unsentEntry(clientId) {
+    return document.querySelector('.unsent[data-client-id="' + clientId + '"]');
+  }
+
+  function logWords(key, fallback) {
+    var log = document.getElementById("messages");
+    return (log && log.getAttribute("data-" + key)) || fallback || "";
+  }
+
   // A message the server never got shows under the conversation as "Not sent", with
   // Retry. Its client_id stays the same, so however often it is retried it is stored
-  // once.
+  // once. One the server refused says why, and offers Discard instead.
   function showUnsent(item) {
     var log = document.getElementById("messages");
-    if (!log || document.querySelector('.unsent[data-client-id="' + item.client_id + '"]')) return;
+    if (!log || unsentEntry(item.client_id)) return;
     var box = document.createElement("div");
     box.className = "unsent";
     box.setAttribute("data-client-id", item.client_id);
@@ -441,11 +462,11 @@
     var status = document.createElement("p");
     status.className = "unsent-status";
     var words = document.createElement("span");
-    words.textContent = log.getAttribute("data-not-sent") || "";
+    words.textContent = logWords("not-sent");
     var retry = document.createElement("button");
     retry.type = "button";
     retry.className = "retry";
-    retry.textContent = log.getAttribute("data-retry") || "Retry";
+    retry.textContent = logWords("retry", "Retry");
     retry.addEventListener("click", sendUnsent);
     status.appendChild(words);
     status.appendChild(document.createTextNode(" "));
@@ -453,7 +474,38 @@
     box.appendChild(text);
     box.appendChild(status);
     log.appendChild(box);
+    if (item.refused) markRefused(box, item);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // Refused: "Not sent." and the server's reason, and Discard (Retry would only be
+  // refused again). The text stays on the page, to copy.
+  function markRefused(entry, item) {
+    entry.classList.add("refused");
+    var status = entry.querySelector(".unsent-status");
+    var retry = status.querySelector(".retry");
+    if (retry) retry.remove();
+    status.querySelector("span").textContent = logWords("not-sent");
+    if (!status.querySelector(".unsent-reason")) {
+      var reason = document.createElement("span");
+      reason.className = "unsent-reason";
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "discard";
+      discard.textContent = logWords("discard", "Discard");
+      discard.addEventListener("click", function () { discardUnsent(item.client_id); });
+      status.appendChild(reason);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(discard);
+    }
+    status.querySelector(".unsent-reason").textContent = item.refused;
+  }
+
+  // Discarded: gone for good; the keyboard goes on in the composer.
+  function discardUnsent(clientId) {
+    forgetUnsent(clientId);
+    var box = document.getElementById("composer-text");
+    if (box) box.focus();
   }
 
   function keepUnsent(text, clientId) {
@@ -463,23 +515,69 @@
     showUnsent({ text: text, client_id: clientId });
   }
 
+  // The server refused a resend (not a member any more, the room is gone, the text
+  // breaks a rule): keep it, marked with why, so it is not sent again by itself. When
+  // it is the only one and the composer is empty, its text goes back there too, ready
+  // to be changed and sent.
+  function refuseUnsent(item, reason) {
+    var items = outbox();
+    items.forEach(function (i) { if (i.client_id === item.client_id) i.refused = reason; });
+    saveOutbox(items);
+    item.refused = reason;
+    var entry = unsentEntry(item.client_id);
+    if (entry) markRefused(entry, item);
+    var box = document.getElementById("composer-text");
+    if (box && box.value === "" && items.length === 1) {
+      box.value = item.text;
+      saveDraft(box);
+    }
+  }
+
+  // The words of a refusal: htmx's answers are fragments whose `.error` says it (a
+  // composer, or an inline error), the API's are problem+json; else the page's own.
+  function refusalWords(res) {
+    return res.text().then(function (body) {
+      var words = "";
+      if (/json/.test(res.headers.get("Content-Type") || "")) {
+        try {
+          var problem = JSON.parse(body);
+          words = problem.detail || problem.title || "";
+        } catch (e) { words = ""; }
+      } else {
+        var doc = new DOMParser().parseFromString(body, "text/html");
+        var error = doc.querySelector(".error");
+        words = (error || doc.body).textContent.trim();
+      }
+      return words || logWords("refused");
+    }, function () { return logWords("refused"); });
+  }
+
+  // Worth trying again later: no answer, the server in trouble, or too many at once.
+  function transient(status) {
+    return status === 0 || status === 408 || status === 429 || status >= 500;
+  }
+
   var sendingUnsent = false;
 
   // Sends every unsent message, oldest first, each with its own client_id. One that
-  // goes through leaves the list (its echo comes through the socket); the first that
-  // fails stops the round, to be retried when the connection is back.
+  // goes through leaves the list: the server stores a client_id once, and answers a
+  // repeat (the first answer was lost, and the message came through the socket) as
+  // a success, so the entry goes and the message shows once. One refused says why and
+  // waits to be discarded; the first that fails for want of a connection stops the
+  // round, to be retried when the connection is back.
   function sendUnsent() {
     var form = document.getElementById("composer");
-    var log = document.getElementById("messages");
     if (!form || sendingUnsent || signedOutNow) return;
-    var items = outbox();
-    if (!items.length) return;
+    if (!pending().length) return;
     sendingUnsent = true;
-    document.querySelectorAll(".unsent-status span").forEach(function (s) {
-      s.textContent = (log && log.getAttribute("data-sending")) || "";
-    });
+    var statuses = function (key) {
+      document.querySelectorAll(".unsent:not(.refused) .unsent-status span").forEach(function (s) {
+        s.textContent = logWords(key);
+      });
+    };
+    statuses("sending");
     var next = function () {
-      var item = outbox()[0];
+      var item = pending()[0];
       if (!item) { sendingUnsent = false; return; }
       var body = new URLSearchParams({ text: item.text, client_id: item.client_id });
       fetch(form.getAttribute("action"), {
@@ -489,16 +587,18 @@
         credentials: "same-origin"
       }).then(function (res) {
         if (res.status === 401) { sendingUnsent = false; signedOut(); return; }
-        if (!res.ok && res.status !== 422) throw new Error("not sent");
-        saveOutbox(outbox().filter(function (i) { return i.client_id !== item.client_id; }));
-        var shown = document.querySelector('.unsent[data-client-id="' + item.client_id + '"]');
-        if (shown) shown.remove();
-        next();
+        if (res.ok) {
+          forgetUnsent(item.client_id);
+          return next();
+        }
+        if (transient(res.status)) throw new Error("not sent");
+        return refusalWords(res).then(function (words) {
+          refuseUnsent(item, words);
+          next();
+        });
       }).catch(function () {
         sendingUnsent = false;
-        document.querySelectorAll(".unsent-status span").forEach(function (s) {
-          s.textContent = (log && log.getAttribute("data-not-sent")) || "";
-        });
+        statuses("not-sent");
       });
     };
     next();

@@ -1,8 +1,8 @@
 // What a tab keeps, and what it forgets (issue 17, items 1 and 2), in real browsers
 // against the real server: drafts and unsent messages never reach the next person to
-// log in at the same computer, and a login that ended while the socket was down is
-// said as such, not as a network problem. Each new state is clean under axe in
-// English and in Chinese.
+// log in at the same computer; a login that ended while the socket was down is said
+// as such, not as a network problem; and a resend the server refuses says why. Each
+// new state is clean under axe in English and in Chinese.
 "use strict";
 
 const assert = require("node:assert/strict");
@@ -12,6 +12,14 @@ const h = require("./helpers");
 const { EN, LANGUAGES } = require("./languages");
 
 const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
+
+// The server's own words for the refusals these tests meet (src/i18n/errors.rs).
+const REFUSED = {
+  en: { controlChar: "Control characters are not allowed.", notAMember: "You are not a member of this room." },
+  zh: { controlChar: "不能包含控制字符。", notAMember: "你不是这个聊天室的成员。" },
+};
+// And the page's (src/i18n/en.rs, zh.rs).
+const DISCARD = { en: "Discard", zh: "丢弃" };
 
 /** Waits until the room page's socket is open: the server counts `n` people online. */
 async function online(page, n) {
@@ -193,6 +201,105 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
       await h.assertAxeClean(page, `signed out while the socket was down (${w.code})`);
       await una.context.close();
     }
+  });
+
+  it("a resend the server refuses says why, offers Discard instead of Retry, and gives the text back to the composer", async () => {
+    for (const w of LANGUAGES) {
+      const rosa = await newPerson(w);
+      await h.signUp(rosa, `rosa_${w.code}`);
+      const room = `Workshop ${w.code}`;
+      await h.createRoom(rosa, room);
+      const { page } = rosa;
+      await page.goto(roomPath(room));
+      await online(page, 1);
+      // Pasted with a control character in it, while the network was down.
+      const text = `ring the bell\u0007 (${w.code})`;
+      const unsent = await leaveUnsent(page, room, text);
+      assert.equal(await box(page).inputValue(), "");
+
+      await unsent.getByRole("button", { name: w.retry }).click();
+      const reason = unsent.locator(".unsent-reason");
+      await reason.waitFor();
+      assert.equal((await reason.textContent()).trim(), REFUSED[w.code].controlChar, "the server's reason");
+      assert.equal(await unsent.locator(".unsent-status span").first().textContent(), w.notSent);
+      assert.equal(await unsent.getByRole("button", { name: w.retry }).count(), 0, "no Retry: it would be refused again");
+      const discard = unsent.getByRole("button", { name: DISCARD[w.code] });
+      assert.ok(await discard.isVisible(), "Discard");
+      assert.equal(await box(page).inputValue(), text, "the text is back in the composer, to change");
+      assert.equal(await storedTimes(rosa, room, text), 0);
+      await h.assertAxeClean(page, `a refused resend (${w.code})`);
+
+      // After a reload it is still refused, with its reason, and not sent again.
+      await page.reload();
+      await online(page, 1);
+      await reason.waitFor();
+      assert.equal((await reason.textContent()).trim(), REFUSED[w.code].controlChar);
+      assert.equal(await box(page).inputValue(), text, "the draft");
+
+      await discard.focus();
+      await page.keyboard.press("Enter");
+      await unsent.waitFor({ state: "detached" });
+      assert.equal(await page.evaluate(() => document.activeElement.id), "composer-text", "on to the composer");
+      assert.ok(!(await keptKeys(page)).some((k) => k.startsWith("hearth:outbox")), "nothing left to send");
+      await rosa.context.close();
+    }
+  });
+
+  it("a resend refused because the sender is no longer in the room says so, instead of “Not sent” for ever", async () => {
+    const room = "Boathouse";
+    const owner = await newPerson(EN);
+    const otto = await newPerson(EN);
+    await h.signUp(owner, "olga");
+    await h.signUp(otto, "otto");
+    await h.createRoom(owner, room);
+    await h.joinRoom(otto, room);
+    const { page } = otto;
+    const socket = await socketSwitch(page);
+    await page.goto(roomPath(room));
+    await online(page, 1);
+    const text = "see you at the dock";
+    const unsent = await leaveUnsent(page, room, text);
+    // Otto leaves the room from another device while this page's socket is down.
+    await socket.drop();
+    const left = await otto.request.delete(`/api/v1${roomPath(room)}/members/me`);
+    assert.equal(left.status(), 204);
+    socket.restore();
+
+    await unsent.getByRole("button", { name: EN.retry }).click();
+    const reason = unsent.locator(".unsent-reason");
+    await reason.waitFor();
+    assert.equal((await reason.textContent()).trim(), REFUSED.en.notAMember);
+    await unsent.getByRole("button", { name: DISCARD.en }).waitFor();
+    assert.equal(await storedTimes(owner, room, text), 0);
+  });
+
+  it("an unsent message the server did store (its answer was lost) is sent again on reconnecting and shows once", async () => {
+    const ivy = await newPerson(EN);
+    await h.signUp(ivy, "ivy");
+    await h.createRoom(ivy, "Echoes");
+    const { page } = ivy;
+    await page.goto(roomPath("Echoes"));
+    await online(page, 1);
+    // Stored, but the answer never arrives: the page holds it as unsent, and the
+    // socket brings it.
+    await page.route(`**${roomPath("Echoes")}/messages`, async (route) => {
+      await route.fetch();
+      await route.abort("connectionreset");
+    }, { times: 1 });
+    const text = "is anyone there?";
+    await box(page).fill(text);
+    await box(page).press("Enter");
+    const unsent = page.locator(".unsent", { hasText: text });
+    await unsent.waitFor();
+    await h.waitForMessage(page, text, 5000);
+
+    // The server restarts; on reconnecting the page sends it again (same client_id).
+    await server.stop();
+    await server.start();
+    await unsent.waitFor({ state: "detached", timeout: 20000 });
+    await online(page, 1);
+    assert.equal(await h.countMessages(page, text), 1, "shown once");
+    assert.equal(await storedTimes(ivy, "Echoes", text), 1, "stored once");
   });
 
   it("saw no CSP violation and no script error on any page", () => {
