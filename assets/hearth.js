@@ -613,13 +613,49 @@
     if (status !== 0 && status < 500) return;
     var box = form.querySelector("textarea");
     var id = form.querySelector('input[name="client_id"]');
-    // A file cannot wait in this tab's storage: the form keeps it, to send again.
-    if (hasFile(form)) { showProgress(form, null); return; }
+    if (hasFile(form)) { fileNotSent(form); return; }
     if (!box || !id || box.value.trim() === "") return;
     keepUnsent(box.value, id.value);
     box.value = "";
     id.value = newClientId();
     saveDraft(box);
+  }
+
+  // A message with a file cannot wait in this tab's storage (it holds only text), so
+  // the composer keeps it: the file, what was typed and the same client_id stay in the
+  // form, which says "Not sent" with Retry, and it is sent again by itself once the
+  // connection is back. A reload loses the file (its text stays, as the draft).
+  function fileNotSent(form) {
+    showProgress(form, null);
+    var status = form.querySelector(".composer-unsent");
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "unsent-status composer-unsent";
+      status.setAttribute("role", "alert");
+      var words = document.createElement("span");
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "retry";
+      retry.textContent = logWords("retry", "Retry");
+      retry.addEventListener("click", function () { resendFile(form); });
+      status.appendChild(words);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(retry);
+      form.appendChild(status);
+    }
+    status.querySelector("span").textContent = logWords("not-sent");
+  }
+
+  function resendFile(form) {
+    var status = form.querySelector(".composer-unsent");
+    if (status) status.querySelector("span").textContent = logWords("sending");
+    form.requestSubmit();
+  }
+
+  // The connection is back: a message with a file that was not sent goes again.
+  function sendUnsentFile() {
+    var form = document.getElementById("composer");
+    if (form && !signedOutNow && form.querySelector(".composer-unsent") && hasFile(form)) resendFile(form);
   }
 
   // ---- attaching files: the button, dropping, pasting, progress ------------------------
@@ -673,6 +709,8 @@
       form.appendChild(error);
     }
     error.textContent = words;
+    var unsent = form.querySelector(".composer-unsent");
+    if (unsent) unsent.remove();
     showProgress(form, null);
   }
 
@@ -1253,6 +1291,9 @@
           return;
         }
         if (elt.closest && elt.closest(".msg-menu")) chooseFromMenu(elt);
+        // A message with a file that was not sent, sent again (Enter or Send, not Retry).
+        var unsentFile = elt.id === "composer" && elt.querySelector(".composer-unsent span");
+        if (unsentFile) unsentFile.textContent = logWords("sending");
         startLoadingEarlier(elt, evt.detail.xhr);
         // Leaving from this page: its answer takes the page to the reader's rooms, so
         // the socket's "left the room" must not start a second navigation that
@@ -1293,6 +1334,7 @@
           atBottomCheck();
         }
         sendUnsent();
+        sendUnsentFile();
       } else if (name === "htmx:wsClose" && !signedOutNow) {
         var closed = (evt.detail && evt.detail.event) || {};
         var code = closed.code;

@@ -1,8 +1,9 @@
 // What a tab keeps, and what it forgets (issue 17, items 1 and 2), in real browsers
 // against the real server: drafts and unsent messages never reach the next person to
 // log in at the same computer; a login that ended while the socket was down is said
-// as such, not as a network problem; and a resend the server refuses says why. Each
-// new state is clean under axe in English and in Chinese.
+// as such, not as a network problem; a message with a file that could not be sent
+// says so; and a resend the server refuses says why. Each new state is clean under
+// axe in English and in Chinese.
 "use strict";
 
 const assert = require("node:assert/strict");
@@ -300,6 +301,57 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
     await online(page, 1);
     assert.equal(await h.countMessages(page, text), 1, "shown once");
     assert.equal(await storedTimes(ivy, "Echoes", text), 1, "stored once");
+  });
+
+  it("a message with a file sent while the server is down says “Not sent” with Retry, keeps the file, and goes once the server is back", async () => {
+    for (const w of LANGUAGES) {
+      const finn = await newPerson(w);
+      await h.signUp(finn, `finn_${w.code}`);
+      const room = `Darkroom ${w.code}`;
+      await h.createRoom(finn, room);
+      const { page } = finn;
+      await page.goto(roomPath(room));
+      await online(page, 1);
+      const caption = `the plan, attached (${w.code})`;
+      const fileName = `plan-${w.code}.txt`;
+      const status = page.locator("#composer .composer-unsent");
+
+      await server.stop();
+      try {
+        await page.waitForFunction(() => document.body.classList.contains("ws-down"));
+        await page.locator("#composer-file").setInputFiles({ name: fileName, mimeType: "text/plain", buffer: Buffer.from("step one\n") });
+        await box(page).fill(caption);
+        await box(page).press("Enter");
+        await status.waitFor();
+        assert.equal(await status.getAttribute("role"), "alert");
+        assert.equal(await status.locator("span").textContent(), w.notSent);
+        const retry = status.getByRole("button", { name: w.retry });
+        assert.ok(await retry.isVisible(), "a Retry button");
+        assert.equal(await box(page).inputValue(), caption, "the text stays");
+        assert.equal(await page.locator("#composer-file").evaluate((i) => i.files[0]?.name), fileName, "the file stays");
+        await h.assertAxeClean(page, `a file not sent (${w.code})`);
+
+        // Retry while the server is still down: tried, failed, still “Not sent”, once.
+        await retry.focus();
+        await Promise.all([
+          page.waitForEvent("requestfailed", (r) => r.method() === "POST"),
+          page.keyboard.press("Enter"),
+        ]);
+        await page.waitForFunction((words) => document.querySelector("#composer .composer-unsent span")?.textContent === words, w.notSent);
+        assert.equal(await status.count(), 1);
+      } finally {
+        await server.start();
+      }
+      // Sent by itself once the server is back, once, with its file.
+      await h.waitForMessage(page, caption, 20000);
+      const msg = page.locator("#messages .msg", { hasText: caption });
+      assert.equal(await msg.locator(".file-name").innerText(), fileName);
+      await status.waitFor({ state: "detached" });
+      assert.equal(await box(page).inputValue(), "", "the composer is free again");
+      assert.equal(await h.countMessages(page, caption), 1, "shown once");
+      assert.equal(await storedTimes(finn, room, caption), 1, "stored once");
+      await finn.context.close();
+    }
   });
 
   it("saw no CSP violation and no script error on any page", () => {
