@@ -354,6 +354,21 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
     }
   });
 
+  it("the login page after logging out says so, in both languages, and is clean under axe", async () => {
+    for (const w of LANGUAGES) {
+      const lou = await newPerson(w);
+      await h.signUp(lou, `lou_${w.code}`);
+      const { page } = lou;
+      await page.goto("/rooms");
+      await page.getByRole("button", { name: w.logOut }).click();
+      await page.waitForURL("**/login?signed_out=1");
+      const notice = page.getByRole("status").filter({ hasText: w.signedOut });
+      assert.equal((await notice.textContent()).trim(), w.signedOut);
+      await h.assertAxeClean(page, `/login?signed_out=1 (${w.code})`);
+      await lou.context.close();
+    }
+  });
+
   it("saw no CSP violation and no script error on any page", () => {
     h.assertClean(...people);
   });
