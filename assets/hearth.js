@@ -290,11 +290,28 @@
     document.title = rooms > 0 ? "(" + rooms + ") " + baseTitle : baseTitle;
   }
 
-  // ---- being signed out ------------------------------------------------------------
+  // ---- whose page this is, and being signed out -------------------------------------
 
-  // A socket closed with 1008 was signed out (here or elsewhere): say so, with a way
-  // back to this very page, instead of "Reconnecting…" forever.
+  // The signed-in person's username (the app's shell carries it), or null on a page
+  // without one (login, register).
+  function currentUser() {
+    var shell = document.querySelector(".shell[data-user]");
+    return shell ? shell.getAttribute("data-user") : null;
+  }
+
+  var signedOutNow = false;
+
+  // A socket closed with 1008, a session check or a resend answered 401: this page was
+  // signed out (here or elsewhere). Say so, with a way back to this very page, instead
+  // of "Reconnecting…" forever.
   function signedOut() {
+    if (signedOutNow) return;
+    signedOutNow = true;
+    // What this page promises to give back after logging in again (its draft and
+    // unsent messages) stays, under this person's name only (see keptKey); all else
+    // this tab kept goes.
+    forgetKept(function (key) { return key === draftKey() || key === outboxKey(); });
+    stopSockets();
     document.body.classList.remove("ws-down");
     document.body.classList.add("signed-out-now");
     var note = document.getElementById("signed-out");
@@ -304,20 +321,76 @@
     note.hidden = false;
   }
 
+  // Nothing live is for a signed-out page: its sockets stop retrying (the ws extension
+  // gives up on an element no longer in the page), so one that would succeed because
+  // someone else logged in on this browser meanwhile never opens here.
+  function stopSockets() {
+    document.querySelectorAll("[ws-connect]").forEach(function (elt) { elt.remove(); });
+  }
+
+  // A socket that cannot reconnect says only 1006, whether the network is down or the
+  // server refused it for want of a session (logged out in another tab while this
+  // one's socket was down). So ask the server, cheaply, whose session this tab has:
+  // none (401), or someone else's, is being signed out; no answer is a network problem
+  // after all, and "Reconnecting…" is right.
+  var askingSession = false;
+
+  function checkSession() {
+    var user = currentUser();
+    if (askingSession || signedOutNow || user === null) return;
+    askingSession = true;
+    fetch("/api/v1/session", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (res) {
+        if (res.status === 401) return signedOut();
+        if (!res.ok) return;
+        return res.json().then(function (me) {
+          if (me && me.username !== user) signedOut();
+        });
+      })
+      .catch(function () {})
+      .then(function () { askingSession = false; });
+  }
+
   // ---- drafts and unsent messages ----------------------------------------------------
 
   // What is typed in a room's composer is kept (in this tab) until it is sent, so a
-  // trip to the login page or a reload loses nothing.
+  // trip to the login page or a reload loses nothing. It is kept per person as well as
+  // per room: on a shared computer, the next person to log in in this same tab must
+  // not get the last one's draft, nor send their unsent messages under their own name.
+  function keptKey(kind) {
+    return "hearth:" + kind + ":" + encodeURIComponent(currentUser() || "") + ":" + location.pathname;
+  }
+
   function draftKey() {
-    return "hearth:draft:" + location.pathname;
+    return keptKey("draft");
   }
 
   function outboxKey() {
-    return "hearth:outbox:" + location.pathname;
+    return keptKey("outbox");
   }
 
   function storage() {
     try { return window.sessionStorage; } catch (e) { return null; }
+  }
+
+  // Removes every draft and unsent message this tab keeps, but those `keep` spares.
+  function forgetKept(keep) {
+    var store = storage();
+    if (!store) return;
+    var keys = [];
+    for (var i = 0; i < store.length; i++) keys.push(store.key(i));
+    keys.forEach(function (key) {
+      if (key && key.indexOf("hearth:") === 0 && !(keep && keep(key))) store.removeItem(key);
+    });
+  }
+
+  // A logged-in page forgets what anyone else left in this tab (signed out elsewhere,
+  // say, and then someone else logged in here): it is never theirs to see.
+  function forgetOthers() {
+    var user = currentUser();
+    if (user === null) return;
+    var owner = encodeURIComponent(user);
+    forgetKept(function (key) { return key.split(":")[2] === owner; });
   }
 
   function saveDraft(box) {
@@ -347,18 +420,39 @@
     else store.removeItem(outboxKey());
   }
 
+  // The unsent messages still to try: not those the server refused (sending them again
+  // would only be refused again).
+  function pending() {
+    return outbox().filter(function (i) { return !i.refused; });
+  }
+
+  function forgetUnsent(clientId) {
+    saveOutbox(outbox().filter(function (i) { return i.client_id !== clientId; }));
+    var shown = unsentEntry(clientId);
+    if (shown) shown.remove();
+  }
+
   function newClientId() {
     var bytes = new Uint8Array(16);
     crypto.getRandomValues(bytes);
     return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function unsentEntry(clientId) {
+    return document.querySelector('.unsent[data-client-id="' + clientId + '"]');
+  }
+
+  function logWords(key, fallback) {
+    var log = document.getElementById("messages");
+    return (log && log.getAttribute("data-" + key)) || fallback || "";
+  }
+
   // A message the server never got shows under the conversation as "Not sent", with
   // Retry. Its client_id stays the same, so however often it is retried it is stored
-  // once.
+  // once. One the server refused says why, and offers Discard instead.
   function showUnsent(item) {
     var log = document.getElementById("messages");
-    if (!log || document.querySelector('.unsent[data-client-id="' + item.client_id + '"]')) return;
+    if (!log || unsentEntry(item.client_id)) return;
     var box = document.createElement("div");
     box.className = "unsent";
     box.setAttribute("data-client-id", item.client_id);
@@ -368,11 +462,11 @@
     var status = document.createElement("p");
     status.className = "unsent-status";
     var words = document.createElement("span");
-    words.textContent = log.getAttribute("data-not-sent") || "";
+    words.textContent = logWords("not-sent");
     var retry = document.createElement("button");
     retry.type = "button";
     retry.className = "retry";
-    retry.textContent = log.getAttribute("data-retry") || "Retry";
+    retry.textContent = logWords("retry", "Retry");
     retry.addEventListener("click", sendUnsent);
     status.appendChild(words);
     status.appendChild(document.createTextNode(" "));
@@ -380,7 +474,38 @@
     box.appendChild(text);
     box.appendChild(status);
     log.appendChild(box);
+    if (item.refused) markRefused(box, item);
     log.scrollTop = log.scrollHeight;
+  }
+
+  // Refused: "Not sent." and the server's reason, and Discard (Retry would only be
+  // refused again). The text stays on the page, to copy.
+  function markRefused(entry, item) {
+    entry.classList.add("refused");
+    var status = entry.querySelector(".unsent-status");
+    var retry = status.querySelector(".retry");
+    if (retry) retry.remove();
+    status.querySelector("span").textContent = logWords("not-sent");
+    if (!status.querySelector(".unsent-reason")) {
+      var reason = document.createElement("span");
+      reason.className = "unsent-reason";
+      var discard = document.createElement("button");
+      discard.type = "button";
+      discard.className = "discard";
+      discard.textContent = logWords("discard", "Discard");
+      discard.addEventListener("click", function () { discardUnsent(item.client_id); });
+      status.appendChild(reason);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(discard);
+    }
+    status.querySelector(".unsent-reason").textContent = item.refused;
+  }
+
+  // Discarded: gone for good; the keyboard goes on in the composer.
+  function discardUnsent(clientId) {
+    forgetUnsent(clientId);
+    var box = document.getElementById("composer-text");
+    if (box) box.focus();
   }
 
   function keepUnsent(text, clientId) {
@@ -390,23 +515,69 @@
     showUnsent({ text: text, client_id: clientId });
   }
 
+  // The server refused a resend (not a member any more, the room is gone, the text
+  // breaks a rule): keep it, marked with why, so it is not sent again by itself. When
+  // it is the only one and the composer is empty, its text goes back there too, ready
+  // to be changed and sent.
+  function refuseUnsent(item, reason) {
+    var items = outbox();
+    items.forEach(function (i) { if (i.client_id === item.client_id) i.refused = reason; });
+    saveOutbox(items);
+    item.refused = reason;
+    var entry = unsentEntry(item.client_id);
+    if (entry) markRefused(entry, item);
+    var box = document.getElementById("composer-text");
+    if (box && box.value === "" && items.length === 1) {
+      box.value = item.text;
+      saveDraft(box);
+    }
+  }
+
+  // The words of a refusal: htmx's answers are fragments whose `.error` says it (a
+  // composer, or an inline error), the API's are problem+json; else the page's own.
+  function refusalWords(res) {
+    return res.text().then(function (body) {
+      var words = "";
+      if (/json/.test(res.headers.get("Content-Type") || "")) {
+        try {
+          var problem = JSON.parse(body);
+          words = problem.detail || problem.title || "";
+        } catch (e) { words = ""; }
+      } else {
+        var doc = new DOMParser().parseFromString(body, "text/html");
+        var error = doc.querySelector(".error");
+        words = (error || doc.body).textContent.trim();
+      }
+      return words || logWords("refused");
+    }, function () { return logWords("refused"); });
+  }
+
+  // Worth trying again later: no answer, the server in trouble, or too many at once.
+  function transient(status) {
+    return status === 0 || status === 408 || status === 429 || status >= 500;
+  }
+
   var sendingUnsent = false;
 
   // Sends every unsent message, oldest first, each with its own client_id. One that
-  // goes through leaves the list (its echo comes through the socket); the first that
-  // fails stops the round, to be retried when the connection is back.
+  // goes through leaves the list: the server stores a client_id once, and answers a
+  // repeat (the first answer was lost, and the message came through the socket) as
+  // a success, so the entry goes and the message shows once. One refused says why and
+  // waits to be discarded; the first that fails for want of a connection stops the
+  // round, to be retried when the connection is back.
   function sendUnsent() {
     var form = document.getElementById("composer");
-    var log = document.getElementById("messages");
-    if (!form || sendingUnsent) return;
-    var items = outbox();
-    if (!items.length) return;
+    if (!form || sendingUnsent || signedOutNow) return;
+    if (!pending().length) return;
     sendingUnsent = true;
-    document.querySelectorAll(".unsent-status span").forEach(function (s) {
-      s.textContent = (log && log.getAttribute("data-sending")) || "";
-    });
+    var statuses = function (key) {
+      document.querySelectorAll(".unsent:not(.refused) .unsent-status span").forEach(function (s) {
+        s.textContent = logWords(key);
+      });
+    };
+    statuses("sending");
     var next = function () {
-      var item = outbox()[0];
+      var item = pending()[0];
       if (!item) { sendingUnsent = false; return; }
       var body = new URLSearchParams({ text: item.text, client_id: item.client_id });
       fetch(form.getAttribute("action"), {
@@ -416,16 +587,18 @@
         credentials: "same-origin"
       }).then(function (res) {
         if (res.status === 401) { sendingUnsent = false; signedOut(); return; }
-        if (!res.ok && res.status !== 422) throw new Error("not sent");
-        saveOutbox(outbox().filter(function (i) { return i.client_id !== item.client_id; }));
-        var shown = document.querySelector('.unsent[data-client-id="' + item.client_id + '"]');
-        if (shown) shown.remove();
-        next();
+        if (res.ok) {
+          forgetUnsent(item.client_id);
+          return next();
+        }
+        if (transient(res.status)) throw new Error("not sent");
+        return refusalWords(res).then(function (words) {
+          refuseUnsent(item, words);
+          next();
+        });
       }).catch(function () {
         sendingUnsent = false;
-        document.querySelectorAll(".unsent-status span").forEach(function (s) {
-          s.textContent = (log && log.getAttribute("data-not-sent")) || "";
-        });
+        statuses("not-sent");
       });
     };
     next();
@@ -440,13 +613,49 @@
     if (status !== 0 && status < 500) return;
     var box = form.querySelector("textarea");
     var id = form.querySelector('input[name="client_id"]');
-    // A file cannot wait in this tab's storage: the form keeps it, to send again.
-    if (hasFile(form)) { showProgress(form, null); return; }
+    if (hasFile(form)) { fileNotSent(form); return; }
     if (!box || !id || box.value.trim() === "") return;
     keepUnsent(box.value, id.value);
     box.value = "";
     id.value = newClientId();
     saveDraft(box);
+  }
+
+  // A message with a file cannot wait in this tab's storage (it holds only text), so
+  // the composer keeps it: the file, what was typed and the same client_id stay in the
+  // form, which says "Not sent" with Retry, and it is sent again by itself once the
+  // connection is back. A reload loses the file (its text stays, as the draft).
+  function fileNotSent(form) {
+    showProgress(form, null);
+    var status = form.querySelector(".composer-unsent");
+    if (!status) {
+      status = document.createElement("p");
+      status.className = "unsent-status composer-unsent";
+      status.setAttribute("role", "alert");
+      var words = document.createElement("span");
+      var retry = document.createElement("button");
+      retry.type = "button";
+      retry.className = "retry";
+      retry.textContent = logWords("retry", "Retry");
+      retry.addEventListener("click", function () { resendFile(form); });
+      status.appendChild(words);
+      status.appendChild(document.createTextNode(" "));
+      status.appendChild(retry);
+      form.appendChild(status);
+    }
+    status.querySelector("span").textContent = logWords("not-sent");
+  }
+
+  function resendFile(form) {
+    var status = form.querySelector(".composer-unsent");
+    if (status) status.querySelector("span").textContent = logWords("sending");
+    form.requestSubmit();
+  }
+
+  // The connection is back: a message with a file that was not sent goes again.
+  function sendUnsentFile() {
+    var form = document.getElementById("composer");
+    if (form && !signedOutNow && form.querySelector(".composer-unsent") && hasFile(form)) resendFile(form);
   }
 
   // ---- attaching files: the button, dropping, pasting, progress ------------------------
@@ -500,6 +709,8 @@
       form.appendChild(error);
     }
     error.textContent = words;
+    var unsent = form.querySelector(".composer-unsent");
+    if (unsent) unsent.remove();
     showProgress(form, null);
   }
 
@@ -1080,6 +1291,9 @@
           return;
         }
         if (elt.closest && elt.closest(".msg-menu")) chooseFromMenu(elt);
+        // A message with a file that was not sent, sent again (Enter or Send, not Retry).
+        var unsentFile = elt.id === "composer" && elt.querySelector(".composer-unsent span");
+        if (unsentFile) unsentFile.textContent = logWords("sending");
         startLoadingEarlier(elt, evt.detail.xhr);
         // Leaving from this page: its answer takes the page to the reader's rooms, so
         // the socket's "left the room" must not start a second navigation that
@@ -1112,7 +1326,7 @@
         leavingHere = false;
       } else if (name === "htmx:afterRequest" && isEarlier(evt) && !evt.detail.successful) {
         finishLoadingEarlier();
-      } else if (name === "htmx:wsOpen") {
+      } else if (name === "htmx:wsOpen" && !signedOutNow) {
         document.body.classList.remove("ws-down");
         if (elt && elt.id === "live") {
           roomSocket = evt.detail.socketWrapper;
@@ -1120,7 +1334,8 @@
           atBottomCheck();
         }
         sendUnsent();
-      } else if (name === "htmx:wsClose") {
+        sendUnsentFile();
+      } else if (name === "htmx:wsClose" && !signedOutNow) {
         var closed = (evt.detail && evt.detail.event) || {};
         var code = closed.code;
         // Left this room (here or in another tab): on to the reader's rooms.
@@ -1128,7 +1343,10 @@
           if (!leavingHere) location.assign("/rooms");
         }
         else if (code === 1008) signedOut();
-        else document.body.classList.add("ws-down");
+        else {
+          document.body.classList.add("ws-down");
+          checkSession();
+        }
       } else if (name === "htmx:sendError" || name === "htmx:responseError") {
         composerFailed(evt);
       }
@@ -1149,9 +1367,16 @@
     openRoom();
     var log = document.getElementById("messages");
     if (log) log.addEventListener("scroll", atBottomCheck, { passive: true });
+    forgetOthers();
     restoreDraft();
     outbox().forEach(showUnsent);
     summariseUnread();
+  });
+
+  // Logging out (or ending this session, or deleting the account): this tab forgets
+  // every draft and unsent message it kept, for the next person at this computer.
+  document.addEventListener("submit", function (e) {
+    if (e.target.matches && e.target.matches("form[data-signs-out]")) forgetKept(null);
   });
 
   document.addEventListener("input", function (e) {

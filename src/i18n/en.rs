@@ -102,6 +102,8 @@ pub const TEXT: Text = Text {
     not_sent: "Not sent.",
     retry: "Retry",
     sending: "Sending…",
+    discard: "Discard",
+    refused: "Hearth refused this message.",
     unread_rooms_one: "{n} room with unread messages",
     unread_rooms_other: "{n} rooms with unread messages",
 

@@ -61,7 +61,7 @@ catalogue! {
     // Error pages, and a room one is not in.
     back_to_rooms, not_a_member_yet, join,
     // Being signed out, and messages that could not be sent.
-    signed_out, signed_out_elsewhere, not_sent, retry, sending, unread_rooms_one,
+    signed_out, signed_out_elsewhere, not_sent, retry, sending, discard, refused, unread_rooms_one,
     unread_rooms_other,
     // People: direct messages, mentions, typing, notification levels, leaving, settings.
     direct_messages, new_message, new_message_hint, send_to,

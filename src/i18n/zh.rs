@@ -102,6 +102,8 @@ pub const TEXT: Text = Text {
     not_sent: "未发送。",
     retry: "重试",
     sending: "正在发送…",
+    discard: "丢弃",
+    refused: "Hearth 拒绝了这条消息。",
     unread_rooms_one: "{n} 个聊天室有未读消息",
     unread_rooms_other: "{n} 个聊天室有未读消息",
 
