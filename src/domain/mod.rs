@@ -16,8 +16,8 @@ pub use files::{FileName, MAX_FILE_NAME_BYTES, SNIFF_BYTES, Shown, Sniffed, show
 pub(crate) use names::fold_case;
 pub use names::{RoomName, Username};
 pub use people::{
-    DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_people, direct_title,
-    is_direct_name,
+    DELETED_NAME, DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_name_without,
+    direct_people, direct_title, is_direct_name,
 };
 pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, occurrences, parse_day};
 pub use text::{

@@ -11,10 +11,23 @@ pub const MAX_DIRECT_OTHERS: usize = 7;
 pub struct DirectPeople(Vec<String>);
 
 impl DirectPeople {
-    /// The asker may name themselves too (they are in it anyway), but not alone.
+    /// The asker may name themselves too (they are in it anyway), but not alone, and
+    /// nobody twice (the asker included).
     pub fn parse(asker: &str, names: &[String]) -> Result<Self, ValidationError> {
         let asker = fold_case(asker);
         let named: Vec<String> = names.iter().map(|n| n.trim().to_owned()).collect();
+        let mut seen: Vec<String> = Vec::with_capacity(named.len());
+        for name in &named {
+            let key = fold_case(name);
+            if seen.contains(&key) {
+                return Err(ValidationError::naming(
+                    "users",
+                    Code::DirectDuplicate,
+                    name,
+                ));
+            }
+            seen.push(key);
+        }
         let names: Vec<String> = named
             .iter()
             .filter(|n| fold_case(n) != asker)
@@ -25,18 +38,6 @@ impl DirectPeople {
         }
         if names.is_empty() || names.len() > MAX_DIRECT_OTHERS {
             return Err(ValidationError::new("users", Code::DirectCount));
-        }
-        let mut seen: Vec<String> = Vec::with_capacity(names.len());
-        for name in &names {
-            let key = fold_case(name);
-            if seen.contains(&key) {
-                return Err(ValidationError::naming(
-                    "users",
-                    Code::DirectDuplicate,
-                    name,
-                ));
-            }
-            seen.push(key);
         }
         Ok(Self(names))
     }
@@ -101,12 +102,57 @@ pub fn is_direct_name(name: &str) -> bool {
     name.starts_with(DIRECT)
 }
 
-/// A direct room's people, from its name; nothing for a group room's.
-pub fn direct_people(name: &str) -> Vec<String> {
+/// What deleted people are called, wherever their messages, reactions and direct
+/// rooms show (a name, the same in every language).
+pub const DELETED_NAME: &str = "deleted user";
+
+/// Marks a deleted person in a direct room's name (`#` and their id), which no
+/// username can be: their name is free again, and a direct room with whoever takes it
+/// next is another room, with another name.
+const DELETED: char = '#';
+
+/// A direct room's name once the person named `username` (id `id`) is deleted; None
+/// when they are not in it.
+pub fn direct_name_without(name: &str, username: &str, id: i64) -> Option<String> {
+    let gone = fold_case(username);
+    let people = direct_people_as_named(name);
+    if !people.iter().any(|p| fold_case(p) == gone) {
+        return None;
+    }
+    let marked = format!("{DELETED}{id}");
+    let renamed: Vec<&str> = people
+        .iter()
+        .map(|p| {
+            if fold_case(p) == gone {
+                marked.as_str()
+            } else {
+                p.as_str()
+            }
+        })
+        .collect();
+    Some(format!("{DIRECT}{}", renamed.join(",")))
+}
+
+fn direct_people_as_named(name: &str) -> Vec<String> {
     match name.strip_prefix(DIRECT) {
         Some(list) => list.split(',').map(str::to_owned).collect(),
         None => Vec::new(),
     }
+}
+
+/// A direct room's people, from its name (a deleted person as `DELETED_NAME`);
+/// nothing for a group room's.
+pub fn direct_people(name: &str) -> Vec<String> {
+    direct_people_as_named(name)
+        .into_iter()
+        .map(|p| {
+            if p.starts_with(DELETED) {
+                DELETED_NAME.to_owned()
+            } else {
+                p
+            }
+        })
+        .collect()
 }
 
 /// What a direct room is called for one of its people: the others' names.
@@ -144,11 +190,24 @@ mod tests {
             Code::DirectCount
         );
         assert_eq!(code(&["ANN"]), Code::DirectSelf);
-        assert_eq!(code(&["ann", "ann"]), Code::DirectSelf);
+        assert_eq!(code(&["ann", "ann"]), Code::DirectDuplicate);
         assert_eq!(code(&["bob", "Bob"]), Code::DirectDuplicate);
+        assert_eq!(code(&["ann", "bob", "ANN"]), Code::DirectDuplicate);
         // Naming yourself among others is harmless: you are in it anyway.
         let with_me = DirectPeople::parse("ann", &names(&["bob", "Ann"])).unwrap();
         assert_eq!(with_me.names(), ["bob"]);
+    }
+
+    #[test]
+    fn a_deleted_person_is_marked_in_a_direct_rooms_name() {
+        let name = direct_name(["ann", "Bob", "cy"]);
+        let renamed = direct_name_without(&name, "bob", 17).unwrap();
+        assert_eq!(renamed, "@ann,#17,cy");
+        assert_eq!(direct_people(&renamed), ["ann", DELETED_NAME, "cy"]);
+        assert_eq!(direct_title(&renamed, "ann"), "deleted user, cy");
+        assert_eq!(direct_name_without(&name, "dee", 18), None);
+        // Another "bob" later makes another room, with the old room's old name.
+        assert_ne!(renamed, direct_name(["ann", "bob", "cy"]));
     }
 
     #[test]

@@ -197,8 +197,7 @@ pub async fn accounts(db: &Db) -> StoreResult<Vec<AccountRow>> {
     .await)?)
 }
 
-/// What deleted people are called, wherever their messages and reactions show.
-pub const DELETED_NAME: &str = "deleted user";
+pub use crate::domain::DELETED_NAME;
 
 /// Deletes an account, in one transaction. The row stays, so its messages keep their
 /// sender, but it is renamed `DELETED_NAME` and its name is free again (its key can
@@ -209,6 +208,10 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
     let now = super::now_ms();
     on_writer!(db, |pool| {
         let mut tx = pool.begin().await?;
+        let username: String = sqlx::query_scalar("SELECT username FROM users WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE users SET username = $2, username_key = '#deleted-' || CAST(id AS TEXT),
                     password_hash = '!', avatar = NULL, deleted_at = $3, deactivated_at = $3
@@ -220,15 +223,28 @@ pub async fn delete(db: &Db, id: i64) -> StoreResult<()> {
         .execute(&mut *tx)
         .await?;
         // Direct rooms are named by their people: with this name free again, a direct
-        // room with whoever takes it next must be able to take the room's name.
-        sqlx::query(
-            "UPDATE rooms SET name_key = '#deleted-' || CAST(id AS TEXT)
+        // room with whoever takes it next must be able to take the room's name. Every
+        // direct room with them in its set (whether they had left it or not) is
+        // renamed with them marked deleted, and stays open to the others.
+        let direct: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, name FROM rooms
               WHERE kind = 'direct'
-                AND id IN (SELECT room_id FROM memberships WHERE user_id = $1)",
+                AND ',' || direct_key || ',' LIKE '%,' || CAST($1 AS TEXT) || ',%'",
         )
         .bind(id)
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
+        for (room_id, name) in direct {
+            let Some(renamed) = crate::domain::direct_name_without(&name, &username, id) else {
+                continue;
+            };
+            sqlx::query("UPDATE rooms SET name = $2, name_key = $3 WHERE id = $1")
+                .bind(room_id)
+                .bind(&renamed)
+                .bind(crate::domain::fold_case(&renamed))
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query(
             "UPDATE rooms SET member_count = member_count - 1
               WHERE id IN (SELECT room_id FROM memberships WHERE user_id = $1)",

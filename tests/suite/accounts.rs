@@ -288,10 +288,61 @@ async fn a_freed_name_can_be_messaged_directly_again() {
         )
         .await;
     assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    // ann keeps the old room, with its history, under a name the API lists.
+    let joined: Vec<Value> = ann
+        .get("/api/v1/rooms?scope=joined")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(joined.len(), 1, "{joined:?}");
+    assert_eq!(joined[0]["members"], json!(["ann", "deleted user"]));
+    let old_name = joined[0]["name"].as_str().unwrap().to_owned();
+    let old_path = format!(
+        "/api/v1/rooms/{}/messages",
+        crate::helpers::encode(&old_name)
+    );
+    assert_eq!(ann.get(&old_path).await.status(), StatusCode::OK);
+    let page = ann
+        .get(&format!("/rooms/{}", crate::helpers::encode(&old_name)))
+        .await;
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.unwrap().contains("deleted user"));
+
+    // Whoever takes the name next is someone else, in another room.
     let _new_bob = app.user("bob").await;
     let (status, room) = answer(ann.open_direct(&["bob"]).await).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");
     assert_eq!(room["members"], json!(["ann", "bob"]));
+    assert_ne!(room["name"], json!(old_name));
+    assert_eq!(ann.get(&old_path).await.status(), StatusCode::OK);
+
+    // Someone who had left a direct room before going frees its name too.
+    let cy = app.user("cyd").await;
+    assert_eq!(ann.open_direct(&["cyd"]).await.status(), StatusCode::CREATED);
+    let cys_room = "@ann,cyd";
+    assert_eq!(
+        cy.call(
+            Method::DELETE,
+            &format!("/rooms/{}/members/me", crate::helpers::encode(cys_room)),
+            None
+        )
+        .await
+        .status(),
+        StatusCode::NO_CONTENT
+    );
+    let gone = cy
+        .call(
+            Method::DELETE,
+            "/account",
+            Some(json!({"password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    let _new_cy = app.user("cyd").await;
+    let (status, room) = answer(ann.open_direct(&["cyd"]).await).await;
+    assert_eq!(status, StatusCode::CREATED, "{room}");
+    assert_eq!(room["members"], json!(["ann", "cyd"]));
 }
 
 #[tokio::test]

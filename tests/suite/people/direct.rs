@@ -88,6 +88,7 @@ async fn refusals_say_who_is_unknown_or_what_is_wrong_with_the_list() {
         (vec!["ann"], "direct_self"),
         (vec!["ANN"], "direct_self"),
         (vec!["bo1", "BO1"], "direct_duplicate"),
+        (vec!["ann", "bo1", "Ann"], "direct_duplicate"),
         (
             vec!["bo1", "bo2", "bo3", "bo4", "bo5", "bo6", "bo7", "bo8"],
             "direct_count",
