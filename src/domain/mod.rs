@@ -19,7 +19,9 @@ pub use people::{
     DELETED_NAME, DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_name_without,
     direct_people, direct_title, is_direct_name,
 };
-pub use search::{MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, occurrences, parse_day};
+pub use search::{
+    MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, is_sigma, occurrences, parse_day,
+};
 pub use text::{
     ClientId, MAX_MESSAGE_CHARS, MAX_PASSWORD_BYTES, MIN_PASSWORD_CHARS, MessageText, Password,
 };

@@ -21,7 +21,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use crate::domain::holds_every;
+use crate::domain::{holds_every, is_sigma};
 
 use super::{
     Db, StoreResult,
@@ -240,10 +240,16 @@ fn postgres_statement(search: &Search<'_>) -> (String, Vec<Param>) {
         st.push(" AND m.id < $", Param::Int(before));
     }
     for term in search.terms {
-        st.push(
-            " AND m.text ILIKE $ ESCAPE '\\'",
-            Param::Text(like_pattern(term)),
-        );
+        // ILIKE lowercases, which holds `ς` and `σ` apart: a term with a sigma is a
+        // case-insensitive pattern (which pg_trgm's index answers too) instead.
+        if term.chars().any(is_sigma) {
+            st.push(" AND m.text ~* $", Param::Text(sigma_pattern(term)));
+        } else {
+            st.push(
+                " AND m.text ILIKE $ ESCAPE '\\'",
+                Param::Text(like_pattern(term)),
+            );
+        }
     }
     st.filters(search);
     st.finish(" ORDER BY m.id DESC", search.limit)
@@ -284,8 +290,12 @@ fn covering_trigrams(term: &str) -> Vec<String> {
     }
     starts
         .iter()
+        .map(|&at| &chars[at..at + INDEXED_CHARS])
+        // FTS5 folds case by lowercasing, so it holds `ς` and `σ` apart: a trigram
+        // with a sigma could miss a match. The check after finds the term anyway.
+        .filter(|trigram| !trigram.iter().any(|&c| is_sigma(c)))
         .take(MAX_TRIGRAMS)
-        .map(|&at| chars[at..at + INDEXED_CHARS].iter().collect())
+        .map(|trigram| trigram.iter().collect())
         .collect()
 }
 
@@ -304,6 +314,19 @@ fn regex_escape(term: &str) -> String {
         escaped.push(c);
     }
     escaped
+}
+
+/// A PostgreSQL pattern (`~*`) for `term` as written, where any sigma matches any.
+fn sigma_pattern(term: &str) -> String {
+    let mut pattern = String::with_capacity(term.len() + 8);
+    for c in term.chars() {
+        if is_sigma(c) {
+            pattern.push_str("[σςΣ]");
+        } else {
+            pattern.push_str(&regex_escape(&c.to_string()));
+        }
+    }
+    pattern
 }
 
 /// `%term%` for LIKE/ILIKE, with `\`, `%` and `_` in the term escaped.

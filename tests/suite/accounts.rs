@@ -319,7 +319,10 @@ async fn a_freed_name_can_be_messaged_directly_again() {
 
     // Someone who had left a direct room before going frees its name too.
     let cy = app.user("cyd").await;
-    assert_eq!(ann.open_direct(&["cyd"]).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        ann.open_direct(&["cyd"]).await.status(),
+        StatusCode::CREATED
+    );
     let cys_room = "@ann,cyd";
     assert_eq!(
         cy.call(

@@ -28,7 +28,12 @@ pub(crate) async fn search(user: &User, pairs: &[(&str, &str)]) -> (Vec<Value>, 
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(status, StatusCode::OK, "searching {pairs:?}: {body}");
     let results = body["results"].as_array().expect("a list of results");
-    (results.clone(), body["next_before_id"].as_i64())
+    let next = &body["next_before_id"];
+    assert!(
+        next.is_null() && body.get("next_before_id").is_some() || next.is_i64(),
+        "next_before_id is a number or null, and always there: {body}"
+    );
+    (results.clone(), next.as_i64())
 }
 
 /// The texts found for `q` (everything else as given), newest first; the last page.

@@ -242,6 +242,16 @@ async fn only_rooms_you_are_in_are_searched_and_joining_one_opens_its_whole_hist
         found_with(&alice, &[("q", "secret"), ("room", "Private")]).await,
         ["the secret word is private"]
     );
+
+    // Left again: not searched, and naming it is refused.
+    assert_eq!(
+        alice.leave_room("Private").await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(found(&alice, "secret").await, ["the secret word is open"]);
+    assert_eq!(found(&alice, "秘密").await, Vec::<String>::new());
+    let refused = search_response(&alice, &[("q", "secret"), ("room", "Private")]).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -83,9 +83,19 @@ async fn case_is_ignored_beyond_latin_for_short_and_long_terms_alike() {
             "ДА или нет",
             "Ärger im Büro",
             "ΣΟΦΊΑ είναι εδώ",
+            "Η ΟΔΟΣ ΠΡΟΣ ΤΟ ΣΠΙΤΙ",
+            "η οδος της πολης",
         ],
     )
     .await;
+    // A final sigma (ς) is a sigma (σ, Σ), in a term of any length, on both databases.
+    let both = ["η οδος της πολης", "Η ΟΔΟΣ ΠΡΟΣ ΤΟ ΣΠΙΤΙ"];
+    for term in ["οδος", "ΟΔΟΣ", "οδοσ", "ΟΔΟς", "\"η οδος\""] {
+        assert_eq!(found(&alice, term).await, both, "{term}");
+    }
+    assert_eq!(found(&alice, "ος").await, both);
+    assert_eq!(found(&alice, "πολησ").await, ["η οδος της πολης"]);
+    assert_eq!(found(&alice, "προς").await, ["Η ΟΔΟΣ ΠΡΟΣ ΤΟ ΣΠΙΤΙ"]);
 
     assert_eq!(found(&alice, "привет").await, ["Привет, Мир"]);
     assert_eq!(found(&alice, "ПРИВЕТ").await, ["Привет, Мир"]);
