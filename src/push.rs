@@ -54,8 +54,11 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const TRIES: u32 = 3;
 /// How much of a message's text a notification shows, in characters.
 const BODY_CHARS: usize = 120;
-/// How long a push service keeps a push for a browser that is offline.
-const TTL: Duration = Duration::from_secs(24 * 3600);
+/// How long a push service keeps a push for a browser that is offline, and how long
+/// its VAPID signature is valid (web-push-native uses one duration for both). RFC 8292
+/// allows a signature at most 24 hours: half of that leaves room for a server clock
+/// that runs ahead, which a strict push service would refuse.
+const TTL: Duration = Duration::from_secs(12 * 3600);
 
 /// The key every node signs pushes with, and who to contact about them.
 pub struct PushKeys {
@@ -198,8 +201,11 @@ pub fn start(db: Db, hub: Arc<Hub>, keys: Arc<PushKeys>) -> (NewMessages, JoinHa
         || metrics::record_push("dropped"),
     );
     let (sends, queue) = mpsc::channel::<Send>(SENDS_QUEUE);
+    // Never redirected: an endpoint must be the `https:` URL it was checked to be, not
+    // wherever it sends us (a 307 keeps the POST and its body).
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
+        .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("an HTTP client with a timeout builds");
     let senders = {

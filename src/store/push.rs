@@ -106,8 +106,9 @@ pub async fn recipients(
         "SELECT s.user_id, s.endpoint, s.p256dh, s.auth
            FROM memberships mb
            JOIN rooms r ON r.id = mb.room_id
+           JOIN users u ON u.id = mb.user_id
            JOIN push_subscriptions s ON s.user_id = mb.user_id
-          WHERE mb.room_id = $1 AND mb.user_id <> $2
+          WHERE mb.room_id = $1 AND mb.user_id <> $2 AND u.deactivated_at IS NULL
             AND CASE COALESCE(mb.notify, CASE WHEN r.kind = 'direct' THEN 'all' ELSE 'mentions' END)
                   WHEN 'all' THEN TRUE
                   WHEN 'mentions' THEN EXISTS (

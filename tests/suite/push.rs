@@ -40,6 +40,10 @@ async fn an_offline_member_gets_one_encrypted_signed_push_per_message() {
     let (ann, bob) = set_up(&app, Some("all")).await;
     let phone = Browser::subscribe(&bob, push, "bob-phone").await;
     let laptop = Browser::subscribe(&bob, push, "bob-laptop").await;
+    // The sender is subscribed too, and offline: never pushed their own message.
+    Browser::subscribe(&ann, push, "ann-laptop").await;
+    let ann_setting = ann.set_notify("garden", "all").await;
+    assert_eq!(ann_setting.status(), StatusCode::OK);
     let key = server_key(&bob).await;
 
     let id = ann.say("garden", "the tomatoes are ripe 🍅").await;
@@ -131,6 +135,106 @@ async fn levels_and_mentions_decide_and_direct_rooms_notify_of_everything() {
     assert_eq!(
         payload["url"],
         format!("/rooms/{}/messages/{id}", crate::helpers::encode(name)).as_str()
+    );
+}
+
+#[tokio::test]
+async fn each_eligible_member_gets_one_push_and_the_sender_and_the_deactivated_none() {
+    let app = spawn_app().await;
+    let (push, mut pushes) = receiver().await;
+    let (ann, bob) = set_up(&app, Some("all")).await; // ann, the first account, is admin
+    let cyd = app.user("cyd").await;
+    assert_eq!(cyd.join_room("garden").await.status(), StatusCode::CREATED);
+    for who in [&ann, &cyd] {
+        assert_eq!(
+            who.set_notify("garden", "all").await.status(),
+            StatusCode::OK
+        );
+    }
+    for (who, name) in [(&ann, "ann"), (&bob, "bob"), (&cyd, "cyd")] {
+        Browser::subscribe(who, push, name).await;
+    }
+    bob.say("garden", "hello both").await;
+    let mut got = vec![
+        next_push(&mut pushes).await.browser,
+        next_push(&mut pushes).await.browser,
+    ];
+    got.sort();
+    assert_eq!(got, ["ann", "cyd"], "one each, none to bob who said it");
+    assert!(no_push(&mut pushes).await);
+
+    // A deactivated account hears nothing more, whatever its browser subscribed.
+    let off = ann
+        .call(
+            reqwest::Method::PUT,
+            "/admin/users/cyd/active",
+            Some(json!({ "active": false })),
+        )
+        .await;
+    assert_eq!(off.status(), StatusCode::NO_CONTENT);
+    bob.say("garden", "cyd?").await;
+    assert_eq!(next_push(&mut pushes).await.browser, "ann");
+    assert!(no_push(&mut pushes).await, "nothing to cyd");
+}
+
+#[tokio::test]
+async fn a_stalled_push_service_drops_pushes_counted_in_metrics_and_every_message_is_stored() {
+    let app = spawn_app().await;
+    let (push, _pushes) = receiver().await;
+    let (ann, bob) = set_up(&app, Some("all")).await;
+    // 100 browsers on a push service that never answers: its four senders wait, the
+    // queue of sends (4,096) fills, and what does not fit is dropped.
+    for n in 0..100 {
+        Browser::subscribe(&bob, push, &format!("stall-{n}")).await;
+    }
+    for n in 0..45 {
+        let sent = ann
+            .http
+            .post(ann.api("/rooms/garden/messages"))
+            .json(&json!({ "text": format!("message {n}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), StatusCode::CREATED, "message {n}");
+    }
+    let history: Vec<Value> = ann
+        .get("/api/v1/rooms/garden/messages?limit=100")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.len(), 45, "every message committed");
+    let mut dropped = 0.0;
+    for _ in 0..50 {
+        let metrics = ann.get("/metrics").await.text().await.unwrap();
+        dropped = metrics
+            .lines()
+            .find(|l| l.starts_with(r#"hearth_push_total{outcome="dropped"}"#))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0);
+        if dropped >= 300.0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        dropped >= 300.0,
+        "4,500 pushes, 4,100 places: {dropped} dropped"
+    );
+}
+
+#[tokio::test]
+async fn a_push_service_redirecting_elsewhere_is_not_followed() {
+    let app = spawn_app().await;
+    let (push, mut pushes) = receiver().await;
+    let (ann, bob) = set_up(&app, Some("all")).await;
+    Browser::subscribe(&bob, push, "redirect-me").await;
+    ann.say("garden", "where does this go?").await;
+    assert_eq!(next_push(&mut pushes).await.browser, "redirect-me");
+    assert!(
+        no_push(&mut pushes).await,
+        "the push went nowhere else (not to /push/redirected)"
     );
 }
 

@@ -12,7 +12,7 @@ use std::{
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use poem::{
-    EndpointExt, Route, Server, handler,
+    EndpointExt, IntoResponse, Route, Server, handler,
     http::StatusCode as PoemStatus,
     listener::{Acceptor, Listener, TcpListener},
     post,
@@ -49,7 +49,7 @@ async fn take(
     req: &poem::Request,
     body: Vec<u8>,
     pushes: Data<&mpsc::UnboundedSender<Pushed>>,
-) -> PoemStatus {
+) -> poem::Response {
     let authorization = req
         .headers()
         .get("authorization")
@@ -62,16 +62,27 @@ async fn take(
         body,
     });
     // A browser whose subscription its push service has forgotten; a push service
-    // that is busy for every other request to a flaky browser.
-    if browser.starts_with("gone") {
+    // that is busy for every other request to a flaky browser; one that sends the
+    // push on elsewhere (`/push/redirected`), which Hearth must not follow.
+    if browser.starts_with("stall") {
+        // A push service that takes a push and never answers.
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
+    let status = if browser.starts_with("gone") {
         PoemStatus::GONE
     } else if browser.starts_with("flaky")
         && FLAKY.fetch_add(1, Ordering::Relaxed).is_multiple_of(2)
     {
         PoemStatus::SERVICE_UNAVAILABLE
+    } else if browser.starts_with("redirect") {
+        return poem::Response::builder()
+            .status(PoemStatus::TEMPORARY_REDIRECT)
+            .header("location", "/push/redirected")
+            .finish();
     } else {
         PoemStatus::CREATED
-    }
+    };
+    status.into_response()
 }
 
 /// A push service on a free loopback port.
