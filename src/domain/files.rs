@@ -71,7 +71,12 @@ pub fn sniff(head: &[u8]) -> Sniffed {
             shown: Shown::File,
         };
     };
-    let content_type = kind.mime_type();
+    let content_type = match kind.mime_type() {
+        // An Ogg file of Opus (a voice note): `infer` names the codec, browsers the
+        // container, and play it as that.
+        "audio/opus" => "audio/ogg",
+        other => other,
+    };
     let shown = shown_as(content_type);
     Sniffed {
         content_type,
@@ -92,6 +97,17 @@ pub fn shown_as(content_type: &str) -> Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ogg_voice_note_plays_inline() {
+        let mut opus = b"OggS".to_vec();
+        opus.extend_from_slice(&[0; 24]);
+        opus.extend_from_slice(b"OpusHead");
+        opus.extend_from_slice(&[1, 2, 0, 0, 0x80, 0xbb, 0, 0, 0, 0, 0]);
+        let sniffed = sniff(&opus);
+        assert_eq!(sniffed.content_type, "audio/ogg");
+        assert_eq!(sniffed.shown, Shown::Audio);
+    }
 
     #[test]
     fn a_name_is_its_last_path_part() {

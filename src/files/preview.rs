@@ -47,6 +47,16 @@ fn decode(path: &Path, content_type: &str) -> Option<DynamicImage> {
             return None;
         }
     };
+    // `max_alloc` is only a hint to the decoders (PNG's ignores it), and only
+    // `ImageReader::decode` weighs the pixels against it, which this path (for the
+    // orientation) does not take: the pixels are weighed here.
+    if decoder.total_bytes() > MAX_DECODE_BYTES {
+        tracing::info!(
+            bytes = decoder.total_bytes(),
+            "an image was too large to decode"
+        );
+        return None;
+    }
     let orientation = decoder.orientation().ok();
     let mut image = match DynamicImage::from_decoder(decoder) {
         Ok(image) => image,

@@ -31,7 +31,8 @@ describe("two people chatting in real browsers", () => {
     assert.equal(headers["referrer-policy"], "strict-origin-when-cross-origin");
     const csp = headers["content-security-policy"];
     for (const directive of ["default-src 'self'", "script-src 'self'", "object-src 'none'",
-      "base-uri 'none'", "frame-ancestors 'none'", "connect-src 'self'"]) {
+      "base-uri 'none'", "frame-ancestors 'none'", "connect-src 'self'", "img-src 'self'",
+      "media-src 'self'", "form-action 'self'"]) {
       assert.ok(csp.includes(directive), `${directive} in ${csp}`);
     }
     // Nothing inline for the CSP to refuse: no inline script, handler or style attribute.

@@ -85,7 +85,19 @@ async fn stored(app: &TestApp, id: &str) -> bool {
     let files = Files::open(&app.files)
         .await
         .expect("the test's store opens");
-    match files.read(id, None).await {
+    held(files.read(id, None).await)
+}
+
+/// Whether the store still holds the thumbnail of the file `id`.
+async fn stored_thumbnail(app: &TestApp, id: &str) -> bool {
+    let files = Files::open(&app.files)
+        .await
+        .expect("the test's store opens");
+    held(files.read_thumbnail(id).await)
+}
+
+fn held<T>(read: Result<T, AppError>) -> bool {
+    match read {
         Ok(_) => true,
         Err(AppError::NotFound(_)) => false,
         Err(other) => panic!("reading the store failed: {other:?}"),
@@ -269,7 +281,7 @@ async fn bad_uploads_get_a_clear_422_and_store_nothing() {
         .upload("bad", "a.txt", b"x".to_vec(), Some(&"y".repeat(4001)))
         .await;
     assert_eq!(problem(long_text).await, "message_too_long");
-    // Not a member: 403; no such room: 404, as for messages; logged out: 401.
+    // Not a member: 403; no such room: 404, as for messages; logged out: 401 (the API).
     let bob = app.user("bob").await;
     let outsider = bob.upload("bad", "a.txt", b"hi".to_vec(), None).await;
     assert_eq!(outsider.status(), StatusCode::FORBIDDEN);
@@ -424,10 +436,21 @@ async fn an_image_gets_an_upright_thumbnail_that_fits_800_by_600() {
 async fn a_decompression_bomb_is_kept_as_a_plain_file_without_a_thumbnail() {
     let app = spawn_app().await;
     let ann = room_with(&app, "ann", "bombs").await;
-    // 60,000 × 60,000 pixels declared, a few hundred bytes sent; and one within the
-    // width and height limits whose pixels would take 550 MiB.
-    for (width, height, colour) in [(60_000, 60_000, 6u8), (12_000, 12_000, 6)] {
-        let bomb = png_header_only(width, height, colour);
+    // 60,000 × 60,000 pixels declared, a few hundred bytes sent; one within the
+    // width and height limits whose pixels would take 550 MiB; and real ones, whole
+    // and valid, that the image library's own defaults (512 MiB) would decode: too
+    // wide for Hearth, and 224 MB of pixels in 1.4 MB.
+    let bombs = [
+        png_header_only(60_000, 60_000, 6),
+        png_header_only(12_000, 12_000, 6),
+        zeros_png(16_000, 4),
+        zeros_png(8_000, 7_000),
+    ];
+    for bomb in bombs {
+        let (width, height) = (
+            u32::from_be_bytes(bomb[16..20].try_into().unwrap()),
+            u32::from_be_bytes(bomb[20..24].try_into().unwrap()),
+        );
         let a = ann.attach("bombs", "bomb.png", bomb.clone()).await;
         assert_eq!(a["content_type"], "image/png");
         assert_eq!(a["thumbnail_url"], Value::Null, "{width}×{height}");
@@ -486,8 +509,14 @@ async fn only_members_may_download_and_leaving_takes_that_away() {
     );
     assert_eq!(download(&bob, &url).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(download(&bob, &thumb).await.status(), StatusCode::FORBIDDEN);
+    // Logged out: these are page routes, so the way to the login page (and back).
     let stranger = app.client();
-    assert_ne!(download(&stranger, &url).await.status(), StatusCode::OK);
+    for path in [&url, &thumb] {
+        let refused = download(&stranger, path).await;
+        assert_eq!(refused.status(), StatusCode::SEE_OTHER, "{path}");
+        let to = refused.headers()["location"].to_str().unwrap();
+        assert!(to.starts_with("/login?next="), "{to}");
+    }
     assert_eq!(
         download(&ann, "/files/0123456789abcdef0123456789abcdef/x")
             .await
@@ -503,6 +532,7 @@ async fn only_members_may_download_and_leaving_takes_that_away() {
         StatusCode::NO_CONTENT
     );
     assert_eq!(download(&bob, &url).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(download(&bob, &thumb).await.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
@@ -514,6 +544,7 @@ async fn deleting_the_message_deletes_its_file_and_thumbnail() {
     let a = &message["attachment"];
     let id = a["id"].as_str().unwrap();
     assert!(stored(&app, id).await);
+    assert!(stored_thumbnail(&app, id).await);
     let message_id = message["id"].as_i64().unwrap();
     assert_eq!(
         ann.delete_message(message_id).await.status(),
@@ -526,6 +557,10 @@ async fn deleting_the_message_deletes_its_file_and_thumbnail() {
     let thumb = a["thumbnail_url"].as_str().unwrap();
     assert_eq!(download(&ann, thumb).await.status(), StatusCode::NOT_FOUND);
     assert!(!stored(&app, id).await, "the bytes left the store");
+    assert!(
+        !stored_thumbnail(&app, id).await,
+        "and so did the thumbnail's"
+    );
     let events = ann.events("gone", "").await;
     let tombstone = events.iter().find(|e| e["type"] == "delete").unwrap();
     assert_eq!(tombstone["id"], message_id);
@@ -701,40 +736,108 @@ fn jpeg_with_orientation(width: u32, height: u32, orientation: u16) -> Vec<u8> {
     with_exif
 }
 
-/// A PNG that declares a huge image and holds one tiny compressed row.
-fn png_header_only(width: u32, height: u32, colour: u8) -> Vec<u8> {
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = 0xFFFF_FFFFu32;
-        for &b in bytes {
-            crc ^= b as u32;
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= b as u32;
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
         }
-        !crc
     }
-    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        out.extend_from_slice(&body);
-        out.extend_from_slice(&crc32(&body).to_be_bytes());
-    }
+    !crc
+}
+
+fn png_chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    let mut body = kind.to_vec();
+    body.extend_from_slice(data);
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&crc32(&body).to_be_bytes());
+}
+
+/// A PNG of `width` × `height` 8-bit pixels of `colour` type, with `idat` as its data.
+fn png_with(width: u32, height: u32, colour: u8, idat: &[u8]) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = width.to_be_bytes().to_vec();
     ihdr.extend_from_slice(&height.to_be_bytes());
     ihdr.extend_from_slice(&[8, colour, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
-    // zlib: a stored empty block would do; these bytes are a deflate of a few zeros.
-    chunk(
-        &mut out,
-        b"IDAT",
-        &[0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01],
-    );
-    chunk(&mut out, b"IEND", &[]);
+    png_chunk(&mut out, b"IHDR", &ihdr);
+    png_chunk(&mut out, b"IDAT", idat);
+    png_chunk(&mut out, b"IEND", &[]);
     out
+}
+
+/// A PNG that declares a huge image and holds one tiny compressed row.
+fn png_header_only(width: u32, height: u32, colour: u8) -> Vec<u8> {
+    // zlib: a stored empty block would do; these bytes are a deflate of a few zeros.
+    let idat = [0x78, 0x9c, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01];
+    png_with(width, height, colour, &idat)
+}
+
+/// A real decompression bomb: a valid PNG of `width` × `height` black RGBA pixels,
+/// whose zlib stream is written here by hand (one zero, then copies of the 258 bytes
+/// before, 13 bits each), so 200 MB of pixels take 1.3 MB.
+pub fn zeros_png(width: u32, height: u32) -> Vec<u8> {
+    /// Deflate's bits, least significant first.
+    struct Bits {
+        out: Vec<u8>,
+        acc: u64,
+        n: u32,
+    }
+    impl Bits {
+        fn put(&mut self, value: u64, count: u32) {
+            self.acc |= value << self.n;
+            self.n += count;
+            while self.n >= 8 {
+                self.out.push(self.acc as u8);
+                self.acc >>= 8;
+                self.n -= 8;
+            }
+        }
+        /// A Huffman code: its bits go most significant first.
+        fn code(&mut self, code: u64, len: u32) {
+            let reversed = (0..len).fold(0, |r, i| r | ((code >> i) & 1) << (len - 1 - i));
+            self.put(reversed, len);
+        }
+    }
+    // Each row: filter byte 0, then four zero bytes a pixel: all zeros.
+    let raw = u64::from(height) * (1 + u64::from(width) * 4);
+    let mut bits = Bits {
+        out: vec![0x78, 0x01],
+        acc: 0,
+        n: 0,
+    };
+    bits.put(1, 1); // the last block,
+    bits.put(1, 2); // with the fixed Huffman codes
+    const ZERO: u64 = 0x30; // literal 0: 8 bits
+    bits.code(ZERO, 8);
+    let mut left = raw - 1;
+    while left >= 258 {
+        bits.code(0xC5, 8); // length 258 (symbol 285)
+        bits.code(0, 5); // distance 1
+        left -= 258;
+    }
+    for _ in 0..left {
+        bits.code(ZERO, 8);
+    }
+    bits.code(0, 7); // end of block
+    if bits.n > 0 {
+        bits.out.push(bits.acc as u8);
+    }
+    let mut zlib = bits.out;
+    // Adler-32 of zeros: a stays 1, b adds 1 a byte.
+    let b = (raw % 65_521) as u32;
+    zlib.extend_from_slice(&((b << 16) | 1).to_be_bytes());
+    png_with(width, height, 6, &zlib)
+}
+
+#[test]
+fn the_hand_written_bomb_is_a_valid_png() {
+    let small = image::load_from_memory(&zeros_png(300, 7)).expect("a PNG that decodes");
+    assert_eq!((small.width(), small.height()), (300, 7));
+    assert!(small.to_rgba8().pixels().all(|p| p.0 == [0, 0, 0, 0]));
 }
