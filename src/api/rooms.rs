@@ -101,7 +101,7 @@ pub struct NewMessageIn {
     /// 1–4000 characters after trimming.
     #[oai(deserialize_with = "strict::text")]
     pub text: String,
-    /// Optional, at most 64 characters. Retrying with the same id within ten minutes
+    /// Optional, at most 64 characters. Retrying with the same id within a day
     /// returns the original message instead of storing it twice.
     #[oai(deserialize_with = "strict::client_id")]
     pub client_id: Option<String>,

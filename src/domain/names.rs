@@ -6,15 +6,17 @@ use unicode_width::UnicodeWidthStr;
 
 use super::{Code, ValidationError, is_refused_control, scripts};
 
-/// A username's length: 2–32 characters, and at least 3 display columns.
+/// A username's length: 3–32 characters, or 2 that take at least 3 display columns.
 pub const MIN_USERNAME_CHARS: usize = 2;
 pub const MAX_USERNAME_CHARS: usize = 32;
 pub const MIN_USERNAME_COLUMNS: usize = 3;
 
-/// A username: 2–32 characters of Unicode letters, digits and `_ . -`, at least 3
-/// display columns wide (so a two-character Chinese, Japanese or Korean name such as
-/// `小明`, whose characters are each two columns wide, is welcome, while `ab` is not),
-/// in one script (or Latin beside Chinese, Japanese or Korean).
+/// A username: 3–32 characters of Unicode letters, digits and `_ . -`, or 2 that are
+/// at least 3 display columns wide (so a two-character Chinese, Japanese or Korean
+/// name such as `小明`, whose characters are each two columns wide, is welcome, while
+/// `ab` is not; and three characters are always enough, whatever their width: Thai
+/// `กิต` or Devanagari `कुल` hold a vowel sign of no width of its own), in one script
+/// (or Latin beside Chinese, Japanese or Korean).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username(String);
 
@@ -36,9 +38,9 @@ impl Username {
         }
         let name = raw.trim();
         let count = name.chars().count();
-        if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&count)
-            || UnicodeWidthStr::width(name) < MIN_USERNAME_COLUMNS
-        {
+        let wide_enough =
+            count > MIN_USERNAME_CHARS || UnicodeWidthStr::width(name) >= MIN_USERNAME_COLUMNS;
+        if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&count) || !wide_enough {
             return Err(ValidationError::new("username", Code::UsernameLength));
         }
         if name.contains(char::is_whitespace) {
@@ -151,6 +153,11 @@ mod tests {
     fn two_character_names_are_welcome_where_each_character_is_wide() {
         for ok in ["小明", "张伟", "민수", "たけ", "a张", "abc"] {
             assert!(Username::parse(ok).is_ok(), "{ok}");
+        }
+        // Three characters are enough, however narrow: a vowel sign has no width.
+        for ok in ["กิต", "कुल", "नमन"] {
+            assert!(Username::parse(ok).is_ok(), "{ok}");
+            assert!(Username::existing(ok).is_ok(), "{ok} logs in");
         }
         for short in ["ab", "é1", "张", "a", "ab "] {
             let err = Username::parse(short).unwrap_err();

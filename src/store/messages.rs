@@ -62,12 +62,14 @@ pub struct NewMessage {
 pub enum Stored {
     /// A new row.
     New(MessageRow),
-    /// The sender retried a `client_id` seen in the last ten minutes: the original.
+    /// The sender retried a `client_id` seen in the last day: the original.
     Duplicate(MessageRow),
 }
 
-/// How long a `client_id` protects against a retried send.
-pub const CLIENT_ID_WINDOW_MS: i64 = 10 * 60 * 1000;
+/// How long a `client_id` protects against a retried send: a day, as long as a page
+/// left open overnight may keep an unsent message before sending it again. (The
+/// lookup is by the `(sender_id, client_id)` index: the window costs nothing.)
+pub const CLIENT_ID_WINDOW_MS: i64 = 24 * 3600 * 1000;
 
 /// The columns of a `MessageRow`, from `messages m`, `users u` (the sender) and `rooms r`.
 macro_rules! message_columns {
