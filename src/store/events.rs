@@ -212,23 +212,38 @@ pub(super) const LOCK_ROOM: &str = "UPDATE rooms SET last_seq = last_seq WHERE i
 const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, message_id, body, at)
     VALUES ($1, $2, $3, $4, $5, $6)";
 
-/// PostgreSQL: a run of plain messages (no `client_id` to look up, no names to match)
-/// to one room, stored with one statement: the room's seq range taken at once, the
+/// PostgreSQL: a run of messages with no names to match, to one room, stored with one
+/// statement: each `client_id` looked up (a retry answers the message it first stored
+/// instead of storing another), the room's seq range taken at once for the rest, the
 /// rows inserted from arrays in order (so their ids rise with their seqs), and each
 /// sender's read marker moved past their newest. One round trip for the run, where it
-/// was one per message.
-const STORE_RUN_PG: &str = "WITH next AS (
-        UPDATE rooms SET last_seq = last_seq + $2, message_count = message_count + $2
-         WHERE id = $1 RETURNING last_seq - $2 AS base, message_count - $2 AS ord_base),
-    input AS (
-        SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[])
-            WITH ORDINALITY AS t(sender_id, text, html, file_id, attachment, ord)),
+/// was two a message. Answers, by the place of each message in the run (from 1): a new
+/// row's id, seq and sender's avatar, or a retried message's earlier id (no seq).
+const STORE_RUN_PG: &str = "WITH input AS (
+        SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             $9::text[])
+            WITH ORDINALITY AS t(sender_id, text, html, file_id, attachment, client_id, ord)),
+    earlier AS (
+        SELECT i.ord, (SELECT m.id FROM messages m
+                        WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id
+                          AND m.room_id = $1 AND m.sent_at > $10
+                        ORDER BY m.id DESC LIMIT 1) AS id
+          FROM input i WHERE i.client_id IS NOT NULL),
+    fresh AS (
+        SELECT i.*, row_number() OVER (ORDER BY i.ord) AS n FROM input i
+         WHERE NOT EXISTS (SELECT 1 FROM earlier e WHERE e.ord = i.ord AND e.id IS NOT NULL)),
+    counted AS (SELECT count(*) AS k FROM fresh),
+    next AS (
+        UPDATE rooms SET last_seq = last_seq + counted.k,
+                         message_count = message_count + counted.k
+          FROM counted WHERE id = $1
+        RETURNING last_seq - counted.k AS base, message_count - counted.k AS ord_base),
     stored AS (
         INSERT INTO messages
             (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
-        SELECT $1, next.base + input.ord, next.ord_base + input.ord, input.sender_id,
-               input.text, input.html, NULL, $8, input.file_id, input.attachment
-          FROM next CROSS JOIN input ORDER BY input.ord
+        SELECT $1, next.base + fresh.n, next.ord_base + fresh.n, fresh.sender_id,
+               fresh.text, fresh.html, fresh.client_id, $8, fresh.file_id, fresh.attachment
+          FROM next CROSS JOIN fresh ORDER BY fresh.n
         RETURNING id, seq, ord, sender_id),
     read_own AS (
         UPDATE memberships SET last_read_id = mine.newest, read_ord = mine.newest_ord
@@ -236,14 +251,22 @@ const STORE_RUN_PG: &str = "WITH next AS (
                   FROM stored GROUP BY sender_id) mine
          WHERE memberships.room_id = $1 AND memberships.user_id = mine.sender_id
            AND memberships.last_read_id < mine.newest)
-    SELECT stored.id, stored.seq, u.avatar FROM stored JOIN users u ON u.id = stored.sender_id
-     ORDER BY stored.seq";
+    SELECT fresh.ord, stored.id, stored.seq, u.avatar
+      FROM stored CROSS JOIN next
+      JOIN fresh ON stored.seq = next.base + fresh.n
+      JOIN users u ON u.id = stored.sender_id
+    UNION ALL
+    SELECT e.ord, e.id, NULL, NULL FROM earlier e WHERE e.id IS NOT NULL
+    ORDER BY 1";
 
-/// Whether a message can go in a run (see `STORE_RUN_PG`).
-fn is_plain(write: &Write, room_id: i64) -> Option<&NewMessage> {
+/// Whether a message can go in a run: one to `room_id` with no names to match, and (on
+/// SQLite, whose run has no lookup) no `client_id`.
+fn is_plain(write: &Write, room_id: i64, client_ids: bool) -> Option<&NewMessage> {
     match write {
         Write::Message(m)
-            if m.room_id == room_id && m.client_id.is_none() && m.mention_names.is_empty() =>
+            if m.room_id == room_id
+                && (client_ids || m.client_id.is_none())
+                && m.mention_names.is_empty() =>
         {
             Some(m)
         }
@@ -251,15 +274,49 @@ fn is_plain(write: &Write, room_id: i64) -> Option<&NewMessage> {
     }
 }
 
-/// Stores a run of plain messages to one room (see `STORE_RUN_PG`). Returns each
-/// one's id, seq and sender's avatar, in order.
+/// The messages from the start of `order` that make a run to `room_id`, each
+/// `(sender, client_id)` once (a retry of one in the same run waits for the next, so
+/// that it meets the first).
+fn run_from<'a>(
+    batch: &'a [Write],
+    order: &[usize],
+    room_id: i64,
+    client_ids: bool,
+) -> Vec<&'a NewMessage> {
+    let mut seen: Vec<(i64, &str)> = Vec::new();
+    order
+        .iter()
+        .map_while(|&j| {
+            let m = is_plain(&batch[j], room_id, client_ids)?;
+            if let Some(client_id) = &m.client_id {
+                let key = (m.sender_id, client_id.as_str());
+                if seen.contains(&key) {
+                    return None;
+                }
+                seen.push(key);
+            }
+            Some(m)
+        })
+        .collect()
+}
+
+/// What storing one message of a run did.
+enum RunStored {
+    /// A new row: its id, seq and sender's avatar.
+    New(i64, i64, Option<String>),
+    /// A retried `client_id`: the message it first stored.
+    Earlier(i64),
+}
+
+/// Stores a run of messages to one room (see `STORE_RUN_PG`). Returns what became of
+/// each, in order.
 trait StoreRun {
     async fn store_run(
         &mut self,
         room_id: i64,
         run: &[&NewMessage],
         now: i64,
-    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error>;
+    ) -> Result<Vec<RunStored>, sqlx::Error>;
 }
 
 impl StoreRun for sqlx::PgConnection {
@@ -268,8 +325,9 @@ impl StoreRun for sqlx::PgConnection {
         room_id: i64,
         run: &[&NewMessage],
         now: i64,
-    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
+    ) -> Result<Vec<RunStored>, sqlx::Error> {
         let senders: Vec<i64> = run.iter().map(|m| m.sender_id).collect();
+        let client_ids: Vec<Option<&str>> = run.iter().map(|m| m.client_id.as_deref()).collect();
         let texts: Vec<&str> = run.iter().map(|m| m.text.as_str()).collect();
         let htmls: Vec<&str> = run.iter().map(|m| m.html.as_str()).collect();
         let files: Vec<Option<&str>> = run
@@ -280,7 +338,7 @@ impl StoreRun for sqlx::PgConnection {
             .iter()
             .map(|m| Attached(m.attachment.clone()).to_json())
             .collect();
-        sqlx::query_as(STORE_RUN_PG)
+        let rows: Vec<(i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(STORE_RUN_PG)
             .bind(room_id)
             .bind(run.len() as i64)
             .bind(&senders)
@@ -289,8 +347,25 @@ impl StoreRun for sqlx::PgConnection {
             .bind(&files)
             .bind(&attachments)
             .bind(now)
+            .bind(&client_ids)
+            .bind(now - CLIENT_ID_WINDOW_MS)
             .fetch_all(self)
-            .await
+            .await?;
+        // One row for each message, by its place in the run.
+        let in_order = rows
+            .iter()
+            .enumerate()
+            .all(|(at, row)| row.0 == at as i64 + 1);
+        if rows.len() != run.len() || !in_order {
+            return Err(sqlx::Error::RowNotFound);
+        }
+        Ok(rows
+            .into_iter()
+            .map(|(_, id, seq, avatar)| match seq {
+                Some(seq) => RunStored::New(id, seq, avatar),
+                None => RunStored::Earlier(id),
+            })
+            .collect())
     }
 }
 
@@ -324,7 +399,7 @@ impl StoreRun for sqlx::SqliteConnection {
         room_id: i64,
         run: &[&NewMessage],
         now: i64,
-    ) -> Result<Vec<(i64, i64, Option<String>)>, sqlx::Error> {
+    ) -> Result<Vec<RunStored>, sqlx::Error> {
         let rows: Vec<_> = run
             .iter()
             .map(|m| {
@@ -361,7 +436,10 @@ impl StoreRun for sqlx::SqliteConnection {
             .bind(run.len() as i64)
             .execute(&mut *self)
             .await?;
-        Ok(stored)
+        Ok(stored
+            .into_iter()
+            .map(|(id, seq, avatar)| RunStored::New(id, seq, avatar))
+            .collect())
     }
 }
 
@@ -450,18 +528,23 @@ async fn store_batch(db: &Db, batch: &[Write]) -> StoreResult<Vec<Written>> {
         let mut at = 0;
         while at < order.len() {
             let room_id = batch[order[at]].room_id();
-            let run: Vec<&NewMessage> = order[at..]
-                .iter()
-                .map_while(|&j| is_plain(&batch[j], room_id))
-                .collect();
-            if run.len() > 1 {
+            // PostgreSQL takes even one message as a run: its retry lookup then rides
+            // in the same round trip.
+            let run = run_from(batch, &order[at..], room_id, postgres);
+            if run.len() > 1 || (postgres && !run.is_empty()) {
                 let stored = (*tx).store_run(room_id, &run, now).await?;
                 if stored.len() != run.len() {
                     return Err(sqlx::Error::RowNotFound.into());
                 }
-                for ((m, (id, seq, avatar)), &j) in run.iter().zip(stored).zip(&order[at..]) {
-                    let row = new_row(m, id, seq, avatar, now, Mentions::default());
-                    out[j] = Some(Written::Message(Stored::New(row)));
+                for ((m, stored), &j) in run.iter().zip(stored).zip(&order[at..]) {
+                    out[j] = Some(Written::Message(match stored {
+                        RunStored::New(id, seq, avatar) => {
+                            Stored::New(new_row(m, id, seq, avatar, now, Mentions::default()))
+                        }
+                        RunStored::Earlier(id) => Stored::Duplicate(
+                            sqlx::query_as(MESSAGE).bind(id).fetch_one(&mut *tx).await?,
+                        ),
+                    }));
                 }
                 at += run.len();
                 continue;

@@ -670,6 +670,60 @@ async fn retrying_with_the_same_client_id_returns_the_original_and_stores_it_onc
 }
 
 #[tokio::test]
+async fn many_senders_retrying_at_once_store_each_client_id_once_in_seq_order() {
+    let app = spawn_app().await;
+    let alice = app.user("alice").await;
+    let bob = app.user("bob").await;
+    alice.create_room("Lobby").await;
+    assert_eq!(bob.join_room("Lobby").await.status(), StatusCode::CREATED);
+    // 15 messages each, each sent three times at once (the writer takes many together:
+    // on PostgreSQL they are stored as runs, their retries looked up in the same
+    // statement), and two senders using the same client ids. (45 sends each: under
+    // the rate's burst of 50.)
+    let mut sends = Vec::new();
+    for n in 0..15 {
+        for who in [&alice, &bob] {
+            for _ in 0..3 {
+                let text = format!("{} {n}", who.name);
+                sends.push(async move {
+                    let answer = post_with_client_id(who, "Lobby", &text, &format!("c-{n}")).await;
+                    let status = answer.status();
+                    let message: Value = answer.json().await.expect("JSON");
+                    (status, message)
+                });
+            }
+        }
+    }
+    let answers = join_all(sends).await;
+    let mut ids: std::collections::HashMap<String, Vec<Value>> = Default::default();
+    for (status, message) in answers {
+        assert!(
+            status == StatusCode::CREATED || status == StatusCode::OK,
+            "{status}: {message}"
+        );
+        ids.entry(message["text"].as_str().unwrap().to_owned())
+            .or_default()
+            .push(message["id"].clone());
+    }
+    assert_eq!(ids.len(), 30, "every message answered");
+    for (text, same) in &ids {
+        assert!(
+            same.iter().all(|id| id == &same[0]),
+            "{text}: one message, {same:?}"
+        );
+    }
+    let stored = history(&alice, "Lobby", "?limit=200").await;
+    assert_eq!(stored.len(), 30, "each stored once");
+    // Seq order is id order.
+    let mut by_id: Vec<(i64, i64)> = stored
+        .iter()
+        .map(|m| (m["id"].as_i64().unwrap(), m["seq"].as_i64().unwrap()))
+        .collect();
+    by_id.sort();
+    assert!(by_id.windows(2).all(|w| w[0].1 < w[1].1), "{by_id:?}");
+}
+
+#[tokio::test]
 async fn a_client_id_over_64_characters_is_422() {
     let app = spawn_app().await;
     let alice = app.user("alice").await;
