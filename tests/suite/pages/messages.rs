@@ -171,6 +171,27 @@ async fn a_reaction_button_adds_your_reaction_and_pressing_it_again_takes_it_bac
     let (status, html) = page(submit(&alice, &react, &[("emoji", "ok")]).await).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("A reaction must be exactly one emoji."));
+
+    // What was typed comes back into the box as text, never as markup.
+    for hostile in [
+        r#""><script>alert(1)</script>"#,
+        r#"' autofocus onfocus='alert(1)"#,
+        "<img src=x onerror=alert(1)>",
+    ] {
+        let (status, dialog) = page(htmx_submit(&alice, &react, &[("emoji", hostile)]).await).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{hostile}");
+        assert!(
+            !dialog.contains("<script>alert") && !dialog.contains("<img src=x"),
+            "{dialog}"
+        );
+        assert!(!dialog.contains(" onfocus='alert"), "{dialog}");
+        let value = find_tag(&dialog, "<input", r#"id="react-emoji""#).expect("the box");
+        // The box holds the whole text, escaped: one attribute, nothing after it.
+        let held = value.split(r#"value=""#).nth(1).expect("a value");
+        let held = &held[..held.find('"').expect("its end")];
+        assert!(!held.contains(['<', '>', '\'']), "{value}");
+        assert!(held.contains("&#") && held.contains("alert(1)"), "{value}");
+    }
     assert_eq!(
         reactions_of(&alice, id).await,
         json!([{ "emoji": "👍", "users": ["alice"] }])
