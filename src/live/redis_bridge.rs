@@ -117,9 +117,11 @@ impl Bridge {
         let mut connected_before = false;
         loop {
             let ended = self.session(&mut outbound, connected_before).await;
+            // Whatever ended it, what follows is a reconnect: even if the link never
+            // came up, this node may have served sockets meanwhile, and missed what
+            // other nodes said (a logout) while it could not hear.
+            connected_before = true;
             if self.status.is_up() {
-                // We were connected: whatever ended it, what follows is a reconnect.
-                connected_before = true;
                 backoff = Duration::from_millis(100);
             }
             match ended {
