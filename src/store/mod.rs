@@ -365,11 +365,13 @@ pub async fn checkpoint_now(db: &Db) -> StoreResult<()> {
     Ok(())
 }
 
-/// Now, as the Unix milliseconds every table stores.
 /// Writes a consistent copy of a live SQLite database to `target` (`VACUUM INTO`: one
-/// read snapshot, while other connections keep writing).
+/// read snapshot, while other connections keep writing), readable by its owner only,
+/// as the database itself is: the file is made empty with that mode first (SQLite
+/// copies into an empty file).
 pub async fn copy_sqlite_into(db: &Db, target: &std::path::Path) -> StoreResult<()> {
     if let Db::Sqlite(sqlite) = db {
+        create_private_file(target)?;
         sqlx::query("VACUUM INTO $1")
             .bind(target.to_string_lossy().into_owned())
             .execute(&sqlite.readers)
@@ -378,6 +380,7 @@ pub async fn copy_sqlite_into(db: &Db, target: &std::path::Path) -> StoreResult<
     Ok(())
 }
 
+/// Now, as the Unix milliseconds every table stores.
 pub fn now_ms() -> i64 {
     let now = time::OffsetDateTime::now_utc();
     (now.unix_timestamp_nanos() / 1_000_000) as i64

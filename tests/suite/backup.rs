@@ -63,6 +63,16 @@ async fn a_backup_taken_while_people_write_holds_every_acknowledged_message() {
     }
     let backup = result.expect("the backup is taken");
     assert!(during >= before.len());
+    // Password hashes and messages: the copy is its owner's only, as the database is.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup.database)
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "mode {mode:o}");
+    }
 
     // Restore: a server on the copy.
     let mut restored = Config::for_tests(format!("sqlite:{}", backup.database.display()));
