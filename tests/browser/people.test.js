@@ -1,5 +1,6 @@
 // People in real browsers: Uma starts a direct message with Vic from the “New message”
-// dialog by keyboard, mentions him with the @ list, he sees the @ badge arrive live,
+// dialog by keyboard, mentions him with the @ list, he sees the @ badge arrive live
+// (beside the count, at “all”),
 // code blocks and lists render, “… is typing” comes and goes, and leaving a room
 // takes it off every tab. Every new control is clean under axe in both languages.
 "use strict";
@@ -90,13 +91,15 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     await box.press("Enter");
     await h.waitForMessage(page, "hey @vic the plan is ready");
 
-    // Vic, in another room: Atrium turns bold with an “@1”.
+    // Vic, in another room: Atrium turns bold with an “@1” (and no count: it notifies
+    // him of mentions only).
     const atrium = vic.page.getByRole("navigation").getByRole("link", { name: /^Atrium/ });
     await vic.page.waitForFunction(() => {
       const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
-      const b = a && a.querySelector(".badge");
+      const b = a && a.querySelector(".badge-at");
       return b && !b.hidden && b.textContent === "@1";
     }, null, { timeout: 5000 });
+    assert.equal(await atrium.locator(".badge").isHidden(), true, "no count at “mentions”");
     assert.equal(await atrium.locator(".room-name").evaluate((e) => getComputedStyle(e).fontWeight), "700");
     // Opening it shows the message highlighted for him alone.
     await atrium.click();
@@ -109,8 +112,39 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     assert.notEqual(vicBg, umaBg, "highlighted for the one mentioned");
     await vic.page.waitForFunction(() => {
       const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
-      return a && a.querySelector(".badge").hidden;
+      return a && a.querySelector(".badge").hidden && a.querySelector(".badge-at").hidden;
     }, null, { timeout: 5000 });
+  });
+
+  it("at “all”, Vic's sidebar shows the count and an “@N” beside it, live, each with words", async () => {
+    const { page } = vic;
+    await h.notify(vic, "Atrium", "all");
+    await page.goto("/rooms/Cellar");
+    const atrium = page.getByRole("navigation").getByRole("link", { name: /^Atrium/ });
+    await atrium.waitFor();
+    await h.post(uma.request, "Atrium", "chatter for everyone");
+    await h.post(uma.request, "Atrium", "more chatter");
+    await h.post(uma.request, "Atrium", "@vic over to you");
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
+      const count = a && a.querySelector(".badge");
+      const at = a && a.querySelector(".badge-at");
+      return count && !count.hidden && count.textContent === "3" && !at.hidden && at.textContent === "@1";
+    }, null, { timeout: 5000 });
+    // Both are seen; a screen reader hears the numbers with their words, not “at”.
+    assert.ok(await atrium.locator(".badge").isVisible());
+    assert.ok(await atrium.locator(".badge-at").isVisible());
+    await page.getByRole("link", { name: /^Atrium\s*3\s*unread\s*1\s*mentioning you$/ }).waitFor();
+    await h.assertAxeClean(page, "a count and an @ badge");
+    // Another message: the count grows, the “@1” stays.
+    await h.post(uma.request, "Atrium", "and one more");
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
+      return a.querySelector(".badge").textContent === "4" && a.querySelector(".badge-at").textContent === "@1";
+    }, null, { timeout: 5000 });
+    await h.notify(vic, "Atrium", "mentions");
+    await page.goto("/rooms/Atrium");
+    await h.waitForMessage(page, "and one more");
   });
 
   it("a code block and a list render as such, and raw HTML stays text", async () => {
@@ -185,6 +219,13 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
       const res = await who.request.post("/api/v1/direct", { data: { users: ["uma"] } });
       assert.equal(res.status(), 201);
       const { page } = who;
+      // Atrium at “all” with a mention: the count and the “@1”, each with its words.
+      await h.notify(who, "Atrium", "all");
+      await h.post(uma.request, "Atrium", `@wen_${locale.slice(0, 2)} welcome`);
+      await page.goto("/rooms");
+      const words = locale === "zh-CN" ? /^Atrium\s*\d+\s*条未读\s*1\s*条提及你$/ : /^Atrium\s*\d+\s*unread\s*1\s*mentioning you$/;
+      await page.getByRole("navigation").getByRole("link", { name: words }).waitFor();
+      await h.assertAxeClean(page, `a count and an @ badge (${locale})`);
       await page.goto("/rooms/Atrium");
       await page.locator(".room-menu summary").click();
       await h.assertAxeClean(page, `a room with its menu open (${locale})`);
