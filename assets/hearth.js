@@ -1152,7 +1152,20 @@
   // aria-activedescendant names the option ↑/↓ moved to, Enter or Tab picks it, Esc
   // closes the list. The options come from the server as htmx fragments.
   function fieldOf(list) {
-    return document.querySelector('[aria-controls="' + list.id + '"]');
+    var controls = '[aria-controls="' + list.id + '"]';
+    return document.querySelector("input" + controls + ", textarea" + controls);
+  }
+
+  // What says whether the list is open: the field itself when it is a combobox (an
+  // input), else the wrapper with role="combobox" around it (the composer's textarea,
+  // which may not carry aria-expanded itself).
+  function comboOf(field) {
+    return field.closest('[role="combobox"]');
+  }
+
+  function setExpanded(field, open) {
+    var combo = comboOf(field);
+    if (combo) combo.setAttribute("aria-expanded", open ? "true" : "false");
   }
 
   function listOf(field) {
@@ -1182,7 +1195,7 @@
       list.innerHTML = "";
     }
     field.removeAttribute("aria-activedescendant");
-    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "false");
+    setExpanded(field, false);
   }
 
   function suggestionsArrived(list) {
@@ -1191,7 +1204,7 @@
     var first = list.querySelector("[role=option]");
     if (!first || document.activeElement !== field) return closeSuggestions(field);
     list.hidden = false;
-    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "true");
+    setExpanded(field, true);
     activate(field, first);
   }
 

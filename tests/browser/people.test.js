@@ -136,6 +136,7 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     assert.ok(await atrium.locator(".badge-at").isVisible());
     await page.getByRole("link", { name: /^Atrium\s*3\s*unread\s*1\s*mentioning you$/ }).waitFor();
     await h.assertAxeClean(page, "a count and an @ badge");
+    await h.screenshot(page, "desktop-badges");
     // Another message: the count grows, the “@1” stays.
     await h.post(uma.request, "Atrium", "and one more");
     await page.waitForFunction(() => {
@@ -145,6 +146,88 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     await h.notify(vic, "Atrium", "mentions");
     await page.goto("/rooms/Atrium");
     await h.waitForMessage(page, "and one more");
+  });
+
+  it("the @ list is a combobox: it filters, says it is open, ↓/↑ move, Enter picks, Esc closes; axe is clean open, in both languages", async () => {
+    // More members whose names start alike, so that typing filters the list.
+    for (const name of ["vanya", "vera"]) {
+      const extra = await h.person(browser, server);
+      await h.signUp(extra, name);
+      await h.joinRoom(extra, "Atrium");
+      await extra.context.close();
+    }
+    const cases = [
+      { who: uma, locale: "en-GB", message: "Message", members: "Members to mention" },
+      { who: await h.person(browser, server, { locale: "zh-CN" }), locale: "zh-CN", message: "消息", members: "可提及的成员" },
+    ];
+    await h.signUp(cases[1].who, "wang");
+    await h.joinRoom(cases[1].who, "Atrium");
+    for (const { who, locale, message, members } of cases) {
+      const { page } = who;
+      await page.goto("/rooms/Atrium");
+      const box = page.getByRole("textbox", { name: message, exact: true });
+      const combo = page.getByRole("combobox", { name: message, exact: true });
+      const list = page.getByRole("listbox", { name: members });
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: closed at first`);
+      assert.equal(await combo.locator("#composer-text").count(), 1, `${locale}: around the message box`);
+      assert.equal(await combo.getAttribute("aria-controls"), "mention-list");
+      assert.equal(await box.getAttribute("aria-controls"), "mention-list");
+      assert.equal(await box.getAttribute("aria-autocomplete"), "list");
+      await box.focus();
+      await box.pressSequentially("ask @", { delay: 30 });
+      await list.waitFor();
+      assert.ok((await list.getByRole("option").count()) >= 3, `${locale}: everyone but the writer`);
+      await box.pressSequentially("v", { delay: 30 });
+      await page.waitForFunction(() => [...document.querySelectorAll("#mention-list [role=option]")]
+        .every((o) => o.dataset.name.startsWith("v")));
+      await box.pressSequentially("e", { delay: 30 });
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 1);
+      assert.deepEqual(await list.getByRole("option").allInnerTexts(), ["@vera"], `${locale}: filtered as typed`);
+      await box.press("Backspace");
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 3);
+      const names = await list.getByRole("option").evaluateAll((os) => os.map((o) => o.dataset.name));
+      assert.deepEqual([...names].sort(), ["vanya", "vera", "vic"], `${locale}: ${names}`);
+      assert.equal(await combo.getAttribute("aria-expanded"), "true", `${locale}: open`);
+      const options = list.getByRole("option");
+      const active = () => box.getAttribute("aria-activedescendant");
+      const selected = () => list.locator("[aria-selected=true]").evaluateAll((os) => os.map((o) => o.id));
+      assert.equal(await active(), await options.nth(0).getAttribute("id"), `${locale}: the first is active`);
+      await h.assertAxeClean(page, `the @ list open (${locale})`);
+      await box.press("ArrowDown");
+      assert.equal(await active(), await options.nth(1).getAttribute("id"), `${locale}: ↓ moves`);
+      assert.deepEqual(await selected(), [await options.nth(1).getAttribute("id")], "one option is selected");
+      await box.press("ArrowDown");
+      assert.equal(await active(), await options.nth(2).getAttribute("id"));
+      await box.press("ArrowUp");
+      assert.equal(await active(), await options.nth(1).getAttribute("id"), `${locale}: ↑ moves back`);
+      await box.press("ArrowUp");
+      await box.press("ArrowUp");
+      assert.equal(await active(), await options.nth(2).getAttribute("id"), `${locale}: ↑ wraps to the last`);
+      await box.press("Escape");
+      await list.waitFor({ state: "hidden" });
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: Esc closes`);
+      assert.equal(await box.getAttribute("aria-activedescendant"), null);
+      assert.equal(await box.inputValue(), "ask @v", "Esc only closes the list");
+      // Typing again opens it; ↓ and Enter pick the second into the text.
+      await box.pressSequentially("a", { delay: 30 });
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 1);
+      await box.press("Backspace");
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 3);
+      assert.equal(await combo.getAttribute("aria-expanded"), "true");
+      await box.press("ArrowDown");
+      const second = await options.nth(1).getAttribute("data-name");
+      await box.press("Enter");
+      assert.equal(await box.inputValue(), `ask @${second} `, `${locale}: Enter picks, and sends nothing`);
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: and closes`);
+      assert.equal(await box.getAttribute("aria-activedescendant"), null);
+      assert.ok(await list.isHidden());
+      assert.equal(await page.evaluate(() => document.activeElement.id), "composer-text", "focus stays");
+      assert.equal(await h.countMessages(page, `ask @${second}`), 0, "nothing sent");
+      await h.assertAxeClean(page, `the @ list closed (${locale})`);
+      await box.fill("");
+    }
+    h.assertClean(cases[1].who);
+    await cases[1].who.context.close();
   });
 
   it("a code block and a list render as such, and raw HTML stays text", async () => {
