@@ -1146,6 +1146,35 @@
     roomSocket.send(JSON.stringify({ typing: true }));
   }
 
+  // ---- the search page ---------------------------------------------------------------
+
+  // A search the server refuses (a bad query 422, a room filter naming a room one
+  // left 403, an unknown room 404) answers `#search-results` with the reason in it:
+  // show it in place like any answer, whatever its status.
+  function searchRefused(evt) {
+    var target = evt.detail.target;
+    var xhr = evt.detail.xhr;
+    if (!target || target.id !== "search-results" || !xhr || xhr.status < 400 || xhr.status >= 500) return;
+    if (!/^\s*<section id="search-results"/.test(evt.detail.serverResponse || "")) return;
+    evt.detail.shouldSwap = true;
+    evt.detail.isError = false;
+  }
+
+  // The query box is invalid, and described by the reason, exactly while the results
+  // say one (the page without htmx is rendered so by the server).
+  function searchErrorState() {
+    var q = document.getElementById("search-q");
+    if (!q) return;
+    var error = document.getElementById("search-error");
+    if (error) q.setAttribute("aria-invalid", "true");
+    else q.removeAttribute("aria-invalid");
+    var ids = (q.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      return id && id !== "search-error";
+    });
+    if (error) ids.push("search-error");
+    q.setAttribute("aria-describedby", ids.join(" "));
+  }
+
   // ---- suggestions: @mentions in the composer, people in "New message" ---------------
 
   // A field and its listbox follow the ARIA combobox pattern: the field keeps focus,
@@ -1289,6 +1318,7 @@
         if (isMessage) dropRepeat(elt);
         if (isMessage) stoppedTyping(elt.getAttribute("data-uid"));
         if (elt.classList && elt.classList.contains("suggestions")) suggestionsArrived(elt);
+        if (elt.id === "search-results") searchErrorState();
         if (isMessage || elt.querySelector(".msg")) annotateLog(isMessage ? elt : null);
         followNewest(elt);
         if (elt.classList.contains("msg-menu")) openMenu(elt);
@@ -1329,6 +1359,7 @@
       } else if (name === "htmx:beforeSwap") {
         composerRefused(evt);
         closeReplacedDialog(evt);
+        searchRefused(evt);
       } else if (name === "htmx:afterSwap" && isEarlier(evt)) {
         keepPlaceAfterEarlier();
       } else if (name === "htmx:afterSettle" && isEarlier(evt)) {

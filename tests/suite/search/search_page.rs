@@ -270,6 +270,26 @@ async fn a_search_that_cannot_be_made_says_why_beside_the_form() {
         assert!(error.contains("role=\"alert\""), "{error}");
         let at = html.find("id=\"search-error\"").expect("the error");
         assert!(html[at..].contains(says), "{path} says {says:?}");
+        // Inside the results, which a search with htmx replaces whole: a search that
+        // works next leaves no stale error behind.
+        let section = html
+            .find("<section id=\"search-results\"")
+            .expect("the results");
+        let end = section + html[section..].find("</section>").expect("their end");
+        assert!(
+            section < at && at < end,
+            "{path}: the error is in #search-results"
+        );
+        assert_eq!(html.matches("id=\"search-error\"").count(), 1, "{path}");
+        // With htmx: the same, alone, with the same status.
+        let (got, fragment) = page(htmx_get(&alice, path).await).await;
+        assert_eq!(got, status, "{path} with htmx");
+        let fragment = fragment.trim();
+        assert!(
+            fragment.starts_with("<section id=\"search-results\""),
+            "{fragment}"
+        );
+        assert!(fragment.contains("id=\"search-error\""), "{fragment}");
         assert!(
             find_tag(&html, "<input", "id=\"search-q\"").is_some(),
             "the form, again"
