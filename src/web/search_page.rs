@@ -94,6 +94,7 @@ pub async fn search_page(
     };
     let results = found.as_ref().map(|found| views::SearchResults {
         t,
+        viewer: &user.username,
         items: found
             .results
             .iter()
@@ -110,6 +111,7 @@ pub async fn search_page(
     let results = results.or_else(|| {
         error.clone().map(|error| views::SearchResults {
             t,
+            viewer: &user.username,
             items: Vec::new(),
             more_url: None,
             appending: false,
@@ -120,6 +122,7 @@ pub async fn search_page(
     if is_htmx(req) {
         let shown = results.unwrap_or(views::SearchResults {
             t,
+            viewer: &user.username,
             items: Vec::new(),
             more_url: None,
             appending: false,

@@ -314,6 +314,69 @@ async fn a_search_that_cannot_be_made_says_why_beside_the_form() {
 }
 
 #[tokio::test]
+async fn a_direct_room_is_called_by_the_other_persons_name_in_results_and_the_room_filter() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(
+        ann.create_room("Kitchen").await.status(),
+        StatusCode::CREATED
+    );
+    let direct: Value = ann.open_direct(&["bob"]).await.json().await.unwrap();
+    let name = direct["name"].as_str().expect("a name").to_owned();
+    assert_eq!(name, "@ann,bob");
+    bob.say(&name, "the secret recipe").await;
+    ann.say("Kitchen", "a recipe for all").await;
+
+    for (reader, other) in [(&ann, "bob"), (&bob, "ann")] {
+        let (status, html) = page(reader.get("/search?q=recipe").await).await;
+        assert_eq!(status, StatusCode::OK);
+        let found = results(&html);
+        assert_eq!(found.len(), if other == "bob" { 2 } else { 1 }, "{html}");
+        let private = found
+            .iter()
+            .find(|r| r.contains("secret"))
+            .expect("the direct message");
+        assert!(
+            private.contains(&format!(r#"<a href="/rooms/%40ann%2Cbob">{other}</a>"#)),
+            "titled by the other person: {private}"
+        );
+        assert!(!html.contains(">@ann,bob<"), "never the raw name: {html}");
+        // The room filter lists it by the same title, under a heading of its own,
+        // and still filters by the room itself.
+        let group = html
+            .split_once("<optgroup label=\"Direct messages\">")
+            .map(|(_, rest)| rest.split_once("</optgroup>").expect("its end").0)
+            .expect("direct rooms under a heading");
+        assert_eq!(
+            group,
+            format!(r#"<option value="@ann,bob">{other}</option>"#),
+            "{html}"
+        );
+        // With htmx, the results alone say the same.
+        let (_, fragment) = page(htmx_get(reader, "/search?q=secret").await).await;
+        assert!(
+            fragment.contains(&format!(r#"<a href="/rooms/%40ann%2Cbob">{other}</a>"#)),
+            "{fragment}"
+        );
+        assert!(!fragment.contains(">@ann,bob<"), "{fragment}");
+    }
+    // Chosen in the filter, it finds only what was said there.
+    let (_, html) = page(ann.get("/search?q=recipe&room=%40ann%2Cbob").await).await;
+    assert_eq!(results(&html).len(), 1);
+    assert!(
+        html.contains(r#"<option value="@ann,bob" selected>bob</option>"#),
+        "{html}"
+    );
+    // A group room keeps its own name.
+    let (_, html) = page(ann.get("/search?q=recipe").await).await;
+    assert!(
+        html.contains(r#"<a href="/rooms/Kitchen">Kitchen</a>"#),
+        "{html}"
+    );
+}
+
+#[tokio::test]
 async fn every_page_has_the_search_box_in_its_sidebar() {
     let app = spawn_app().await;
     let (alice, _) = soup(&app, 1).await;
