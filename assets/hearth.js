@@ -1146,13 +1146,55 @@
     roomSocket.send(JSON.stringify({ typing: true }));
   }
 
+  // ---- the search page ---------------------------------------------------------------
+
+  // A search the server refuses (a bad query 422, a room filter naming a room one
+  // left 403, an unknown room 404) answers `#search-results` with the reason in it:
+  // show it in place like any answer, whatever its status.
+  function searchRefused(evt) {
+    var target = evt.detail.target;
+    var xhr = evt.detail.xhr;
+    if (!target || target.id !== "search-results" || !xhr || xhr.status < 400 || xhr.status >= 500) return;
+    if (!/^\s*<section id="search-results"/.test(evt.detail.serverResponse || "")) return;
+    evt.detail.shouldSwap = true;
+    evt.detail.isError = false;
+  }
+
+  // The query box is invalid, and described by the reason, exactly while the results
+  // say one (the page without htmx is rendered so by the server).
+  function searchErrorState() {
+    var q = document.getElementById("search-q");
+    if (!q) return;
+    var error = document.getElementById("search-error");
+    if (error) q.setAttribute("aria-invalid", "true");
+    else q.removeAttribute("aria-invalid");
+    var ids = (q.getAttribute("aria-describedby") || "").split(/\s+/).filter(function (id) {
+      return id && id !== "search-error";
+    });
+    if (error) ids.push("search-error");
+    q.setAttribute("aria-describedby", ids.join(" "));
+  }
+
   // ---- suggestions: @mentions in the composer, people in "New message" ---------------
 
   // A field and its listbox follow the ARIA combobox pattern: the field keeps focus,
   // aria-activedescendant names the option ↑/↓ moved to, Enter or Tab picks it, Esc
   // closes the list. The options come from the server as htmx fragments.
   function fieldOf(list) {
-    return document.querySelector('[aria-controls="' + list.id + '"]');
+    var controls = '[aria-controls="' + list.id + '"]';
+    return document.querySelector("input" + controls + ", textarea" + controls);
+  }
+
+  // What says whether the list is open: the field itself when it is a combobox (an
+  // input), else the wrapper with role="combobox" around it (the composer's textarea,
+  // which may not carry aria-expanded itself).
+  function comboOf(field) {
+    return field.closest('[role="combobox"]');
+  }
+
+  function setExpanded(field, open) {
+    var combo = comboOf(field);
+    if (combo) combo.setAttribute("aria-expanded", open ? "true" : "false");
   }
 
   function listOf(field) {
@@ -1182,7 +1224,7 @@
       list.innerHTML = "";
     }
     field.removeAttribute("aria-activedescendant");
-    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "false");
+    setExpanded(field, false);
   }
 
   function suggestionsArrived(list) {
@@ -1191,7 +1233,7 @@
     var first = list.querySelector("[role=option]");
     if (!first || document.activeElement !== field) return closeSuggestions(field);
     list.hidden = false;
-    if (field.getAttribute("role") === "combobox") field.setAttribute("aria-expanded", "true");
+    setExpanded(field, true);
     activate(field, first);
   }
 
@@ -1276,6 +1318,7 @@
         if (isMessage) dropRepeat(elt);
         if (isMessage) stoppedTyping(elt.getAttribute("data-uid"));
         if (elt.classList && elt.classList.contains("suggestions")) suggestionsArrived(elt);
+        if (elt.id === "search-results") searchErrorState();
         if (isMessage || elt.querySelector(".msg")) annotateLog(isMessage ? elt : null);
         followNewest(elt);
         if (elt.classList.contains("msg-menu")) openMenu(elt);
@@ -1316,6 +1359,7 @@
       } else if (name === "htmx:beforeSwap") {
         composerRefused(evt);
         closeReplacedDialog(evt);
+        searchRefused(evt);
       } else if (name === "htmx:afterSwap" && isEarlier(evt)) {
         keepPlaceAfterEarlier();
       } else if (name === "htmx:afterSettle" && isEarlier(evt)) {

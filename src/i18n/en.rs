@@ -114,6 +114,7 @@ pub const TEXT: Text = Text {
     start_conversation: "Start",
     people_found: "People",
     mention_list: "Members to mention",
+    mentioning_you: "mentioning you",
     typing_one: "{name} is typing…",
     typing_two: "{names} are typing…",
     typing_many: "Several people are typing…",

@@ -65,7 +65,7 @@ catalogue! {
     unread_rooms_other,
     // People: direct messages, mentions, typing, notification levels, leaving, settings.
     direct_messages, new_message, new_message_hint, send_to,
-    start_conversation, people_found, mention_list, typing_one, typing_two,
+    start_conversation, people_found, mention_list, mentioning_you, typing_one, typing_two,
     typing_many, notifications, notify_all, notify_mentions, notify_none, room_options,
     leave_room, leave_title, leave_body, leave, settings, share_typing, settings_saved,
     // Files and avatars.

@@ -114,6 +114,7 @@ pub const TEXT: Text = Text {
     start_conversation: "开始",
     people_found: "用户",
     mention_list: "可提及的成员",
+    mentioning_you: "条提及你",
     typing_one: "{name} 正在输入…",
     typing_two: "{names} 正在输入…",
     typing_many: "好几个人正在输入…",

@@ -329,8 +329,9 @@ struct OnlineCount {
 }
 
 /// What a room's sidebar entry says about what is unread, by the reader's level: a
-/// count of everything (`all`), "@N" for mentions (`all` and `mentions`), and a bold
-/// name whenever anything from others is unread (not for `none`).
+/// count of everything (`all`), a separate "@N" badge for mentions (`all` and
+/// `mentions`), and a bold name whenever anything from others is unread (not for
+/// `none`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unread {
     pub room_id: i64,
@@ -339,6 +340,15 @@ pub struct Unread {
     /// Of those, the ones that mention the reader.
     pub mentioned: i64,
     pub notify: Notify,
+}
+
+/// A count as a badge says it: "99+" from the cap on.
+fn capped(n: i64) -> String {
+    if n >= UNREAD_CAP {
+        format!("{}+", UNREAD_CAP - 1)
+    } else {
+        n.to_string()
+    }
 }
 
 impl Unread {
@@ -356,14 +366,22 @@ impl Unread {
         }
     }
 
-    /// What the badge shows ("" hides it).
+    /// What the count badge shows ("" hides it): every unread message, at `all` only.
+    /// At `mentions` the "@N" badge alone says what counts.
     pub fn text(&self) -> String {
         match self.notify {
-            Notify::Nothing => String::new(),
-            _ if self.mentioned > 0 => format!("@{}", self.mentioned),
-            Notify::All if self.unread >= UNREAD_CAP => format!("{}+", UNREAD_CAP - 1),
-            Notify::All if self.unread > 0 => self.unread.to_string(),
+            Notify::All if self.unread > 0 => capped(self.unread),
             _ => String::new(),
+        }
+    }
+
+    /// The number the "@" badge shows beside the count ("" hides it): unread
+    /// messages that mention the reader, at `all` and `mentions`.
+    pub fn mention_text(&self) -> String {
+        if self.mentions_me() {
+            capped(self.mentioned)
+        } else {
+            String::new()
         }
     }
 
@@ -376,7 +394,7 @@ impl Unread {
         self.notify != Notify::Nothing && self.mentioned > 0
     }
 
-    /// The badge, swapped in out of band.
+    /// Both badges (the count and the "@"), swapped in out of band.
     pub fn badge_html(&self) -> String {
         UnreadBadge {
             b: *self,
@@ -486,5 +504,45 @@ mod tests {
         let html = event_html(&event(9, EventKind::Message(m)));
         assert!(!html.contains("<article"), "{html}");
         assert!(html.contains(r#"id="resume-seq""#));
+    }
+
+    #[test]
+    fn the_count_and_the_at_badge_follow_the_level() {
+        let at = |notify, unread, mentioned| {
+            let b = Unread {
+                room_id: 7,
+                unread,
+                mentioned,
+                notify,
+            };
+            (b.text(), b.mention_text(), b.bold())
+        };
+        let shown = |count: &str, at: &str, bold| (count.to_owned(), at.to_owned(), bold);
+        assert_eq!(at(Notify::All, 3, 1), shown("3", "1", true));
+        assert_eq!(at(Notify::All, 3, 0), shown("3", "", true));
+        assert_eq!(
+            at(Notify::All, UNREAD_CAP, UNREAD_CAP),
+            shown("99+", "99+", true)
+        );
+        assert_eq!(at(Notify::Mentions, 3, 1), shown("", "1", true));
+        assert_eq!(at(Notify::Mentions, 3, 0), shown("", "", true));
+        assert_eq!(at(Notify::Nothing, 3, 1), shown("", "", false));
+        assert_eq!(at(Notify::All, 0, 0), shown("", "", false));
+        let html = Unread {
+            room_id: 7,
+            unread: 3,
+            mentioned: 1,
+            notify: Notify::All,
+        }
+        .badge_html();
+        assert!(
+            html.contains(r#"id="unread-7""#) && html.contains(">3</span>"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"<span aria-hidden="true">@</span>1</span>"#),
+            "{html}"
+        );
+        assert_eq!(html.matches(r#"hx-swap-oob="true""#).count(), 2, "{html}");
     }
 }

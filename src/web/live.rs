@@ -382,7 +382,9 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     if m.mentions.includes(user.id) {
                         badge.mentioned += 1;
                     }
-                    let changed = badge.text() != before.text() || badge.bold() != before.bold();
+                    let changed = badge.text() != before.text()
+                        || badge.mention_text() != before.mention_text()
+                        || badge.bold() != before.bold();
                     if changed && socket.send_text(badge.badge_html()).await.is_err() {
                         break None;
                     }

@@ -94,6 +94,7 @@ pub async fn search_page(
     };
     let results = found.as_ref().map(|found| views::SearchResults {
         t,
+        viewer: &user.username,
         items: found
             .results
             .iter()
@@ -105,14 +106,27 @@ pub async fn search_page(
         appending: form.before_id.is_some() && is_htmx(req),
         error: None,
     });
+    // A search that could not be made says why where the results go, with or without
+    // htmx: a new search replaces the whole of `#search-results`, error and all.
+    let results = results.or_else(|| {
+        error.clone().map(|error| views::SearchResults {
+            t,
+            viewer: &user.username,
+            items: Vec::new(),
+            more_url: None,
+            appending: false,
+            error: Some(error),
+        })
+    });
     // htmx asks for the results alone: a new search replaces them, "More" appends.
     if is_htmx(req) {
         let shown = results.unwrap_or(views::SearchResults {
             t,
+            viewer: &user.username,
             items: Vec::new(),
             more_url: None,
             appending: false,
-            error: error.clone(),
+            error: None,
         });
         return Ok((status, render(&shown)?).into_response());
     }

@@ -168,11 +168,20 @@ pub struct SearchPage<'a> {
     pub results: Option<SearchResults<'a>>,
 }
 
+impl SearchPage<'_> {
+    /// Whether the room filter lists direct rooms (under a heading of their own).
+    pub fn has_direct_rooms(&self) -> bool {
+        self.rooms.iter().any(|r| r.kind == "direct")
+    }
+}
+
 /// A page of results (and the "More results" button that appends the next).
 #[derive(Template)]
 #[template(path = "partials/search_results.html")]
 pub struct SearchResults<'a> {
     pub t: &'static Text,
+    /// The searcher: a direct room is called by the other people's names.
+    pub viewer: &'a str,
     pub items: Vec<SearchItem<'a>>,
     pub more_url: Option<String>,
     /// The next page of a search already shown: only the items and the next button.
@@ -196,6 +205,14 @@ impl<'a> SearchItem<'a> {
     }
     pub fn room_path(&self) -> String {
         crate::render::room_path(&self.m.room)
+    }
+    /// The room as the sidebar calls it: a direct room by the others' names.
+    pub fn room_title(&self, viewer: &str) -> String {
+        if crate::domain::is_direct_name(&self.m.room) {
+            crate::domain::direct_title(&self.m.room, viewer)
+        } else {
+            self.m.room.clone()
+        }
     }
     pub fn permalink(&self) -> String {
         format!("{}/messages/{}", self.room_path(), self.m.id)

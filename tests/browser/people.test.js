@@ -1,5 +1,6 @@
 // People in real browsers: Uma starts a direct message with Vic from the “New message”
-// dialog by keyboard, mentions him with the @ list, he sees the @ badge arrive live,
+// dialog by keyboard, mentions him with the @ list, he sees the @ badge arrive live
+// (beside the count, at “all”),
 // code blocks and lists render, “… is typing” comes and goes, and leaving a room
 // takes it off every tab. Every new control is clean under axe in both languages.
 "use strict";
@@ -90,13 +91,15 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     await box.press("Enter");
     await h.waitForMessage(page, "hey @vic the plan is ready");
 
-    // Vic, in another room: Atrium turns bold with an “@1”.
+    // Vic, in another room: Atrium turns bold with an “@1” (and no count: it notifies
+    // him of mentions only).
     const atrium = vic.page.getByRole("navigation").getByRole("link", { name: /^Atrium/ });
     await vic.page.waitForFunction(() => {
       const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
-      const b = a && a.querySelector(".badge");
+      const b = a && a.querySelector(".badge-at");
       return b && !b.hidden && b.textContent === "@1";
     }, null, { timeout: 5000 });
+    assert.equal(await atrium.locator(".badge").isHidden(), true, "no count at “mentions”");
     assert.equal(await atrium.locator(".room-name").evaluate((e) => getComputedStyle(e).fontWeight), "700");
     // Opening it shows the message highlighted for him alone.
     await atrium.click();
@@ -109,8 +112,122 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     assert.notEqual(vicBg, umaBg, "highlighted for the one mentioned");
     await vic.page.waitForFunction(() => {
       const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
-      return a && a.querySelector(".badge").hidden;
+      return a && a.querySelector(".badge").hidden && a.querySelector(".badge-at").hidden;
     }, null, { timeout: 5000 });
+  });
+
+  it("at “all”, Vic's sidebar shows the count and an “@N” beside it, live, each with words", async () => {
+    const { page } = vic;
+    await h.notify(vic, "Atrium", "all");
+    await page.goto("/rooms/Cellar");
+    const atrium = page.getByRole("navigation").getByRole("link", { name: /^Atrium/ });
+    await atrium.waitFor();
+    await h.post(uma.request, "Atrium", "chatter for everyone");
+    await h.post(uma.request, "Atrium", "more chatter");
+    await h.post(uma.request, "Atrium", "@vic over to you");
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
+      const count = a && a.querySelector(".badge");
+      const at = a && a.querySelector(".badge-at");
+      return count && !count.hidden && count.textContent === "3" && !at.hidden && at.textContent === "@1";
+    }, null, { timeout: 5000 });
+    // Both are seen; a screen reader hears the numbers with their words, not “at”.
+    assert.ok(await atrium.locator(".badge").isVisible());
+    assert.ok(await atrium.locator(".badge-at").isVisible());
+    await page.getByRole("link", { name: /^Atrium\s*3\s*unread\s*1\s*mentioning you$/ }).waitFor();
+    await h.assertAxeClean(page, "a count and an @ badge");
+    await h.screenshot(page, "desktop-badges");
+    // Another message: the count grows, the “@1” stays.
+    await h.post(uma.request, "Atrium", "and one more");
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll("#room-list a")].find((l) => l.textContent.startsWith("Atrium"));
+      return a.querySelector(".badge").textContent === "4" && a.querySelector(".badge-at").textContent === "@1";
+    }, null, { timeout: 5000 });
+    await h.notify(vic, "Atrium", "mentions");
+    await page.goto("/rooms/Atrium");
+    await h.waitForMessage(page, "and one more");
+  });
+
+  it("the @ list is a combobox: it filters, says it is open, ↓/↑ move, Enter picks, Esc closes; axe is clean open, in both languages", async () => {
+    // More members whose names start alike, so that typing filters the list.
+    for (const name of ["vanya", "vera"]) {
+      const extra = await h.person(browser, server);
+      await h.signUp(extra, name);
+      await h.joinRoom(extra, "Atrium");
+      await extra.context.close();
+    }
+    const cases = [
+      { who: uma, locale: "en-GB", message: "Message", members: "Members to mention" },
+      { who: await h.person(browser, server, { locale: "zh-CN" }), locale: "zh-CN", message: "消息", members: "可提及的成员" },
+    ];
+    await h.signUp(cases[1].who, "wang");
+    await h.joinRoom(cases[1].who, "Atrium");
+    for (const { who, locale, message, members } of cases) {
+      const { page } = who;
+      await page.goto("/rooms/Atrium");
+      const box = page.getByRole("textbox", { name: message, exact: true });
+      const combo = page.getByRole("combobox", { name: message, exact: true });
+      const list = page.getByRole("listbox", { name: members });
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: closed at first`);
+      assert.equal(await combo.locator("#composer-text").count(), 1, `${locale}: around the message box`);
+      assert.equal(await combo.getAttribute("aria-controls"), "mention-list");
+      assert.equal(await box.getAttribute("aria-controls"), "mention-list");
+      assert.equal(await box.getAttribute("aria-autocomplete"), "list");
+      await box.focus();
+      await box.pressSequentially("ask @", { delay: 30 });
+      await list.waitFor();
+      assert.ok((await list.getByRole("option").count()) >= 3, `${locale}: everyone but the writer`);
+      await box.pressSequentially("v", { delay: 30 });
+      await page.waitForFunction(() => [...document.querySelectorAll("#mention-list [role=option]")]
+        .every((o) => o.dataset.name.startsWith("v")));
+      await box.pressSequentially("e", { delay: 30 });
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 1);
+      assert.deepEqual(await list.getByRole("option").allInnerTexts(), ["@vera"], `${locale}: filtered as typed`);
+      await box.press("Backspace");
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 3);
+      const names = await list.getByRole("option").evaluateAll((os) => os.map((o) => o.dataset.name));
+      assert.deepEqual([...names].sort(), ["vanya", "vera", "vic"], `${locale}: ${names}`);
+      assert.equal(await combo.getAttribute("aria-expanded"), "true", `${locale}: open`);
+      const options = list.getByRole("option");
+      const active = () => box.getAttribute("aria-activedescendant");
+      const selected = () => list.locator("[aria-selected=true]").evaluateAll((os) => os.map((o) => o.id));
+      assert.equal(await active(), await options.nth(0).getAttribute("id"), `${locale}: the first is active`);
+      await h.assertAxeClean(page, `the @ list open (${locale})`);
+      await box.press("ArrowDown");
+      assert.equal(await active(), await options.nth(1).getAttribute("id"), `${locale}: ↓ moves`);
+      assert.deepEqual(await selected(), [await options.nth(1).getAttribute("id")], "one option is selected");
+      await box.press("ArrowDown");
+      assert.equal(await active(), await options.nth(2).getAttribute("id"));
+      await box.press("ArrowUp");
+      assert.equal(await active(), await options.nth(1).getAttribute("id"), `${locale}: ↑ moves back`);
+      await box.press("ArrowUp");
+      await box.press("ArrowUp");
+      assert.equal(await active(), await options.nth(2).getAttribute("id"), `${locale}: ↑ wraps to the last`);
+      await box.press("Escape");
+      await list.waitFor({ state: "hidden" });
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: Esc closes`);
+      assert.equal(await box.getAttribute("aria-activedescendant"), null);
+      assert.equal(await box.inputValue(), "ask @v", "Esc only closes the list");
+      // Typing again opens it; ↓ and Enter pick the second into the text.
+      await box.pressSequentially("a", { delay: 30 });
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 1);
+      await box.press("Backspace");
+      await page.waitForFunction(() => document.querySelectorAll("#mention-list [role=option]").length === 3);
+      assert.equal(await combo.getAttribute("aria-expanded"), "true");
+      await box.press("ArrowDown");
+      const second = await options.nth(1).getAttribute("data-name");
+      await box.press("Enter");
+      assert.equal(await box.inputValue(), `ask @${second} `, `${locale}: Enter picks, and sends nothing`);
+      assert.equal(await combo.getAttribute("aria-expanded"), "false", `${locale}: and closes`);
+      assert.equal(await box.getAttribute("aria-activedescendant"), null);
+      assert.ok(await list.isHidden());
+      assert.equal(await page.evaluate(() => document.activeElement.id), "composer-text", "focus stays");
+      assert.equal(await h.countMessages(page, `ask @${second}`), 0, "nothing sent");
+      await h.assertAxeClean(page, `the @ list closed (${locale})`);
+      await box.fill("");
+    }
+    h.assertClean(cases[1].who);
+    await cases[1].who.context.close();
   });
 
   it("a code block and a list render as such, and raw HTML stays text", async () => {
@@ -185,6 +302,13 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
       const res = await who.request.post("/api/v1/direct", { data: { users: ["uma"] } });
       assert.equal(res.status(), 201);
       const { page } = who;
+      // Atrium at “all” with a mention: the count and the “@1”, each with its words.
+      await h.notify(who, "Atrium", "all");
+      await h.post(uma.request, "Atrium", `@wen_${locale.slice(0, 2)} welcome`);
+      await page.goto("/rooms");
+      const words = locale === "zh-CN" ? /^Atrium\s*\d+\s*条未读\s*1\s*条提及你$/ : /^Atrium\s*\d+\s*unread\s*1\s*mentioning you$/;
+      await page.getByRole("navigation").getByRole("link", { name: words }).waitFor();
+      await h.assertAxeClean(page, `a count and an @ badge (${locale})`);
       await page.goto("/rooms/Atrium");
       await page.locator(".room-menu summary").click();
       await h.assertAxeClean(page, `a room with its menu open (${locale})`);

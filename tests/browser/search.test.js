@@ -170,6 +170,51 @@ describe("search, permalinks and what is new", () => {
     h.assertClean(ada);
   });
 
+  it("an htmx search says a refusal where the results go (a room left: 403 too), and a search that works clears it", async () => {
+    const { page } = ada;
+    assert.equal((await ada.request.post("/api/v1/rooms", { data: { name: "Pantry" } })).status(), 201);
+    await page.goto("/search");
+    await page.evaluate(() => { window.stillHere = true; });
+    const q = page.locator("#search-q");
+    const error = page.locator("#search-error");
+    const search = async (text) => {
+      await q.fill(text);
+      await q.press("Enter");
+    };
+    const errorState = () => q.evaluate((e) => [e.getAttribute("aria-invalid"), e.getAttribute("aria-describedby")]);
+
+    await search("x");
+    await error.waitFor();
+    assert.equal(await page.locator("#search-results #search-error").count(), 1, "inside the results");
+    assert.match(await error.innerText(), /2/, "says how long a term must be");
+    assert.deepEqual(await errorState(), ["true", "search-hint search-error"]);
+    await h.assertAxeClean(page, "a refused search");
+
+    await search("soup");
+    await results(page).first().waitFor();
+    assert.equal(await error.count(), 0, "the stale error is gone");
+    assert.deepEqual(await errorState(), [null, "search-hint"]);
+
+    // A room filter naming a room she left (in another tab) since the page loaded.
+    await page.selectOption("#search-room", "Pantry");
+    assert.equal((await ada.request.delete("/api/v1/rooms/Pantry/members/me")).status(), 204);
+    const refused = page.waitForResponse((r) => r.url().includes("room=Pantry"));
+    await search("soup");
+    assert.equal((await refused).status(), 403);
+    await error.waitFor();
+    assert.equal(await error.innerText(), "You are not a member of this room.");
+    assert.equal(await results(page).count(), 0, "the old results are gone");
+    assert.deepEqual(await errorState(), ["true", "search-hint search-error"]);
+
+    await page.selectOption("#search-room", "");
+    await search("soup");
+    await results(page).first().waitFor();
+    assert.equal(await error.count(), 0);
+    assert.deepEqual(await errorState(), [null, "search-hint"]);
+    assert.ok(await page.evaluate(() => window.stillHere), "all of it with htmx, no page load");
+    h.assertClean(ada);
+  });
+
   it("opening a room with news shows the New divider there (and after a reload), until the reader reaches the latest", async () => {
     const { page } = ada;
     // ada has read everything: she was at the bottom of Kitchen.

@@ -91,7 +91,7 @@ pub(crate) async fn room_id(user: &User, room: &str) -> i64 {
     digits.parse().expect("a room id")
 }
 
-/// What a room's badge shows ("3", "@1"), or None when it is hidden.
+/// What a room's count badge shows ("3", "99+"), or None when it is hidden.
 pub(crate) fn badge_text(html: &str, room_id: i64) -> Option<String> {
     let marker = format!(r#"id="unread-{room_id}""#);
     let (_, rest) = html
@@ -100,6 +100,21 @@ pub(crate) fn badge_text(html: &str, room_id: i64) -> Option<String> {
     let (attributes, rest) = rest.split_once('>').expect("a badge element");
     let (content, _) = rest.split_once('<').expect("a badge's end");
     (!attributes.contains("hidden")).then(|| content.to_owned())
+}
+
+/// What a room's "@" badge beside the count shows ("@2"), or None when it is hidden.
+/// Its "@" is drawn for the eye only: the page's label after it says the words.
+pub(crate) fn mention_badge(html: &str, room_id: i64) -> Option<String> {
+    let marker = format!(r#"id="unread-at-{room_id}""#);
+    let (_, rest) = html
+        .split_once(&marker)
+        .unwrap_or_else(|| panic!("an @ badge for room {room_id} in {html}"));
+    let (attributes, rest) = rest.split_once('>').expect("a badge element");
+    let number = rest
+        .strip_prefix(r#"<span aria-hidden="true">@</span>"#)
+        .unwrap_or_else(|| panic!("a drawn @ in {rest}"));
+    let (number, _) = number.split_once('<').expect("a badge's end");
+    (!attributes.contains("hidden")).then(|| format!("@{number}"))
 }
 
 /// Whether a room's name is bold: something from others is unread there.

@@ -3,6 +3,7 @@
 //! room's history, permalinks, the `/search` page with and without htmx, and what a
 //! room shows its reader of what is new since they left.
 
+mod echo;
 mod filters;
 mod paging;
 mod permalinks;

@@ -5,7 +5,9 @@ use serde_json::json;
 
 use super::*;
 use crate::api_auth::expect_problem;
-use crate::live_pages::{badge_text, eventually, is_bold, live_page, room_id, sidebar};
+use crate::live_pages::{
+    badge_text, eventually, is_bold, live_page, mention_badge, room_id, sidebar,
+};
 
 /// ann, bob and 张伟 in Den; eve exists but is not in it.
 async fn den(app: &TestApp) -> (User, User, User, User) {
@@ -165,15 +167,20 @@ async fn a_mention_gives_an_at_badge_live_that_reading_the_room_clears() {
     ann.say("Den", "chatter").await;
     let first = next_fragment(&mut bobs_page, is_den_badge).await;
     assert_eq!(badge_text(&first, den), None, "no count for chatter");
+    assert_eq!(mention_badge(&first, den), None, "nor an @");
     assert!(is_bold(&first, den), "but the name turns bold");
     let id = ann.say("Den", "@bob your turn").await;
     let fragment = next_fragment(&mut bobs_page, is_den_badge).await;
-    assert_eq!(badge_text(&fragment, den).as_deref(), Some("@1"));
-    assert!(fragment.contains("class=\"badge mention\""), "{fragment}");
+    assert_eq!(mention_badge(&fragment, den).as_deref(), Some("@1"));
+    assert_eq!(badge_text(&fragment, den), None, "still no count");
+    assert!(fragment.contains("class=\"badge-at\""), "{fragment}");
     ann.say("Den", "@bob and again").await;
     let fragment = next_fragment(&mut bobs_page, is_den_badge).await;
-    assert_eq!(badge_text(&fragment, den).as_deref(), Some("@2"));
-    assert_eq!(badge_text(&sidebar(&bob).await, den).as_deref(), Some("@2"));
+    assert_eq!(mention_badge(&fragment, den).as_deref(), Some("@2"));
+    assert_eq!(
+        mention_badge(&sidebar(&bob).await, den).as_deref(),
+        Some("@2")
+    );
 
     // The message is marked for bob's stylesheet, once for everyone.
     let html = bob.get("/rooms/Den").await.text().await.unwrap();
@@ -197,9 +204,10 @@ async fn a_mention_gives_an_at_badge_live_that_reading_the_room_clears() {
     send_json(&mut den_page, json!({ "read": i64::MAX })).await;
     let cleared = next_fragment(&mut bobs_page, is_den_badge).await;
     assert_eq!(badge_text(&cleared, den), None);
+    assert_eq!(mention_badge(&cleared, den), None);
     assert!(!is_bold(&cleared, den));
     eventually(&bob, |html| {
-        badge_text(html, den).is_none() && !is_bold(html, den)
+        badge_text(html, den).is_none() && mention_badge(html, den).is_none() && !is_bold(html, den)
     })
     .await;
 }

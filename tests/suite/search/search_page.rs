@@ -270,6 +270,26 @@ async fn a_search_that_cannot_be_made_says_why_beside_the_form() {
         assert!(error.contains("role=\"alert\""), "{error}");
         let at = html.find("id=\"search-error\"").expect("the error");
         assert!(html[at..].contains(says), "{path} says {says:?}");
+        // Inside the results, which a search with htmx replaces whole: a search that
+        // works next leaves no stale error behind.
+        let section = html
+            .find("<section id=\"search-results\"")
+            .expect("the results");
+        let end = section + html[section..].find("</section>").expect("their end");
+        assert!(
+            section < at && at < end,
+            "{path}: the error is in #search-results"
+        );
+        assert_eq!(html.matches("id=\"search-error\"").count(), 1, "{path}");
+        // With htmx: the same, alone, with the same status.
+        let (got, fragment) = page(htmx_get(&alice, path).await).await;
+        assert_eq!(got, status, "{path} with htmx");
+        let fragment = fragment.trim();
+        assert!(
+            fragment.starts_with("<section id=\"search-results\""),
+            "{fragment}"
+        );
+        assert!(fragment.contains("id=\"search-error\""), "{fragment}");
         assert!(
             find_tag(&html, "<input", "id=\"search-q\"").is_some(),
             "the form, again"
@@ -291,6 +311,69 @@ async fn a_search_that_cannot_be_made_says_why_beside_the_form() {
         .expect("ASCII")
         .to_owned();
     assert_eq!(to, "/login?next=%2Fsearch%3Fq%3Dsoup");
+}
+
+#[tokio::test]
+async fn a_direct_room_is_called_by_the_other_persons_name_in_results_and_the_room_filter() {
+    let app = spawn_app().await;
+    let ann = app.user("ann").await;
+    let bob = app.user("bob").await;
+    assert_eq!(
+        ann.create_room("Kitchen").await.status(),
+        StatusCode::CREATED
+    );
+    let direct: Value = ann.open_direct(&["bob"]).await.json().await.unwrap();
+    let name = direct["name"].as_str().expect("a name").to_owned();
+    assert_eq!(name, "@ann,bob");
+    bob.say(&name, "the secret recipe").await;
+    ann.say("Kitchen", "a recipe for all").await;
+
+    for (reader, other) in [(&ann, "bob"), (&bob, "ann")] {
+        let (status, html) = page(reader.get("/search?q=recipe").await).await;
+        assert_eq!(status, StatusCode::OK);
+        let found = results(&html);
+        assert_eq!(found.len(), if other == "bob" { 2 } else { 1 }, "{html}");
+        let private = found
+            .iter()
+            .find(|r| r.contains("secret"))
+            .expect("the direct message");
+        assert!(
+            private.contains(&format!(r#"<a href="/rooms/%40ann%2Cbob">{other}</a>"#)),
+            "titled by the other person: {private}"
+        );
+        assert!(!html.contains(">@ann,bob<"), "never the raw name: {html}");
+        // The room filter lists it by the same title, under a heading of its own,
+        // and still filters by the room itself.
+        let group = html
+            .split_once("<optgroup label=\"Direct messages\">")
+            .map(|(_, rest)| rest.split_once("</optgroup>").expect("its end").0)
+            .expect("direct rooms under a heading");
+        assert_eq!(
+            group,
+            format!(r#"<option value="@ann,bob">{other}</option>"#),
+            "{html}"
+        );
+        // With htmx, the results alone say the same.
+        let (_, fragment) = page(htmx_get(reader, "/search?q=secret").await).await;
+        assert!(
+            fragment.contains(&format!(r#"<a href="/rooms/%40ann%2Cbob">{other}</a>"#)),
+            "{fragment}"
+        );
+        assert!(!fragment.contains(">@ann,bob<"), "{fragment}");
+    }
+    // Chosen in the filter, it finds only what was said there.
+    let (_, html) = page(ann.get("/search?q=recipe&room=%40ann%2Cbob").await).await;
+    assert_eq!(results(&html).len(), 1);
+    assert!(
+        html.contains(r#"<option value="@ann,bob" selected>bob</option>"#),
+        "{html}"
+    );
+    // A group room keeps its own name.
+    let (_, html) = page(ann.get("/search?q=recipe").await).await;
+    assert!(
+        html.contains(r#"<a href="/rooms/Kitchen">Kitchen</a>"#),
+        "{html}"
+    );
 }
 
 #[tokio::test]
