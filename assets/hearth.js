@@ -823,8 +823,10 @@
                 headers: { "Content-Type": "application/json" },
                 body: JSON.stringify(sub.toJSON())
               }).then(function (res) {
-                if (!res.ok) throw new Error("refused");
-                show(true);
+                if (res.ok) { show(true); return; }
+                // The server refused it: the browser must not keep a subscription
+                // nobody sends to, or this control would say "on" after a reload.
+                return sub.unsubscribe().then(function () { throw new Error("refused"); });
               });
             })
             .catch(function () { show(false); say("failed"); });
@@ -1418,10 +1420,43 @@
   });
 
   // Logging out (or ending this session, or deleting the account): this tab forgets
-  // every draft and unsent message it kept, for the next person at this computer.
+  // every draft and unsent message it kept, for the next person at this computer, and
+  // this browser stops taking that person's notifications (the server forgets its
+  // subscription, the browser drops it) before the form goes. At most a second is
+  // waited for that: logging out never hangs on a push service.
   document.addEventListener("submit", function (e) {
-    if (e.target.matches && e.target.matches("form[data-signs-out]")) forgetKept(null);
+    var form = e.target;
+    if (!(form.matches && form.matches("form[data-signs-out]"))) return;
+    forgetKept(null);
+    // (Deleting the account deletes its subscriptions on the server, and a wrong
+    // password there must not cost this browser its notifications.)
+    if (form.hasAttribute("data-push-dropped") || !("serviceWorker" in navigator)
+        || form.getAttribute("action") === "/account/delete") return;
+    e.preventDefault();
+    var go = function () {
+      if (form.hasAttribute("data-push-dropped")) return;
+      form.setAttribute("data-push-dropped", "");
+      form.requestSubmit ? form.requestSubmit() : form.submit();
+    };
+    setTimeout(go, 1000);
+    dropPushSubscription().then(go, go);
   });
+
+  // This browser's push subscription, forgotten by the server and dropped here.
+  function dropPushSubscription() {
+    return navigator.serviceWorker.getRegistration().then(function (reg) {
+      if (!reg || !reg.pushManager) return null;
+      return reg.pushManager.getSubscription();
+    }).then(function (sub) {
+      if (!sub) return;
+      var endpoint = sub.endpoint;
+      return fetch("/api/v1/push/subscriptions", {
+        method: "DELETE", credentials: "same-origin", keepalive: true,
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ endpoint: endpoint })
+      }).catch(function () {}).then(function () { return sub.unsubscribe(); });
+    });
+  }
 
   document.addEventListener("input", function (e) {
     if (e.target.id === "composer-text") {

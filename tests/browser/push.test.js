@@ -128,6 +128,89 @@ describe("installable, with notifications", () => {
     }
   });
 
+  // A push manager of the test's own (headless Chromium reaches no push service): it
+  // subscribes at once, and records what the page asks of it.
+  async function withFakePush(who) {
+    const calls = [];
+    await who.page.exposeFunction("recordPush", (what) => { calls.push(what); });
+    await who.context.addInitScript(() => {
+      const key = "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
+      const fake = {
+        endpoint: "https://push.example/browser-1",
+        toJSON() { return { endpoint: this.endpoint, keys: { p256dh: key, auth: "BTBZMqHH6r4Tts7J_aSIgg" } }; },
+        unsubscribe() {
+          localStorage.removeItem("fake-push");
+          window.recordPush("unsubscribe");
+          return Promise.resolve(true);
+        },
+      };
+      PushManager.prototype.getSubscription = () =>
+        Promise.resolve(localStorage.getItem("fake-push") ? fake : null);
+      PushManager.prototype.subscribe = () => {
+        localStorage.setItem("fake-push", "1");
+        window.recordPush("subscribe");
+        return Promise.resolve(fake);
+      };
+    });
+    return calls;
+  }
+
+  it("logging out forgets this browser's subscription; one the server refuses is dropped", async () => {
+    const kim = await h.person(browser, server);
+    await kim.context.grantPermissions(["notifications"]);
+    await h.logInByApi(kim, "jon");
+    const calls = await withFakePush(kim);
+    const deletes = [];
+    kim.page.on("request", (req) => {
+      if (req.method() === "DELETE" && req.url().endsWith("/api/v1/push/subscriptions")) {
+        deletes.push(JSON.parse(req.postData() || "{}").endpoint);
+      }
+    });
+    const { page } = kim;
+    await page.goto("/settings");
+    await page.getByRole("button", { name: WORDS.en.on }).click();
+    await page.getByRole("status").filter({ hasText: "Notifications are on for this browser." }).waitFor();
+    assert.deepEqual(calls, ["subscribe"]);
+
+    // Log out: the server forgets the subscription and the browser drops it, before
+    // the login page comes.
+    await page.getByRole("button", { name: "Log out" }).click();
+    await page.waitForURL(/\/login/);
+    assert.deepEqual(deletes, ["https://push.example/browser-1"]);
+    assert.deepEqual(calls, ["subscribe", "unsubscribe"]);
+    // The server really forgot it: the same subscription is new to it again.
+    await h.logInByApi(kim, "jon");
+    const again = await kim.request.post("/api/v1/push/subscriptions", {
+      data: {
+        endpoint: "https://push.example/browser-1",
+        keys: {
+          p256dh: "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4",
+          auth: "BTBZMqHH6r4Tts7J_aSIgg",
+        },
+      },
+    });
+    assert.equal(again.status(), 201, "a new subscription, not the old one kept");
+    const gone = await kim.request.delete("/api/v1/push/subscriptions", {
+      data: { endpoint: "https://push.example/browser-1" },
+    });
+    assert.equal(gone.status(), 204);
+
+    // The server refuses a subscription: the browser does not keep it, and the
+    // control still offers to turn notifications on.
+    await page.route("**/api/v1/push/subscriptions", (route) =>
+      route.request().method() === "POST"
+        ? route.fulfill({ status: 503, contentType: "application/problem+json", body: "{}" })
+        : route.continue());
+    await page.goto("/settings");
+    await page.getByRole("button", { name: WORDS.en.on }).click();
+    await page.getByRole("status").filter({ hasText: WORDS.en.failed }).waitFor();
+    assert.deepEqual(calls.slice(2), ["subscribe", "unsubscribe"]);
+    await page.reload();
+    await page.getByRole("button", { name: WORDS.en.on }).waitFor();
+    await kim.context.close();
+    h.assertClean(kim);
+  });
+
   it("the tab's title counts rooms with unread messages and clears as they are read", async () => {
     const { page } = ida;
     await page.goto("/settings");
