@@ -115,7 +115,7 @@ async fn serve(
     let mut in_flight = FuturesOrdered::new();
     let mut flood = FloodJudge::for_socket();
     let mut last_typing: Option<std::time::Instant> = None;
-    let shares_typing = people::shares_typing(&state.db, user.id)
+    let mut shares_typing = people::shares_typing(&state.db, user.id)
         .await
         .unwrap_or(false);
     let reason = loop {
@@ -208,6 +208,7 @@ async fn serve(
                 Ok(UserEvent::Revoke { login }) if login == user.login => break CloseReason::Policy("logged out"),
                 Ok(UserEvent::RevokeAll) => break CloseReason::Policy("logged out"),
                 Ok(UserEvent::Left { room_id }) if room_id == room.id => break CloseReason::Left,
+                Ok(UserEvent::SharesTyping { shares }) => shares_typing = shares,
                 Ok(UserEvent::Renamed { room_id, name }) if room_id == room.id => {
                     if socket.send_text(renamed_frame(&name)).await.is_err() {
                         return;

@@ -29,4 +29,6 @@ pub enum UserEvent {
     Notify { room_id: i64, notify: String },
     /// A room of theirs was renamed.
     Renamed { room_id: i64, name: String },
+    /// They turned showing that they are typing on or off: their open sockets follow.
+    SharesTyping { shares: bool },
 }

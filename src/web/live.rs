@@ -244,7 +244,7 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
         mut user_events,
         joined,
         t,
-        shares_typing,
+        mut shares_typing,
     } = listening;
     let hub = &state.hub;
     let current = room.as_ref().map(|r| r.id);
@@ -479,6 +479,10 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                         let removed = RemovedRoom { room_id }.render().unwrap_or_default();
                         removed + &added_room(t, &user.username, &room)
                     }),
+                    Ok(UserEvent::SharesTyping { shares }) => {
+                        shares_typing = shares;
+                        None
+                    }
                     Ok(UserEvent::Read { room_id }) => unread
                         .get_mut(&room_id)
                         .filter(|b| b.unread > 0 || b.mentioned > 0)

@@ -19,6 +19,7 @@ use crate::{
     domain::{Notify, fold_case},
     error::{AppError, AppResult},
     i18n::{self, Lang},
+    live::UserEvent,
     people,
     render::room_path,
     rooms,
@@ -256,7 +257,12 @@ pub async fn save_settings(
     user: CurrentUser,
     Form(form): Form<SettingsForm>,
 ) -> AppResult<Redirect> {
-    people::set_shares_typing(&state.db, &user, form.shares_typing.is_some()).await?;
+    let shares = form.shares_typing.is_some();
+    people::set_shares_typing(&state.db, &user, shares).await?;
+    // Their sockets open now, on every node, follow at once.
+    state
+        .hub
+        .tell_user(user.id, UserEvent::SharesTyping { shares });
     Ok(Redirect::see_other("/settings?saved=1"))
 }
 
