@@ -74,7 +74,8 @@
   }
 
   // "(edited)" after an edited message, with when on hover and focus. The live
-  // fragment carries only the time; the words are the page's, in its language.
+  // fragment carries only the time; the words are the page's, in its language. It
+  // takes focus only once it has words (an empty mark would be a stop with no name).
   function editedMarks(root) {
     var log = document.getElementById("messages");
     if (!log) return;
@@ -89,6 +90,7 @@
       mark.appendChild(hidden);
       mark.setAttribute("data-when", label);
       mark.title = label;
+      mark.tabIndex = 0;
       mark.setAttribute("data-local", "");
     });
   }

@@ -250,14 +250,7 @@ pub struct Composer<'a> {
 impl<'a> Composer<'a> {
     /// "Message {room}", with a long room name cut short so the hint fits one line.
     pub fn placeholder(&self) -> String {
-        const SHOWN: usize = 24;
-        let name = if self.room_name.chars().count() > SHOWN {
-            let short: String = self.room_name.chars().take(SHOWN - 1).collect();
-            format!("{short}…")
-        } else {
-            self.room_name.to_owned()
-        };
-        crate::i18n::fill(self.t.message_placeholder, name)
+        crate::i18n::fill(self.t.message_placeholder, shortened(self.room_name))
     }
 
     /// An empty composer with a fresh `client_id`, so a double submit stores once.
@@ -270,6 +263,44 @@ impl<'a> Composer<'a> {
             error: None,
             focus,
         }
+    }
+}
+
+/// A name cut to fit the composer's placeholder: 24 columns, where a Chinese, Japanese
+/// or Korean character takes two (so a long Chinese name does not wrap the box on a
+/// phone), ending with "…" when cut.
+fn shortened(name: &str) -> String {
+    use unicode_width::UnicodeWidthChar;
+    const COLUMNS: usize = 24;
+    if unicode_width::UnicodeWidthStr::width(name) <= COLUMNS {
+        return name.to_owned();
+    }
+    let mut short = String::new();
+    let mut used = 0;
+    for c in name.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > COLUMNS - 1 {
+            break;
+        }
+        used += w;
+        short.push(c);
+    }
+    short.push('…');
+    short
+}
+
+#[cfg(test)]
+mod placeholder_tests {
+    use super::shortened;
+
+    #[test]
+    fn a_long_name_is_cut_by_its_width() {
+        assert_eq!(shortened("Lobby"), "Lobby");
+        assert_eq!(shortened(&"a".repeat(24)), "a".repeat(24));
+        assert_eq!(shortened(&"a".repeat(30)), format!("{}…", "a".repeat(23)));
+        // Two columns each: 11 characters and the ellipsis.
+        assert_eq!(shortened(&"中".repeat(19)), format!("{}…", "中".repeat(11)));
+        assert_eq!(shortened(&"中".repeat(12)), "中".repeat(12));
     }
 }
 
