@@ -12,6 +12,8 @@ pub use rate::RateLimiter;
 pub use recent::{Recent, RecentPage};
 pub use writer::{NewMessages, Offered, Pending, WeakWriter, Writer};
 
+use std::sync::Arc;
+
 use crate::{
     auth::CurrentUser,
     domain::{ClientId, Emoji, MessageText},
@@ -38,7 +40,7 @@ pub struct Outbox<'a> {
     pub db: &'a Db,
     pub writer: &'a Writer,
     pub limiter: &'a RateLimiter,
-    pub files: &'a Files,
+    pub files: &'a Arc<Files>,
 }
 
 /// Stores a message from `sender` (already known to be a member of `room`).
@@ -55,7 +57,11 @@ pub async fn send(
 }
 
 async fn store_message(outbox: Outbox<'_>, write: Write) -> AppResult<Stored> {
-    match outbox.writer.submit(write).await?.outcome().await? {
+    stored_message(outbox.writer, write).await
+}
+
+async fn stored_message(writer: &Writer, write: Write) -> AppResult<Stored> {
+    match writer.submit(write).await?.outcome().await? {
         Written::Message(stored) => Ok(stored),
         other => Err(AppError::internal(anyhow::anyhow!(
             "a message write came back as {other:?}"
@@ -65,7 +71,10 @@ async fn store_message(outbox: Outbox<'_>, write: Write) -> AppResult<Stored> {
 
 /// Stores a message carrying a file, with optional text (its caption). The file goes
 /// to the store first; if the message is then not stored (or a retried `client_id`
-/// finds the original), the file is deleted again, so nothing is left behind.
+/// finds the original), the file is deleted again, so nothing is left behind. That
+/// runs in a task of its own: a client that goes away mid-way cannot cut it between
+/// the file kept and its message stored (which would leave the file behind), nor an
+/// S3 upload between its parts (which would leave it unfinished).
 pub async fn send_file(
     outbox: Outbox<'_>,
     room: &Target,
@@ -75,13 +84,17 @@ pub async fn send_file(
     file: Received,
 ) -> AppResult<Stored> {
     let mut write = new_message(outbox.limiter, room, sender, text, client_id, true)?;
-    let attachment = outbox.files.keep(file).await?;
-    write.attachment = Some(Box::new(attachment.clone()));
-    let stored = store_message(outbox, Write::Message(write)).await;
-    if !matches!(stored, Ok(Stored::New(_))) {
-        outbox.files.remove(&attachment).await;
-    }
-    stored
+    let (files, writer) = (Arc::clone(outbox.files), outbox.writer.clone());
+    let keeping = tokio::spawn(async move {
+        let attachment = files.keep(file).await?;
+        write.attachment = Some(Box::new(attachment.clone()));
+        let stored = stored_message(&writer, Write::Message(write)).await;
+        if !matches!(stored, Ok(Stored::New(_))) {
+            files.remove(&attachment).await;
+        }
+        stored
+    });
+    keeping.await.map_err(AppError::internal)?
 }
 
 /// Everything `send` checks before storing: the text, the client id and the sender's
