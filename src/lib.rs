@@ -48,8 +48,9 @@
 //!   (filling gaps from the database, and, through a relay that only `app` connects
 //!   to Redis, to and from other nodes); the hub that hands it to every open socket
 //!   of the room (and "typing", which is never stored), and to one person's sockets
-//!   for what concerns them alone (a logout, a room joined, read or left elsewhere, a
-//!   notification level); and what all sockets share (catch-up by seq, pings, limits,
+//!   for what concerns them alone (`live::UserEvent`: a logout, a room joined, read or
+//!   left elsewhere, a notification level, typing shared or not); and what all sockets
+//!   share (catch-up by seq, pings, limits,
 //!   session re-checks).
 //! - [`webhooks`]: bots' outgoing webhooks, offered each new message the same way as
 //!   Web Push below (never awaited, a bounded queue), signed, and whose answer is
