@@ -99,19 +99,66 @@ impl Passwords {
         work: impl FnOnce() -> AppResult<T> + Send + 'static,
     ) -> AppResult<T> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
-        let (done, result) = oneshot::channel();
+        let (done, mut result) = oneshot::channel();
+        let (started, thread) = oneshot::channel();
         // A thread per hash (at most `concurrency` at once, by the permit): starting one
         // costs tens of microseconds against the hash's ~30 ms, and it takes its low
         // priority with it when it ends, which a pooled thread could not give back.
         std::thread::Builder::new()
             .name("hearth-hash".into())
             .spawn(move || {
+                let _ = started.send(this_thread());
                 enter_idle_class();
                 let _ = done.send(work());
             })
             .map_err(AppError::internal)?;
+        // The idle class yields to Hearth's own delivery; but a box kept busy by
+        // something else (another program at full tilt) would leave it a sliver of a
+        // core and a login waiting for many seconds. Past `IDLE_PATIENCE`, the hash
+        // goes on in the normal class at the lowest priority: still behind delivery,
+        // never starved.
+        if let Ok(finished) = tokio::time::timeout(IDLE_PATIENCE, &mut result).await {
+            return finished.map_err(AppError::internal)?;
+        }
+        if let Ok(tid) = thread.await {
+            leave_idle_class(tid);
+        }
         result.await.map_err(AppError::internal)?
     }
+}
+
+/// How long a hash may wait in the idle class before it is given a normal, lowest,
+/// priority (see `Passwords::run`): some 15 hashes' time.
+const IDLE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// The calling thread's id, for `leave_idle_class` (0 where there is none to give).
+fn this_thread() -> i32 {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid takes nothing and cannot fail.
+    unsafe {
+        libc::gettid()
+    }
+    #[cfg(not(target_os = "linux"))]
+    0
+}
+
+/// Moves the hashing thread `tid` (still running: its answer has not come) from the
+/// idle class to the normal one at nice 19. Linux lets a process leave the idle class
+/// when it runs as root, has `CAP_SYS_NICE`, or may use nice 19 (`RLIMIT_NICE` of 1 or
+/// more: `LimitNICE=1` in a systemd unit); elsewhere the hash stays idle.
+fn leave_idle_class(tid: i32) {
+    #[cfg(target_os = "linux")]
+    // SAFETY: `param` is a valid sched_param; `tid` names the hashing thread, which is
+    // still running (the caller has not had its answer). Failure leaves it idle, which
+    // is only slower, so the results are not checked. Nice first: leaving the idle
+    // class is allowed at a nice value the limit permits.
+    unsafe {
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param);
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = tid;
 }
 
 /// Linux's idle scheduling class (`SCHED_IDLE`) for the calling thread: it still gets
