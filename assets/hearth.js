@@ -800,16 +800,7 @@
       button.disabled = true;
       var done = function () { button.disabled = false; };
       current().then(function (sub) {
-        if (sub) {
-          var endpoint = sub.endpoint;
-          return sub.unsubscribe().then(function () {
-            return fetch("/api/v1/push/subscriptions", {
-              method: "DELETE", credentials: "same-origin",
-              headers: { "Content-Type": "application/json" },
-              body: JSON.stringify({ endpoint: endpoint })
-            });
-          }).then(function () { show(false); });
-        }
+        if (sub) return forgetSubscription(sub).then(function () { show(false); });
         return Notification.requestPermission().then(function (permission) {
           if (permission !== "granted") { show(false); say("denied"); return; }
           return fetch("/api/v1/push/key", { credentials: "same-origin" })
@@ -1444,20 +1435,23 @@
     dropPushSubscription().then(go, go);
   });
 
-  // This browser's push subscription, forgotten by the server and dropped here.
+  // This browser's push subscription (if it has one), forgotten by the server and
+  // dropped here.
   function dropPushSubscription() {
     return navigator.serviceWorker.getRegistration().then(function (reg) {
       if (!reg || !reg.pushManager) return null;
       return reg.pushManager.getSubscription();
-    }).then(function (sub) {
-      if (!sub) return;
-      var endpoint = sub.endpoint;
-      return fetch("/api/v1/push/subscriptions", {
-        method: "DELETE", credentials: "same-origin", keepalive: true,
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ endpoint: endpoint })
-      }).catch(function () {}).then(function () { return sub.unsubscribe(); });
-    });
+    }).then(function (sub) { if (sub) return forgetSubscription(sub); });
+  }
+
+  // The server forgets `sub` (kept alive through a page that is leaving), then the
+  // browser drops it, whether or not the server could be reached.
+  function forgetSubscription(sub) {
+    return fetch("/api/v1/push/subscriptions", {
+      method: "DELETE", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ endpoint: sub.endpoint })
+    }).catch(function () {}).then(function () { return sub.unsubscribe(); });
   }
 
   document.addEventListener("input", function (e) {

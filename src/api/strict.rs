@@ -104,13 +104,15 @@ fn optional_integer(field: &str, value: Option<Value>) -> ParseResult<Option<i64
     }
 }
 
-pub fn hours(value: Option<Value>) -> ParseResult<Option<i64>> {
-    optional_integer("hours", value)
+macro_rules! optional_integer_fields {
+    ($($name:ident),* $(,)?) => {$(
+        pub fn $name(value: Option<Value>) -> ParseResult<Option<i64>> {
+            optional_integer(stringify!($name), value)
+        }
+    )*};
 }
 
-pub fn uses(value: Option<Value>) -> ParseResult<Option<i64>> {
-    optional_integer("uses", value)
-}
+optional_integer_fields!(hours, uses);
 
 /// The field a strict reader refused and what was wrong with it, from a payload
 /// error's reason.

@@ -100,14 +100,12 @@ impl Passwords {
     ) -> AppResult<T> {
         let _permit = self.permits.acquire().await.map_err(AppError::internal)?;
         let (done, mut result) = oneshot::channel();
-        let (started, thread) = oneshot::channel();
         // A thread per hash (at most `concurrency` at once, by the permit): starting one
         // costs tens of microseconds against the hash's ~30 ms, and it takes its low
         // priority with it when it ends, which a pooled thread could not give back.
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("hearth-hash".into())
             .spawn(move || {
-                let _ = started.send(this_thread());
                 enter_idle_class();
                 let _ = done.send(work());
             })
@@ -120,9 +118,7 @@ impl Passwords {
         if let Ok(finished) = tokio::time::timeout(IDLE_PATIENCE, &mut result).await {
             return finished.map_err(AppError::internal)?;
         }
-        if let Ok(tid) = thread.await {
-            leave_idle_class(tid);
-        }
+        leave_idle_class(&thread);
         result.await.map_err(AppError::internal)?
     }
 }
@@ -131,34 +127,22 @@ impl Passwords {
 /// priority (see `Passwords::run`): some 15 hashes' time.
 const IDLE_PATIENCE: std::time::Duration = std::time::Duration::from_millis(500);
 
-/// The calling thread's id, for `leave_idle_class` (0 where there is none to give).
-fn this_thread() -> i32 {
+/// Moves the hashing thread from the idle class to the normal one, where it runs at
+/// the nice 19 it took on entering the idle class. Linux lets a process leave the idle
+/// class when it runs as root, has `CAP_SYS_NICE`, or may use nice 19 (`RLIMIT_NICE`
+/// of 1 or more: `LimitNICE=1` in a systemd unit); elsewhere the hash stays idle.
+fn leave_idle_class(thread: &std::thread::JoinHandle<()>) {
     #[cfg(target_os = "linux")]
-    // SAFETY: gettid takes nothing and cannot fail.
+    // SAFETY: the handle keeps the thread's pthread_t valid (not yet joined or
+    // detached), and `param` is a valid sched_param. Failure leaves the thread idle,
+    // which is only slower, so the result is not checked.
     unsafe {
-        libc::gettid()
-    }
-    #[cfg(not(target_os = "linux"))]
-    0
-}
-
-/// Moves the hashing thread `tid` (still running: its answer has not come) from the
-/// idle class to the normal one at nice 19. Linux lets a process leave the idle class
-/// when it runs as root, has `CAP_SYS_NICE`, or may use nice 19 (`RLIMIT_NICE` of 1 or
-/// more: `LimitNICE=1` in a systemd unit); elsewhere the hash stays idle.
-fn leave_idle_class(tid: i32) {
-    #[cfg(target_os = "linux")]
-    // SAFETY: `param` is a valid sched_param; `tid` names the hashing thread, which is
-    // still running (the caller has not had its answer). Failure leaves it idle, which
-    // is only slower, so the results are not checked. Nice first: leaving the idle
-    // class is allowed at a nice value the limit permits.
-    unsafe {
-        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19);
+        use std::os::unix::thread::JoinHandleExt;
         let param = libc::sched_param { sched_priority: 0 };
-        libc::sched_setscheduler(tid, libc::SCHED_OTHER, &param);
+        libc::pthread_setschedparam(thread.as_pthread_t(), libc::SCHED_OTHER, &param);
     }
     #[cfg(not(target_os = "linux"))]
-    let _ = tid;
+    let _ = thread;
 }
 
 /// Linux's idle scheduling class (`SCHED_IDLE`) for the calling thread: it still gets
@@ -173,6 +157,9 @@ fn enter_idle_class() {
     // thread. Failure (not permitted) leaves the class as it was, which is only slower
     // under load, so its result is not checked.
     unsafe {
+        // Nice 19 first, kept for `leave_idle_class` (a thread's nice value outlasts
+        // the class it is in).
+        libc::setpriority(libc::PRIO_PROCESS, 0, 19);
         let param = libc::sched_param { sched_priority: 0 };
         libc::sched_setscheduler(0, libc::SCHED_IDLE, &param);
     }
@@ -230,6 +217,33 @@ mod tests {
             libc::SCHED_OTHER,
             "the thread that asked for the hash keeps its class"
         );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn a_hash_waiting_past_its_patience_goes_on_in_the_normal_class_at_nice_19() {
+        let passwords = Passwords::new(1);
+        // SAFETY: plain calls about the calling thread (pid 0, who 0).
+        let class_and_nice = || unsafe {
+            (
+                libc::sched_getscheduler(0),
+                libc::getpriority(libc::PRIO_PROCESS, 0),
+            )
+        };
+        let after_patience = passwords
+            .run(move || {
+                std::thread::sleep(IDLE_PATIENCE * 3);
+                Ok(class_and_nice())
+            })
+            .await
+            .unwrap();
+        // SAFETY: geteuid cannot fail.
+        let may_leave = unsafe { libc::geteuid() } == 0;
+        if may_leave {
+            assert_eq!(after_patience, (libc::SCHED_OTHER, 19));
+        } else {
+            assert_eq!(after_patience.1, 19, "nice 19 whatever the class");
+        }
     }
 
     #[tokio::test]

@@ -17,7 +17,7 @@ pub(crate) use names::fold_case;
 pub use names::{RoomName, Username};
 pub use people::{
     DELETED_NAME, DirectPeople, MAX_DIRECT_OTHERS, Notify, direct_name, direct_name_without,
-    direct_people, direct_title, is_direct_name,
+    direct_people, direct_title, is_direct_name, room_title,
 };
 pub use search::{
     MAX_TERMS, MIN_TERM_CHARS, SearchTerms, holds_every, is_sigma, occurrences, parse_day,

@@ -155,6 +155,16 @@ pub fn direct_people(name: &str) -> Vec<String> {
         .collect()
 }
 
+/// What a room is called for `viewer`: a group room by its name, a direct room by the
+/// other people's names.
+pub fn room_title(name: &str, viewer: &str) -> String {
+    if is_direct_name(name) {
+        direct_title(name, viewer)
+    } else {
+        name.to_owned()
+    }
+}
+
 /// What a direct room is called for one of its people: the others' names.
 pub fn direct_title(name: &str, viewer: &str) -> String {
     let viewer = fold_case(viewer);

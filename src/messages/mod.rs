@@ -53,14 +53,10 @@ pub async fn send(
     client_id: Option<&str>,
 ) -> AppResult<Stored> {
     let write = prepare(outbox.limiter, room, sender, text, client_id)?;
-    store_message(outbox, write).await
+    store_message(outbox.writer, write).await
 }
 
-async fn store_message(outbox: Outbox<'_>, write: Write) -> AppResult<Stored> {
-    stored_message(outbox.writer, write).await
-}
-
-async fn stored_message(writer: &Writer, write: Write) -> AppResult<Stored> {
+async fn store_message(writer: &Writer, write: Write) -> AppResult<Stored> {
     match writer.submit(write).await?.outcome().await? {
         Written::Message(stored) => Ok(stored),
         other => Err(AppError::internal(anyhow::anyhow!(
@@ -88,7 +84,7 @@ pub async fn send_file(
     let keeping = tokio::spawn(async move {
         let attachment = files.keep(file).await?;
         write.attachment = Some(Box::new(attachment.clone()));
-        let stored = stored_message(&writer, Write::Message(write)).await;
+        let stored = store_message(&writer, Write::Message(write)).await;
         if !matches!(stored, Ok(Stored::New(_))) {
             files.remove(&attachment).await;
         }

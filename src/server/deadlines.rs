@@ -160,7 +160,11 @@ impl<T> Guarded<T> {
         let Some(deadline) = &mut self.deadline else {
             return;
         };
-        deadline.as_mut().reset(Instant::now() + UNARMED);
+        // Put off once per request, not at every wait while its handler works.
+        let now = Instant::now();
+        if deadline.deadline() < now + UNARMED / 2 {
+            deadline.as_mut().reset(now + UNARMED);
+        }
         let _ = deadline.as_mut().poll(cx);
     }
 

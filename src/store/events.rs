@@ -220,13 +220,13 @@ const ADD_CHANGE: &str = "INSERT INTO message_changes (room_id, seq, kind, messa
 /// was two a message. Answers, by the place of each message in the run (from 1): a new
 /// row's id, seq and sender's avatar, or a retried message's earlier id (no seq).
 const STORE_RUN_PG: &str = "WITH input AS (
-        SELECT * FROM UNNEST($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
-                             $9::text[])
+        SELECT * FROM UNNEST($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+                             $8::text[])
             WITH ORDINALITY AS t(sender_id, text, html, file_id, attachment, client_id, ord)),
     earlier AS (
         SELECT i.ord, (SELECT m.id FROM messages m
                         WHERE m.sender_id = i.sender_id AND m.client_id = i.client_id
-                          AND m.room_id = $1 AND m.sent_at > $10
+                          AND m.room_id = $1 AND m.sent_at > $9
                         ORDER BY m.id DESC LIMIT 1) AS id
           FROM input i WHERE i.client_id IS NOT NULL),
     fresh AS (
@@ -242,7 +242,7 @@ const STORE_RUN_PG: &str = "WITH input AS (
         INSERT INTO messages
             (room_id, seq, ord, sender_id, text, html, client_id, sent_at, file_id, attachment)
         SELECT $1, next.base + fresh.n, next.ord_base + fresh.n, fresh.sender_id,
-               fresh.text, fresh.html, fresh.client_id, $8, fresh.file_id, fresh.attachment
+               fresh.text, fresh.html, fresh.client_id, $7, fresh.file_id, fresh.attachment
           FROM next CROSS JOIN fresh ORDER BY fresh.n
         RETURNING id, seq, ord, sender_id),
     read_own AS (
@@ -340,7 +340,6 @@ impl StoreRun for sqlx::PgConnection {
             .collect();
         let rows: Vec<(i64, i64, Option<i64>, Option<String>)> = sqlx::query_as(STORE_RUN_PG)
             .bind(room_id)
-            .bind(run.len() as i64)
             .bind(&senders)
             .bind(&texts)
             .bind(&htmls)
@@ -351,12 +350,13 @@ impl StoreRun for sqlx::PgConnection {
             .bind(now - CLIENT_ID_WINDOW_MS)
             .fetch_all(self)
             .await?;
-        // One row for each message, by its place in the run.
-        let in_order = rows
+        // One row for each message, by its place in the run (the caller checks that
+        // none is missing).
+        if !rows
             .iter()
             .enumerate()
-            .all(|(at, row)| row.0 == at as i64 + 1);
-        if rows.len() != run.len() || !in_order {
+            .all(|(at, row)| row.0 == at as i64 + 1)
+        {
             return Err(sqlx::Error::RowNotFound);
         }
         Ok(rows

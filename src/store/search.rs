@@ -318,15 +318,7 @@ fn regex_escape(term: &str) -> String {
 
 /// A PostgreSQL pattern (`~*`) for `term` as written, where any sigma matches any.
 fn sigma_pattern(term: &str) -> String {
-    let mut pattern = String::with_capacity(term.len() + 8);
-    for c in term.chars() {
-        if is_sigma(c) {
-            pattern.push_str("[σςΣ]");
-        } else {
-            pattern.push_str(&regex_escape(&c.to_string()));
-        }
-    }
-    pattern
+    regex_escape(term).replace(is_sigma, "[σςΣ]")
 }
 
 /// `%term%` for LIKE/ILIKE, with `\`, `%` and `_` in the term escaped.
@@ -375,6 +367,8 @@ mod tests {
         let re = regex::Regex::new(&contains_pattern("ärger [x]")).expect("a valid pattern");
         assert!(re.is_match("Großer ÄRGER [X] heute"));
         assert!(!re.is_match("ärger x"));
+        // A sigma, any of the three, stands for all three on PostgreSQL.
+        assert_eq!(sigma_pattern("ΟΔΟΣ.ς"), r"ΟΔΟ[σςΣ]\.[σςΣ]");
     }
 
     #[test]

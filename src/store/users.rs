@@ -197,7 +197,7 @@ pub async fn accounts(db: &Db) -> StoreResult<Vec<AccountRow>> {
     .await)?)
 }
 
-pub use crate::domain::DELETED_NAME;
+use crate::domain::DELETED_NAME;
 
 /// Deletes an account, in one transaction. The row stays, so its messages keep their
 /// sender, but it is renamed `DELETED_NAME` and its name is free again (its key can

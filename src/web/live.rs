@@ -390,56 +390,55 @@ async fn serve(state: AppState, user: CurrentUser, listening: Listening, mut soc
                     }
                 }
             },
-            incoming = socket.receive() => match incoming {
-                Ok(Incoming::Text(text)) => match (&room, parse_page_frame(&text)) {
-                    // The reader reached the newest message: the room is read, and its
-                    // badge on this page goes. (A late resume frame, or anything else,
-                    // needs no answer.)
-                    (Some(room), Said::Read(read)) => {
-                        let moved = read > read_up_to
-                            && match rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
-                                Ok(moved) => moved,
-                                Err(err) => {
-                                    tracing::warn!(%err, "saving the read marker failed");
-                                    true
-                                }
-                            };
-                        if moved {
-                            read_up_to = read;
-                        } else if flood.refused() {
-                            break Some(CloseReason::Policy("too many frames"));
-                        }
-                        if let Some(badge) = here.as_mut() {
-                            badge.unread = 0;
-                            badge.mentioned = 0;
-                            if socket.send_text(badge.badge_html()).await.is_err() {
-                                break None;
+            incoming = socket.receive() => {
+                // Whether the frame did nothing (see `flood`).
+                let idle = match incoming {
+                    Ok(Incoming::Text(text)) => match (&room, parse_page_frame(&text)) {
+                        // The reader reached the newest message: the room is read, and
+                        // its badge on this page goes (the answer to every read frame).
+                        // (A late resume frame, or anything else, needs no answer.)
+                        (Some(room), Said::Read(read)) => {
+                            let moved = read > read_up_to
+                                && match rooms::mark_read(&state.db, &**hub, user.id, room, read).await {
+                                    Ok(moved) => moved,
+                                    // Not the client's doing: not counted against it.
+                                    Err(err) => {
+                                        tracing::warn!(%err, "saving the read marker failed");
+                                        true
+                                    }
+                                };
+                            if moved {
+                                read_up_to = read;
                             }
+                            if let Some(badge) = here.as_mut() {
+                                badge.unread = 0;
+                                badge.mentioned = 0;
+                                if socket.send_text(badge.badge_html()).await.is_err() {
+                                    break None;
+                                }
+                            }
+                            !moved
                         }
-                    }
-                    // At most one "typing" every few seconds, from those who share it.
-                    (Some(room), Said::Typing)
-                        if shares_typing
-                            && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) =>
-                    {
-                        last_typing = Some(Instant::now());
-                        hub.typing(room.id, &room.name, user.id, &user.username);
-                    }
-                    _ => {
-                        if flood.refused() {
-                            break Some(CloseReason::Policy("too many frames"));
+                        // At most one "typing" every few seconds, from those who share it.
+                        (Some(room), Said::Typing)
+                            if shares_typing
+                                && last_typing.is_none_or(|at| at.elapsed() >= TYPING_EVERY) =>
+                        {
+                            last_typing = Some(Instant::now());
+                            hub.typing(room.id, &room.name, user.id, &user.username);
+                            false
                         }
-                    }
-                },
-                Ok(Incoming::Binary) => {
-                    if flood.refused() {
-                        break Some(CloseReason::Policy("too many frames"));
-                    }
+                        _ => true,
+                    },
+                    Ok(Incoming::Binary) => true,
+                    Ok(Incoming::Nothing) => false,
+                    Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
+                    Ok(Incoming::Broken(reason)) => break Some(reason),
+                    Err(Gone) => break None,
+                };
+                if idle && flood.refused() {
+                    break Some(CloseReason::Policy("too many frames"));
                 }
-                Ok(Incoming::Nothing) => {}
-                Ok(Incoming::TooBig) => break Some(CloseReason::TooBig),
-                Ok(Incoming::Broken(reason)) => break Some(reason),
-                Err(Gone) => break None,
             },
             control = control.recv() => match control {
                 Ok(Control::Shutdown) | Err(RecvError::Closed) => break Some(CloseReason::Restart),

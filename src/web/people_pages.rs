@@ -12,11 +12,11 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{go_to, is_htmx, render, room_view::room_title, views};
+use super::{go_to, is_htmx, render, views};
 use crate::{
     AppState,
     auth::{self, CurrentUser},
-    domain::{Notify, fold_case},
+    domain::{Notify, fold_case, room_title},
     error::{AppError, AppResult},
     i18n::{self, Lang},
     live::UserEvent,
@@ -180,7 +180,7 @@ pub async fn leave_dialog(
     render(&views::LeaveDialog {
         t: lang.text(),
         room_name: &room.name,
-        title: &room_title(&room, &user.username),
+        title: &room_title(&room.name, &user.username),
     })
 }
 

@@ -16,7 +16,7 @@ use super::{render, views};
 use crate::{
     AppState,
     auth::CurrentUser,
-    domain::{Notify, direct_title},
+    domain::{Notify, room_title},
     error::{AppError, AppResult, Code},
     i18n::Lang,
     messages::{self, RecentPage},
@@ -140,7 +140,7 @@ async fn show(
         rooms: &rooms,
         current_room_id: room.id,
         room_name: &room.name,
-        title: &room_title(&room, &user.username),
+        title: &room_title(&room.name, &user.username),
         notify: notify.as_str(),
         members,
         online: state.hub.online(room.id),
@@ -180,15 +180,6 @@ async fn preview(
         members: room.member_count,
     })?;
     Ok((StatusCode::FORBIDDEN, page).into_response())
-}
-
-/// What a room's page is called: its name, or for a direct room the other people's.
-pub(super) fn room_title(room: &Room, viewer: &str) -> String {
-    if room.direct {
-        direct_title(&room.name, viewer)
-    } else {
-        room.name.clone()
-    }
 }
 
 /// The messages a page opens with.

@@ -92,42 +92,36 @@ pub async fn search_page(
         )) => (err.status(), None, Some(i18n::error_text(lang, &err))),
         Some(Err(err)) => return Err(err),
     };
-    let results = found.as_ref().map(|found| views::SearchResults {
+    let no_results = |error| views::SearchResults {
         t,
         viewer: &user.username,
-        items: found
-            .results
-            .iter()
-            .map(|m| views::SearchItem::new(m, found.terms.as_slice()))
-            .collect(),
-        more_url: found.next_before_id.map(|id| form.more_url(id)),
-        // Only htmx appends a next page to the list already shown; without it the
-        // next page is a whole page, with a list of its own.
-        appending: form.before_id.is_some() && is_htmx(req),
-        error: None,
-    });
-    // A search that could not be made says why where the results go, with or without
-    // htmx: a new search replaces the whole of `#search-results`, error and all.
-    let results = results.or_else(|| {
-        error.clone().map(|error| views::SearchResults {
-            t,
-            viewer: &user.username,
-            items: Vec::new(),
-            more_url: None,
-            appending: false,
-            error: Some(error),
-        })
-    });
+        items: Vec::new(),
+        more_url: None,
+        appending: false,
+        error,
+    };
+    let results = match (&found, &error) {
+        (Some(found), _) => Some(views::SearchResults {
+            items: found
+                .results
+                .iter()
+                .map(|m| views::SearchItem::new(m, found.terms.as_slice()))
+                .collect(),
+            more_url: found.next_before_id.map(|id| form.more_url(id)),
+            // Only htmx appends a next page to the list already shown; without it the
+            // next page is a whole page, with a list of its own.
+            appending: form.before_id.is_some() && is_htmx(req),
+            ..no_results(None)
+        }),
+        // A search that could not be made says why where the results go, with or
+        // without htmx: a new search replaces the whole of `#search-results`, error
+        // and all.
+        (None, Some(error)) => Some(no_results(Some(error.clone()))),
+        (None, None) => None,
+    };
     // htmx asks for the results alone: a new search replaces them, "More" appends.
     if is_htmx(req) {
-        let shown = results.unwrap_or(views::SearchResults {
-            t,
-            viewer: &user.username,
-            items: Vec::new(),
-            more_url: None,
-            appending: false,
-            error: None,
-        });
+        let shown = results.unwrap_or_else(|| no_results(None));
         return Ok((status, render(&shown)?).into_response());
     }
     let rooms = rooms::list(&state.db, &user, Scope::Joined).await?;

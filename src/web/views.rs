@@ -208,11 +208,7 @@ impl<'a> SearchItem<'a> {
     }
     /// The room as the sidebar calls it: a direct room by the others' names.
     pub fn room_title(&self, viewer: &str) -> String {
-        if crate::domain::is_direct_name(&self.m.room) {
-            crate::domain::direct_title(&self.m.room, viewer)
-        } else {
-            self.m.room.clone()
-        }
+        crate::domain::room_title(&self.m.room, viewer)
     }
     pub fn permalink(&self) -> String {
         format!("{}/messages/{}", self.room_path(), self.m.id)

@@ -7,6 +7,7 @@ const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { roomPath } = h;
 const { LANGUAGES } = require("./languages");
 
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };
@@ -20,8 +21,6 @@ const LONG_TO_JOIN = "Society of People Who Name Rooms With Far Too Many Words I
 /** A 64-character name ending in `tag`, for a room of one test's own. */
 const longName = (tag) => `${LONG.slice(0, 63 - tag.length)} ${tag}`;
 const ORCHARD = Array.from({ length: 12 }, (_, i) => `Orchard ${String(i + 1).padStart(2, "0")}`);
-
-const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
 
 /** A time zone where the hour is now `hour` (so a test knows what the clock shows). */
 function zoneWhereItIs(hour) {

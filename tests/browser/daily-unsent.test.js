@@ -10,9 +10,8 @@ const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const { Hearth, sleep } = require("./server");
 const h = require("./helpers");
+const { roomPath, online, storedTimes } = h;
 const { EN, LANGUAGES } = require("./languages");
-
-const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
 
 // The server's own words for the refusals these tests meet (src/i18n/errors.rs).
 const REFUSED = {
@@ -21,18 +20,6 @@ const REFUSED = {
 };
 // And the page's (src/i18n/en.rs, zh.rs).
 const DISCARD = { en: "Discard", zh: "丢弃" };
-
-/** Waits until the room page's socket is open: the server counts `n` people online. */
-async function online(page, n) {
-  await page.waitForFunction((want) => document.getElementById("online-count")?.textContent.trim() === want, String(n));
-}
-
-/** How many messages with this text the room holds, as the JSON API's history lists them. */
-async function storedTimes(who, room, text) {
-  const res = await who.request.get(`/api/v1${roomPath(room)}/messages?limit=200`);
-  assert.equal(res.status(), 200);
-  return (await res.json()).filter((m) => m.text === text).length;
-}
 
 /** The keys this tab keeps (drafts, unsent messages). */
 function keptKeys(page) {

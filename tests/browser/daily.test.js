@@ -9,27 +9,14 @@ const assert = require("node:assert/strict");
 const { after, before, describe, it } = require("node:test");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { roomPath, online, storedTimes } = h;
 const { EN, LANGUAGES } = require("./languages");
 
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };
 
-const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
-
-/** Waits until the room page's socket is open: the server counts `n` people online. */
-async function online(page, n) {
-  await page.waitForFunction((want) => document.getElementById("online-count")?.textContent.trim() === want, String(n));
-}
-
 /** How many elements the locator finds that are actually drawn on screen. */
 function visibleCount(locator) {
   return locator.evaluateAll((els) => els.filter((e) => e.checkVisibility()).length);
-}
-
-/** The page's messages with this text, as the JSON API's history lists them. */
-async function storedTimes(who, room, text) {
-  const res = await who.request.get(`/api/v1${roomPath(room)}/messages?limit=200`);
-  assert.equal(res.status(), 200);
-  return (await res.json()).filter((m) => m.text === text).length;
 }
 
 describe("daily use: connection, login, unread counts and error pages", () => {

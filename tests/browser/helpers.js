@@ -182,7 +182,23 @@ function overflowsSideways(page) {
   return page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
 }
 
+/** A room's page path. */
+const roomPath = (name) => `/rooms/${encodeURIComponent(name)}`;
+
+/** Waits until the room page's socket is open: the server counts `n` people online. */
+async function online(page, n) {
+  await page.waitForFunction((want) => document.getElementById("online-count")?.textContent.trim() === want, String(n));
+}
+
+/** How many messages with this text the room holds, as the JSON API's history lists them. */
+async function storedTimes(who, room, text) {
+  const res = await who.request.get(`/api/v1${roomPath(room)}/messages?limit=200`);
+  assert.equal(res.status(), 200);
+  return (await res.json()).filter((m) => m.text === text).length;
+}
+
 module.exports = {
   PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, notify, logIn, post,
   shownTexts, waitForMessage, countMessages, composer, axe, assertAxeClean, screenshot, overflowsSideways,
+  roomPath, online, storedTimes,
 };

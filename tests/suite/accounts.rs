@@ -160,16 +160,7 @@ async fn deleting_an_account_keeps_its_messages_as_deleted_user_and_frees_the_na
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(body["code"], "wrong_password");
 
-    assert_eq!(
-        dee.call(
-            Method::DELETE,
-            "/account",
-            Some(json!({"password": PASSWORD}))
-        )
-        .await
-        .status(),
-        StatusCode::NO_CONTENT
-    );
+    assert_eq!(dee.delete_account().await.status(), StatusCode::NO_CONTENT);
     assert_eq!(close_code(&mut ws, 5).await, Some(1008));
     assert_eq!(
         dee.get("/api/v1/session").await.status(),
@@ -203,16 +194,7 @@ async fn deleting_an_account_keeps_its_messages_as_deleted_user_and_frees_the_na
     );
 
     // The last admin cannot go.
-    let (status, body) = answer(
-        admin
-            .call(
-                Method::DELETE,
-                "/account",
-                Some(json!({"password": PASSWORD})),
-            )
-            .await,
-    )
-    .await;
+    let (status, body) = answer(admin.delete_account().await).await;
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "last_admin");
 }
@@ -280,14 +262,7 @@ async fn a_freed_name_can_be_messaged_directly_again() {
         ann.open_direct(&["bob"]).await.status(),
         StatusCode::CREATED
     );
-    let gone = bob
-        .call(
-            Method::DELETE,
-            "/account",
-            Some(json!({"password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert_eq!(bob.delete_account().await.status(), StatusCode::NO_CONTENT);
     // ann keeps the old room, with its history, under a name the API lists.
     let joined: Vec<Value> = ann
         .get("/api/v1/rooms?scope=joined")
@@ -323,25 +298,11 @@ async fn a_freed_name_can_be_messaged_directly_again() {
         ann.open_direct(&["cyd"]).await.status(),
         StatusCode::CREATED
     );
-    let cys_room = "@ann,cyd";
     assert_eq!(
-        cy.call(
-            Method::DELETE,
-            &format!("/rooms/{}/members/me", crate::helpers::encode(cys_room)),
-            None
-        )
-        .await
-        .status(),
+        cy.leave_room("@ann,cyd").await.status(),
         StatusCode::NO_CONTENT
     );
-    let gone = cy
-        .call(
-            Method::DELETE,
-            "/account",
-            Some(json!({"password": PASSWORD})),
-        )
-        .await;
-    assert_eq!(gone.status(), StatusCode::NO_CONTENT);
+    assert_eq!(cy.delete_account().await.status(), StatusCode::NO_CONTENT);
     let _new_cy = app.user("cyd").await;
     let (status, room) = answer(ann.open_direct(&["cyd"]).await).await;
     assert_eq!(status, StatusCode::CREATED, "{room}");

@@ -365,6 +365,16 @@ impl User {
             .expect("DELETE membership")
     }
 
+    /// `DELETE /account` with the test password: deletes this account.
+    pub async fn delete_account(&self) -> reqwest::Response {
+        self.call(
+            reqwest::Method::DELETE,
+            "/account",
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await
+    }
+
     /// `POST /direct` with `{"users": users}`.
     pub async fn open_direct(&self, users: &[&str]) -> reqwest::Response {
         self.http
