@@ -147,9 +147,10 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
     const other = await ann.context.newPage();
     await other.goto("/rooms");
     await other.getByRole("button", { name: EN.logOut }).click();
+    await other.waitForURL("**/login?signed_out=1");
     const notice = page.getByRole("alert").filter({ hasText: EN.signedOutElsewhere });
     await notice.waitFor();
-    await other.close();
+    await h.closePage(other);
     // Ann's draft waits for Ann (under her name only), who may log in again here.
     await notice.getByRole("link", { name: EN.logIn }).click();
     await page.waitForURL((url) => url.pathname === "/login");
@@ -177,7 +178,7 @@ describe("daily use: drafts, unsent messages and logins on a shared computer", (
       await other.goto("/rooms");
       await other.getByRole("button", { name: w.logOut }).click();
       await other.waitForURL("**/login?signed_out=1");
-      await other.close();
+      await h.closePage(other);
       socket.restore();
 
       const notice = page.getByRole("alert").filter({ hasText: w.signedOutElsewhere });

@@ -238,7 +238,7 @@ describe("daily use: connection, login, unread counts and error pages", () => {
       await h.waitForMessage(tab, `news from the studio (${w.code})`);
       await sidebar.getByRole("link", { name: studio, exact: true }).waitFor();
       await page.waitForFunction((t) => document.title === t, title);
-      await tab.close();
+      await h.closePage(tab);
 
       // On a phone the sidebar is folded away: its Rooms button says something is unread.
       const phone = await newPerson(w, PHONE);

@@ -197,8 +197,22 @@ async function storedTimes(who, room, text) {
   return (await res.json()).filter((m) => m.text === text).length;
 }
 
+/**
+ * Closes a page that may still be navigating. Chromium can acknowledge a close that
+ * races a navigation's commit without closing the page, and `page.close()` then waits
+ * for ever (microsoft/playwright#41900, #42366): so the page is let settle first, and
+ * each try is bounded and made again, as Playwright's own proposed fix does.
+ */
+async function closePage(page) {
+  await page.waitForLoadState().catch(() => {});
+  for (let i = 0; i < 3 && !page.isClosed(); i++) {
+    await Promise.race([page.close().catch(() => {}), new Promise((resolve) => setTimeout(resolve, 3000))]);
+  }
+  assert.ok(page.isClosed(), "the page closed");
+}
+
 module.exports = {
   PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, notify, logIn, post,
   shownTexts, waitForMessage, countMessages, composer, axe, assertAxeClean, screenshot, overflowsSideways,
-  roomPath, online, storedTimes,
+  roomPath, online, storedTimes, closePage,
 };

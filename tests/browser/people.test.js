@@ -288,7 +288,7 @@ describe("people: direct messages, mentions, formatting, typing, leaving", () =>
     await page.waitForURL("**/rooms");
     assert.equal(await page.getByRole("navigation").getByRole("link", { name: /^Atrium/ }).count(), 0);
     await other.getByRole("navigation").getByRole("link", { name: /^Atrium/ }).waitFor({ state: "detached" });
-    await other.close();
+    await h.closePage(other);
     const res = await vic.request.get("/api/v1/rooms/Atrium/messages");
     assert.equal(res.status(), 403);
   });
