@@ -55,9 +55,10 @@ load_smoke
 # playwright-core and checked with axe-core; both are pinned in tests/browser and
 # used only here. A CJK font makes the Chinese screenshots readable.
 #
-# Each test has two minutes (the slowest takes 20 s on a machine kept busy by another
-# program), and each file ten: a step that never returns fails its test, and a file
-# that never ends fails, instead of holding the run until CI gives up on it. A file
+# Each test has two minutes (`it` in tests/browser/helpers.js; the slowest takes 20 s
+# on a machine kept busy by another program), and each file ten: a step that never
+# returns fails its test, and a file that never ends fails, instead of holding the run
+# until CI gives up on it. A file
 # that fails is run once more, so a fault is told from a one-off: it is printed
 # either way, and only a file that fails twice fails the run.
 browser_tests() {
@@ -74,7 +75,7 @@ browser_tests() {
   [ ${#once[@]} -eq 0 ] || echo "== NOTE: failed once, then passed: ${once[*]} (see above)"
 }
 browser_file() {
-  bounded 10m node --test --test-timeout=120000 "$1"
+  bounded 10m node --test "$1"
 }
 echo "== the pages in headless Chromium"
 browser_tests

@@ -8,7 +8,8 @@
 
 const assert = require("node:assert/strict");
 const zlib = require("node:zlib");
-const { after, before, describe, it } = require("node:test");
+const { after, before, describe } = require("node:test");
+const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
 

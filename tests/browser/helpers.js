@@ -6,6 +6,7 @@
 const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
+const nodeTest = require("node:test");
 const { chromium } = require("playwright-core");
 const { sleep } = require("./server");
 
@@ -17,6 +18,20 @@ const CHROMIUM_FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+
+/**
+ * How long one test may take: the slowest takes 20 s on a machine kept busy by
+ * another program. A step that never returns (a Playwright call with no timeout of its
+ * own, such as `page.close()` or `evaluate`) then fails its test, and the next test
+ * runs, instead of holding the whole run. (Node's `--test-timeout` would not do: it
+ * times each file as a whole as well.)
+ */
+const TEST_TIMEOUT_MS = 120000;
+
+/** `it` from node:test, with at most `TEST_TIMEOUT_MS` per test. */
+function it(name, fn) {
+  return nodeTest.it(name, { timeout: TEST_TIMEOUT_MS }, fn);
+}
 
 /** Chromium with a fresh temporary profile (playwright makes and removes it). */
 function launch() {
@@ -215,7 +230,7 @@ async function closePage(page) {
 }
 
 module.exports = {
-  PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, notify, logIn, post,
+  it, PASSWORD, launch, person, assertClean, register, signUp, logInByApi, createRoom, joinRoom, notify, logIn, post,
   shownTexts, waitForMessage, countMessages, composer, axe, assertAxeClean, screenshot, overflowsSideways,
   roomPath, online, storedTimes, closePage,
 };

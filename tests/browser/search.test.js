@@ -5,7 +5,8 @@
 "use strict";
 
 const assert = require("node:assert/strict");
-const { after, before, describe, it } = require("node:test");
+const { after, before, describe } = require("node:test");
+const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
 
