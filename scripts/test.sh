@@ -58,9 +58,8 @@ load_smoke
 # Each test has two minutes (`it` in tests/browser/helpers.js; the slowest takes 20 s
 # on a machine kept busy by another program), and each file ten: a step that never
 # returns fails its test, and a file that never ends fails, instead of holding the run
-# until CI gives up on it. A file
-# that fails is run once more, so a fault is told from a one-off: it is printed
-# either way, and only a file that fails twice fails the run.
+# until CI gives up on it. A file that fails is run once more, so a fault is told from
+# a one-off: it is printed either way, and only a file that fails twice fails the run.
 browser_tests() {
   need_packages chromium chromium-driver fonts-wqy-microhei fonts-noto-color-emoji
   (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
