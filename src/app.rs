@@ -444,10 +444,11 @@ async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::
     let api = path.starts_with("/api/") || path.starts_with("/hooks/");
     let asker = (!api).then(|| web::Asker::of(&req));
     let state = req.data::<AppState>().cloned();
+    let uri = req.uri().clone();
     Ok(match (inner.call(req).await, asker) {
         (Ok(response), _) => response.into_response(),
         (Err(err), Some(asker)) => web::error_page(state.as_ref(), err, asker).await,
-        (Err(err), None) => api::problem_response(err),
+        (Err(err), None) => api::problem_response(err, uri.path()),
     })
 }
 

@@ -71,11 +71,19 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Renders any error raised under `/api` as problem+json, in English. Internal causes
-/// are logged and never sent.
-pub fn problem_response(err: poem::Error) -> Response {
+/// Renders any error raised under `/api` at `path` as problem+json, in English.
+/// Internal causes are logged and never sent.
+pub fn problem_response(err: poem::Error, path: &str) -> Response {
+    let not_one_emoji;
     let app = match err.downcast_ref::<AppError>() {
         Some(app) => app,
+        None if names_a_reaction(path) && err.is::<poem::error::ParsePathError>() => {
+            // poem refuses a whole path with a segment that is not UTF-8 before any
+            // handler sees it; in a reaction's path that segment is the emoji, and an
+            // emoji that is not one emoji is 422, as every other is.
+            not_one_emoji = AppError::invalid("emoji", Code::NotOneEmoji);
+            &not_one_emoji
+        }
         None => return framework_problem(&err),
     };
     app.log_if_internal();
@@ -87,6 +95,15 @@ pub fn problem_response(err: poem::Error) -> Response {
         field: app.field().map(str::to_owned),
     };
     respond(body, app.retry_after())
+}
+
+/// Whether `path` is `/api/v1/messages/{id}/reactions/{emoji}`.
+fn names_a_reaction(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments[..],
+        ["", "api", "v1", "messages", _, "reactions", _]
+    )
 }
 
 /// An error poem or poem-openapi raised before a handler ran: a body that is not the

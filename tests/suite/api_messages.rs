@@ -443,6 +443,21 @@ async fn a_reaction_must_be_exactly_one_emoji_of_any_kind() {
             assert_eq!(body["field"], "emoji", "{bad:?}: {body}");
         }
     }
+    // Bytes that are not UTF-8 (or half of a character) are not one emoji either.
+    for raw in ["%FF", "%F0%9F%91", "%C0%80"] {
+        let path = format!("/messages/{id}/reactions/{raw}");
+        for method in [reqwest::Method::PUT, reqwest::Method::DELETE] {
+            let response = alice
+                .http
+                .request(method.clone(), alice.api(&path))
+                .send()
+                .await
+                .expect("request");
+            let body = expect_problem(response, StatusCode::UNPROCESSABLE_ENTITY).await;
+            assert_eq!(body["code"], "not_one_emoji", "{method} {raw}: {body}");
+            assert_eq!(body["field"], "emoji", "{method} {raw}: {body}");
+        }
+    }
     // An empty emoji leaves no path segment to check: that address is no route at all.
     let empty = alice
         .http
