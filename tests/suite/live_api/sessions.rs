@@ -52,13 +52,7 @@ async fn a_logout_pushed_out_of_a_lagging_channel_still_closes_the_socket_for_go
     let mut page = ann.ws("/rooms/general/ws").await;
     // Her own logout first, then more than the channel holds: the one event that
     // mattered is no longer in it.
-    let response = ann
-        .http
-        .delete(ann.api("/session"))
-        .send()
-        .await
-        .expect("log out");
-    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(ann.log_out().await.status(), StatusCode::NO_CONTENT);
     log_out_all(&others).await;
     assert_within_resume_wait(opened);
     send_json(&mut page, json!({ "after_seq": "0" })).await;
@@ -77,6 +71,56 @@ async fn a_logout_pushed_out_of_a_lagging_channel_still_closes_the_socket_for_go
         html.contains(&format!(r#"id="m-{id}""#))
     })
     .await;
+}
+
+/// Messages whose frames, about 24 KB each (4,000 three-byte characters, as text and
+/// again as HTML), come to some 7 MB: more than the kernel's and tungstenite's buffers
+/// between the server and a client that reads nothing (about 4 MB), so the server's
+/// catch-up stalls until the client reads.
+const STALLING_MESSAGES: usize = 300;
+
+#[tokio::test]
+async fn a_json_socket_stalled_in_its_catch_up_still_closes_for_a_logout_pushed_out_of_its_channel()
+{
+    let app = spawn_unlimited_app().await;
+    let users = members(&app, "general", &["ann", "bob"]).await;
+    let (ann, bob) = (&users[0], &users[1]);
+    let others = logins(&app, "ann", FLOOD).await;
+    let long = "话".repeat(hearth::domain::MAX_MESSAGE_CHARS);
+    let _: Vec<i64> = stream::iter(0..STALLING_MESSAGES)
+        .map(|_| bob.say("general", &long))
+        .buffer_unordered(8)
+        .collect()
+        .await;
+
+    // The JSON socket reads from its first moment, so only a stalled write keeps it
+    // from hearing its channel: ann asks for the whole history and reads none of it.
+    // Meanwhile she logs out, then her other logins do, more than her channel holds:
+    // the one event that mattered is no longer in it.
+    let opened = Instant::now();
+    let mut socket = ann.ws(&format!("{}?after_seq=0", ws_path("general"))).await;
+    assert_eq!(ann.log_out().await.status(), StatusCode::NO_CONTENT);
+    log_out_all(&others).await;
+    assert!(
+        opened.elapsed() < Duration::from_secs(4),
+        "the logouts took {:?}: too slow to land inside the server's five-second write timeout",
+        opened.elapsed()
+    );
+
+    // She reads on: the whole history arrives, then the socket closes (a socket that
+    // kept serving would still be open when the wait ends).
+    let (messages, close) = read_until_closed(&mut socket).await;
+    assert_eq!(messages, STALLING_MESSAGES, "the history before the close");
+    let (code, reason) = close.expect("a close frame");
+    assert!(
+        matches!(code, 1013 | 1008),
+        "the socket closes, got {code} {reason:?}"
+    );
+    // Coming back is refused.
+    assert_eq!(refusal(ann.try_ws(&ws_path("general"), &[]).await), 401);
+    let mut bob_ws = connect(bob, &ws_path("general")).await;
+    let id = bob.say("general", "still here").await;
+    assert_eq!(next_message(&mut bob_ws, WAIT).await["id"], id);
 }
 
 #[tokio::test]
@@ -172,6 +216,31 @@ fn assert_within_resume_wait(opened: Instant) {
         "the logouts took {:?}: too slow to land inside the page socket's resume wait",
         opened.elapsed()
     );
+}
+
+/// Reads `ws` to its end: how many message frames came, then the close frame's code
+/// and reason (none if the connection just ended).
+async fn read_until_closed(ws: &mut Ws) -> (usize, Option<(u16, String)>) {
+    let mut messages = 0;
+    loop {
+        let frame = tokio::time::timeout(Duration::from_secs(WAIT), ws.next())
+            .await
+            .expect("the socket closes in time");
+        match frame {
+            Some(Ok(Message::Text(text))) => {
+                let frame: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+                messages += usize::from(frame["type"] == "message");
+            }
+            Some(Ok(Message::Close(close))) => {
+                return (
+                    messages,
+                    close.map(|f| (u16::from(f.code), f.reason.to_string())),
+                );
+            }
+            Some(Ok(_)) => {}
+            Some(Err(_)) | None => return (messages, None),
+        }
+    }
 }
 
 /// The key of `user`'s session in the sessions table: the SHA-256 (hex) of the id its
