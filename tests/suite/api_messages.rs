@@ -512,9 +512,12 @@ async fn odd_emoji_paths_are_refused_and_store_nothing() {
             assert_eq!(status, 422, "{method} {path}: not one emoji");
         }
     }
-    // Half an emoji is not even UTF-8: the path itself is malformed (400).
+    // Half an emoji is not even UTF-8, and no more one emoji for it.
     let half = format!("/api/v1/messages/{id}/reactions/%F0%9F");
-    assert_eq!(raw_request(&alice, "PUT", &half).await, 400);
+    assert_eq!(raw_request(&alice, "PUT", &half).await, 422);
+    // Elsewhere a segment that is not UTF-8 leaves the path malformed (400).
+    let room = "/api/v1/rooms/%F0%9F/messages";
+    assert_eq!(raw_request(&alice, "GET", room).await, 400);
 
     assert_eq!(
         message_in(&alice, "Lobby", id).await["reactions"],
