@@ -443,12 +443,12 @@ async fn errors_as_responses<E: Endpoint>(inner: Arc<E>, req: Request) -> poem::
     let path = req.uri().path();
     let api = path.starts_with("/api/") || path.starts_with("/hooks/");
     let asker = (!api).then(|| web::Asker::of(&req));
+    let reaction = api && api::names_a_reaction(path);
     let state = req.data::<AppState>().cloned();
-    let uri = req.uri().clone();
     Ok(match (inner.call(req).await, asker) {
         (Ok(response), _) => response.into_response(),
         (Err(err), Some(asker)) => web::error_page(state.as_ref(), err, asker).await,
-        (Err(err), None) => api::problem_response(err, uri.path()),
+        (Err(err), None) => api::problem_response(err, reaction),
     })
 }
 

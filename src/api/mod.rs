@@ -20,7 +20,7 @@ mod users;
 use poem::{EndpointExt, Route, get};
 use poem_openapi::OpenApiService;
 
-pub use problem::{ApiError, ApiResult, problem_response};
+pub use problem::{ApiError, ApiResult, names_a_reaction, problem_response};
 
 /// The incoming webhooks, to be nested at `/hooks`.
 pub fn hook_routes() -> Route {

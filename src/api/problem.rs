@@ -11,6 +11,7 @@ use poem_openapi::{
 
 use super::strict::refused_field;
 use crate::{
+    domain::Emoji,
     error::{AppError, Code},
     i18n::{Lang, error_text, error_title},
 };
@@ -71,17 +72,18 @@ impl ApiResponse for ApiError {
     }
 }
 
-/// Renders any error raised under `/api` at `path` as problem+json, in English.
-/// Internal causes are logged and never sent.
-pub fn problem_response(err: poem::Error, path: &str) -> Response {
+/// Renders any error raised under `/api` as problem+json, in English; `reaction` says
+/// the request's path names a reaction (`names_a_reaction`). Internal causes are logged
+/// and never sent.
+pub fn problem_response(err: poem::Error, reaction: bool) -> Response {
     let not_one_emoji;
     let app = match err.downcast_ref::<AppError>() {
         Some(app) => app,
-        None if names_a_reaction(path) && err.is::<poem::error::ParsePathError>() => {
+        None if reaction && err.is::<poem::error::ParsePathError>() => {
             // poem refuses a whole path with a segment that is not UTF-8 before any
-            // handler sees it; in a reaction's path that segment is the emoji, and an
-            // emoji that is not one emoji is 422, as every other is.
-            not_one_emoji = AppError::invalid("emoji", Code::NotOneEmoji);
+            // handler sees it; in a reaction's path that segment is the emoji, refused
+            // as any other that is not one emoji.
+            not_one_emoji = AppError::from(Emoji::refused());
             &not_one_emoji
         }
         None => return framework_problem(&err),
@@ -97,13 +99,13 @@ pub fn problem_response(err: poem::Error, path: &str) -> Response {
     respond(body, app.retry_after())
 }
 
-/// Whether `path` is `/api/v1/messages/{id}/reactions/{emoji}`.
-fn names_a_reaction(path: &str) -> bool {
-    let segments: Vec<&str> = path.split('/').collect();
-    matches!(
-        segments[..],
-        ["", "api", "v1", "messages", _, "reactions", _]
-    )
+/// Whether `path` is `/api/v1/messages/{id}/reactions/{emoji}`; read before the
+/// request is handled (the handler takes the request), without allocating.
+pub fn names_a_reaction(path: &str) -> bool {
+    path.strip_prefix("/api/v1/messages/")
+        .and_then(|rest| rest.split_once('/'))
+        .and_then(|(_, rest)| rest.strip_prefix("reactions/"))
+        .is_some_and(|emoji| !emoji.is_empty() && !emoji.contains('/'))
 }
 
 /// An error poem or poem-openapi raised before a handler ran: a body that is not the

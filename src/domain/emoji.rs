@@ -9,8 +9,13 @@ use super::{Code, ValidationError};
 pub struct Emoji(String);
 
 impl Emoji {
+    /// Why a reaction was refused: it is not one emoji.
+    pub fn refused() -> ValidationError {
+        ValidationError::new("emoji", Code::NotOneEmoji)
+    }
+
     pub fn parse(raw: &str) -> Result<Self, ValidationError> {
-        let refused = || ValidationError::new("emoji", Code::NotOneEmoji);
+        let refused = Self::refused;
         let text = raw.trim();
         let mut clusters = text.graphemes(true);
         let (Some(one), None) = (clusters.next(), clusters.next()) else {

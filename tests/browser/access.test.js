@@ -4,9 +4,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };
 /** A 1280×800 window at 200% zoom lays out like a 640×400 one at twice the density. */

@@ -6,9 +6,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth, sleep } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 describe("two people chatting in real browsers", () => {
   let server, browser, ann, bob;

@@ -8,9 +8,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 /** Presses a button (or link) by keyboard: focused, then Enter. */
 async function press(page, locator) {

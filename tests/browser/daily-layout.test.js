@@ -5,10 +5,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
-const { roomPath } = h;
+const { it, roomPath } = h;
 const { LANGUAGES } = require("./languages");
 
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };

@@ -8,10 +8,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth, sleep } = require("./server");
 const h = require("./helpers");
-const { roomPath, online, storedTimes } = h;
+const { it, roomPath, online, storedTimes } = h;
 const { EN, LANGUAGES } = require("./languages");
 
 // The server's own words for the refusals these tests meet (src/i18n/errors.rs).

@@ -7,10 +7,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
-const { roomPath, online, storedTimes } = h;
+const { it, roomPath, online, storedTimes } = h;
 const { EN, LANGUAGES } = require("./languages");
 
 const PHONE = { viewport: { width: 375, height: 740 }, deviceScaleFactor: 2 };

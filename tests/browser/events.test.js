@@ -5,9 +5,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 /** Waits until the focused element matches `selector` (htmx settles swaps a moment after inserting them). */
 async function focusOn(page, selector) {

@@ -9,9 +9,9 @@
 const assert = require("node:assert/strict");
 const zlib = require("node:zlib");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 /** The words of the new controls (src/i18n/en.rs and zh.rs). */
 const WORDS = {

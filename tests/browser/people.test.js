@@ -7,9 +7,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 describe("people: direct messages, mentions, formatting, typing, leaving", () => {
   let server, browser, uma, vic;

@@ -8,9 +8,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 const WORDS = {
   en: {

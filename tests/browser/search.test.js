@@ -6,9 +6,9 @@
 
 const assert = require("node:assert/strict");
 const { after, before, describe } = require("node:test");
-const { it } = require("./helpers");
 const { Hearth } = require("./server");
 const h = require("./helpers");
+const { it } = h;
 
 async function signUp(who, username) {
   const res = await who.request.post("/api/v1/users", { data: { username, password: h.PASSWORD } });

@@ -109,13 +109,9 @@ async fn a_json_socket_stalled_in_its_catch_up_still_closes_for_a_logout_pushed_
 
     // She reads on: the whole history arrives, then the socket closes (a socket that
     // kept serving would still be open when the wait ends).
-    let (messages, close) = read_until_closed(&mut socket).await;
-    assert_eq!(messages, STALLING_MESSAGES, "the history before the close");
-    let (code, reason) = close.expect("a close frame");
-    assert!(
-        matches!(code, 1013 | 1008),
-        "the socket closes, got {code} {reason:?}"
-    );
+    messages(&mut socket, STALLING_MESSAGES).await;
+    let code = close_code(&mut socket, WAIT).await.expect("a close frame");
+    assert!(matches!(code, 1013 | 1008), "the socket closes, got {code}");
     // Coming back is refused.
     assert_eq!(refusal(ann.try_ws(&ws_path("general"), &[]).await), 401);
     let mut bob_ws = connect(bob, &ws_path("general")).await;
@@ -216,31 +212,6 @@ fn assert_within_resume_wait(opened: Instant) {
         "the logouts took {:?}: too slow to land inside the page socket's resume wait",
         opened.elapsed()
     );
-}
-
-/// Reads `ws` to its end: how many message frames came, then the close frame's code
-/// and reason (none if the connection just ended).
-async fn read_until_closed(ws: &mut Ws) -> (usize, Option<(u16, String)>) {
-    let mut messages = 0;
-    loop {
-        let frame = tokio::time::timeout(Duration::from_secs(WAIT), ws.next())
-            .await
-            .expect("the socket closes in time");
-        match frame {
-            Some(Ok(Message::Text(text))) => {
-                let frame: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-                messages += usize::from(frame["type"] == "message");
-            }
-            Some(Ok(Message::Close(close))) => {
-                return (
-                    messages,
-                    close.map(|f| (u16::from(f.code), f.reason.to_string())),
-                );
-            }
-            Some(Ok(_)) => {}
-            Some(Err(_)) | None => return (messages, None),
-        }
-    }
 }
 
 /// The key of `user`'s session in the sessions table: the SHA-256 (hex) of the id its
